@@ -1,0 +1,55 @@
+# jieda — build, run and test. `make run` and `make test` work on a fresh machine.
+GO        ?= go
+BIN       := bin/jieda
+ORT_LIB   := $(CURDIR)/.cache/onnxruntime/current/libonnxruntime.so.1
+MODELS    := models
+DEFAULT_MODEL := bge-small-zh-v1.5
+BENCH_MODEL   := .cache/models/bge-small-zh-v1.5-synthetic
+
+export JIEDA_ORT_LIB ?= $(ORT_LIB)
+export CGO_ENABLED := 1
+
+.PHONY: setup ort build model run test test-short bench lint fmt clean
+
+## setup: ONNX Runtime library, the binary, and a model (pulled where the network allows, else the builtin one)
+setup: ort build model
+
+ort:
+	@scripts/install-ort.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/jieda
+
+model: build
+	@if [ -f $(MODELS)/$(DEFAULT_MODEL)/manifest.json ] || [ -f $(MODELS)/builtin/manifest.json ]; then \
+		echo "model: already installed"; \
+	elif timeout 600 $(BIN) model pull $(DEFAULT_MODEL); then \
+		echo "model: pulled $(DEFAULT_MODEL)"; \
+	else \
+		echo "model: pull failed (offline?); writing the builtin offline model"; \
+		$(BIN) model builtin; \
+	fi
+
+## run: the main job — the server on the default store with the model in use
+run: setup
+	$(BIN) serve
+
+## test: every test, with the race detector, against the real ONNX Runtime
+test: setup
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## bench: Go benchmarks once each, then `jieda bench embed` on a bge-small-zh-shaped synthetic model
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+	@test -f $(BENCH_MODEL)/model.onnx || $(BIN) model synth --like $(DEFAULT_MODEL) --out $(BENCH_MODEL)
+	$(BIN) bench embed --model $(BENCH_MODEL)
+
+## lint: formatting, vet, golangci-lint when installed
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; else echo "golangci-lint not installed; skipped"; fi
+
+clean:
+	rm -rf bin .cache/models

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jieda/jieda/embed"
+)
+
+func (a *app) benchCommand() *cobra.Command {
+	c := &cobra.Command{Use: "bench", Short: "Measure jieda's components"}
+	c.AddCommand(a.benchEmbedCommand())
+	return c
+}
+
+func (a *app) benchEmbedCommand() *cobra.Command {
+	var asJSON bool
+	opts := embed.DefaultBenchOptions()
+	cmd := &cobra.Command{
+		Use:   "embed [--model DIR] [--json]",
+		Short: "Query latency, concurrent queries/s, passages/s and achieved GFLOP/s of the embedding model",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
+				return err
+			}
+			a.cfg.Embed.CacheSize = 0 // every query must run the model
+			e, err := a.openEmbedder()
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			res, err := embed.RunBench(cmd.Context(), e, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			fmt.Fprintf(a.stdout, "model           %s (%d threads)\n", res.Model, res.Threads)
+			fmt.Fprintf(a.stdout, "query latency   p50 %.2f ms  p99 %.2f ms  (%d tokens, batch 1, one caller)\n", res.QueryP50Ms, res.QueryP99Ms, res.QueryTokens)
+			fmt.Fprintf(a.stdout, "queries/s       %.1f with %d callers (mean batch %.1f)\n", res.QueryQPS8, opts.Callers, res.MeanBatch8)
+			fmt.Fprintf(a.stdout, "passages/s      %.1f (%d tokens, batches of %d) = %.0f tokens/s\n", res.PassagesPerS, res.PassageTokens, a.cfg.Embed.BulkBatch, res.TokensPerS)
+			fmt.Fprintf(a.stdout, "GFLOP/s         %.1f passages, %.1f single query; CPU FP32 peak %.1f (%.0f%%)\n", res.GFLOPS, res.QueryGFLOPS, res.PeakGFLOPS, 100*res.PeakFraction)
+			fmt.Fprintf(a.stdout, "peak assumes    %s\n", res.CPU.Assumption)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.String("model", "", "model directory (embed.model_dir)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.IntVar(&opts.Queries, "queries", opts.Queries, "sequential queries for the latency percentiles")
+	f.IntVar(&opts.Callers, "callers", opts.Callers, "concurrent callers")
+	f.DurationVar(&opts.ConcurrentFor, "duration", opts.ConcurrentFor, "length of the concurrent phase")
+	f.IntVar(&opts.Passages, "passages", opts.Passages, "passages in the bulk phase")
+	return cmd
+}

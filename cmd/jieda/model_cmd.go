@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/models"
+	"github.com/jieda/jieda/models/synth"
+)
+
+func (a *app) modelCommand() *cobra.Command {
+	c := &cobra.Command{Use: "model", Short: "List, download and generate embedding models"}
+	c.AddCommand(a.modelListCommand(), a.modelPullCommand(), a.modelBuiltinCommand(), a.modelSynthCommand())
+	return c
+}
+
+func catalog() (embed.Catalog, error) { return embed.ParseCatalog(models.CatalogJSON) }
+
+func (a *app) modelListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List catalog models and whether each is installed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			cat, err := catalog()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tDIM\tPOOLING\tDEFAULT\tINSTALLED\tDESCRIPTION")
+			for _, m := range cat.Models {
+				installed := "no"
+				if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, m.Name)); err == nil {
+					installed = "yes"
+				}
+				def := ""
+				if m.Default {
+					def = "*"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.Manifest.Dimension, m.Manifest.Pooling, def, installed, m.Description)
+			}
+			builtin := "no"
+			if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)); err == nil {
+				builtin = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", embed.BuiltinName, "-", "mean", "", builtin, "offline lexical-grade model (jieda model builtin)")
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) modelPullCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "pull NAME",
+		Short: "Download a catalog model (resumable, size and sha256 verified)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			cat, err := catalog()
+			if err != nil {
+				return err
+			}
+			m, err := cat.Lookup(args[0])
+			if err != nil {
+				return err
+			}
+			dir := out
+			if dir == "" {
+				dir = filepath.Join(a.cfg.ModelsDir, m.Name)
+			}
+			var bar *progressbar.ProgressBar
+			var barFile string
+			res, err := embed.Pull(cmd.Context(), m, dir, embed.PullOptions{
+				Progress: func(file string, done, total int64) {
+					if bar == nil || barFile != file {
+						if bar != nil {
+							_ = bar.Finish()
+						}
+						barFile = file
+						bar = progressbar.DefaultBytes(total, file)
+					}
+					_ = bar.Set64(done)
+				},
+			})
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "\n%s: %s\n", m.Name, dir)
+			_ = res
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "model directory (default <models_dir>/NAME)")
+	return cmd
+}
+
+func (a *app) modelBuiltinCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "builtin",
+		Short: "Write the offline lexical-grade model the project generates itself",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			dir := out
+			if dir == "" {
+				dir = filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := synth.WriteBuiltin(dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "builtin model written to %s (lexical-grade; `jieda model pull bge-small-zh-v1.5` gets a real one)\n", dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "model directory (default <models_dir>/builtin)")
+	return cmd
+}
+
+func (a *app) modelSynthCommand() *cobra.Command {
+	var configPath, tokenizerPath, like, out, name, pooling string
+	var maxTokens int
+	var seed int64
+	cmd := &cobra.Command{
+		Use:   "synth --config CONFIG.json [--tokenizer tokenizer.json] --out DIR",
+		Short: "Write a BERT encoder with the given shape and seeded random weights (for tests and benchmarks)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath}
+			switch {
+			case like != "" && configPath != "":
+				return fmt.Errorf("--like and --config are exclusive")
+			case like != "":
+				dir, err := findShared(filepath.Join("models", like))
+				if err != nil {
+					return fmt.Errorf("--like %s: %w", like, err)
+				}
+				cfg, tok, err := synth.LikeConfig(dir)
+				if err != nil {
+					return err
+				}
+				opts.Config = cfg
+				if opts.TokenizerPath == "" {
+					opts.TokenizerPath = tok
+				}
+				if opts.Name == "" {
+					opts.Name = like + "-synthetic"
+				}
+			case configPath != "":
+				b, err := os.ReadFile(configPath)
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(b, &opts.Config); err != nil {
+					return fmt.Errorf("--config %s: %w", configPath, err)
+				}
+			default:
+				return fmt.Errorf("one of --config or --like is required")
+			}
+			if cmd.Flags().Changed("seed") {
+				opts.Config.Seed = seed
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			if err := synth.WriteDir(out, opts); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "synthetic model written to %s\n", out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", "Hugging Face BERT config.json giving the shape")
+	f.StringVar(&like, "like", "", "copy shape and tokenizer of a reference model in ../shared/models (e.g. bge-small-zh-v1.5)")
+	f.StringVar(&tokenizerPath, "tokenizer", "", "tokenizer.json to use (default: generated CJK + ASCII vocabulary)")
+	f.StringVar(&out, "out", "", "output model directory")
+	f.StringVar(&name, "name", "", "model name in the manifest")
+	f.StringVar(&pooling, "pooling", embed.PoolingCLS, "pooling: cls or mean")
+	f.IntVar(&maxTokens, "max-tokens", 512, "max tokens")
+	f.Int64Var(&seed, "seed", 1, "weight seed")
+	return cmd
+}
+
+// findShared locates rel under the workplace's shared folder: $JIEDA_SHARED,
+// or ../shared beside the working directory or one of its parents.
+func findShared(rel string) (string, error) {
+	var roots []string
+	if s := os.Getenv("JIEDA_SHARED"); s != "" {
+		roots = append(roots, s)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			roots = append(roots, filepath.Join(d, "shared"), filepath.Join(filepath.Dir(d), "shared"))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	for _, r := range roots {
+		p := filepath.Join(r, rel)
+		if fileExists(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found under ../shared (set JIEDA_SHARED)", rel)
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// app carries what every command shares: the streams and the loaded config.
+type app struct {
+	stdout, stderr io.Writer
+	configPath     string
+	cfg            Config
+	cfgFile        string // the file actually read, "" if none
+	logger         *slog.Logger
+}
+
+// execute runs the CLI and returns the process exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "jieda:", err)
+		if errors.Is(err, context.Canceled) {
+			return 130
+		}
+		return 1
+	}
+	return 0
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "jieda",
+		Short:         "jieda (解答) answers e-commerce customer questions from a shop's own knowledge",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (YAML); default ./jieda.yaml when present")
+	root.AddCommand(a.configCommand(), a.serveCommand(), a.modelCommand(), a.benchCommand(), a.versionCommand())
+	return root
+}
+
+// load reads the effective config for cmd, binding the flags listed in
+// flagKeys (flag name → config key), and builds the logger.
+func (a *app) load(cmd *cobra.Command, flagKeys map[string]string) error {
+	flags := map[string]*pflag.Flag{}
+	for name, key := range flagKeys {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+			flags[key] = f
+		}
+	}
+	cfg, used, err := loadConfig(a.configPath, flags)
+	if err != nil {
+		return err
+	}
+	a.cfg, a.cfgFile = cfg, used
+	a.logger = newLogger(a.stderr, cfg.Log)
+	return nil
+}
+
+func newLogger(w io.Writer, c LogConfig) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the jieda version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "jieda", version)
+			return nil
+		},
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,384 @@
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// BertConfig is the shape of a BERT encoder. Its JSON keys are those of a
+// Hugging Face config.json, so a real model's config parses directly.
+type BertConfig struct {
+	// Layers is the number of transformer layers (num_hidden_layers).
+	Layers int `json:"num_hidden_layers"`
+	// Hidden is the width of token states and the output dimension (hidden_size).
+	Hidden int `json:"hidden_size"`
+	// Heads is the number of attention heads; Hidden must be a multiple of it
+	// (num_attention_heads).
+	Heads int `json:"num_attention_heads"`
+	// FFN is the width of the feed-forward layer (intermediate_size).
+	FFN int `json:"intermediate_size"`
+	// Vocab is the number of token embeddings (vocab_size).
+	Vocab int `json:"vocab_size"`
+	// MaxPositions is the number of position embeddings, the longest input
+	// the model accepts (max_position_embeddings).
+	MaxPositions int `json:"max_position_embeddings"`
+	// TypeVocab is the number of token type (segment) embeddings (type_vocab_size).
+	TypeVocab int `json:"type_vocab_size"`
+	// LayerNormEps is the epsilon of every layer normalization (layer_norm_eps).
+	LayerNormEps float32 `json:"layer_norm_eps"`
+	// Seed selects the random weights; the same config and seed always give
+	// the same model bytes. Not a Hugging Face key.
+	Seed int64 `json:"seed,omitempty"`
+}
+
+// maxModelBytes keeps a generated model under protobuf's 2 GiB message limit.
+const maxModelBytes = 2<<30 - 64<<20
+
+// Validate reports every problem with the config.
+func (c BertConfig) Validate() error {
+	var errs []error
+	positive := []struct {
+		key string
+		v   int
+	}{
+		{"num_hidden_layers", c.Layers},
+		{"hidden_size", c.Hidden},
+		{"num_attention_heads", c.Heads},
+		{"intermediate_size", c.FFN},
+		{"vocab_size", c.Vocab},
+		{"max_position_embeddings", c.MaxPositions},
+		{"type_vocab_size", c.TypeVocab},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s %d must be positive", p.key, p.v))
+		}
+	}
+	if c.Hidden > 0 && c.Heads > 0 && c.Hidden%c.Heads != 0 {
+		errs = append(errs, fmt.Errorf("hidden_size %d must be a multiple of num_attention_heads %d", c.Hidden, c.Heads))
+	}
+	if !(c.LayerNormEps > 0) || math.IsInf(float64(c.LayerNormEps), 0) {
+		errs = append(errs, fmt.Errorf("layer_norm_eps %g must be positive and finite", c.LayerNormEps))
+	}
+	if len(errs) == 0 {
+		if n := c.paramCount() * 4; n > maxModelBytes {
+			errs = append(errs, fmt.Errorf("%d MiB of weights exceed the 2 GiB limit of one ONNX file", n>>20))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrBadConfig, errors.Join(errs...))
+	}
+	return nil
+}
+
+// paramCount is the number of float32 weights of the model, computed in
+// int64 so that absurd configs cannot overflow.
+func (c BertConfig) paramCount() int64 {
+	h, f := int64(c.Hidden), int64(c.FFN)
+	emb := (int64(c.Vocab)+int64(c.MaxPositions)+int64(c.TypeVocab))*h + 2*h
+	layer := 4*(h*h+h) + 2*h + (h*f + f) + (f*h + h) + 2*h
+	return emb + int64(c.Layers)*layer
+}
+
+// withDefaults fills the keys that Hugging Face configs may omit with the
+// library's defaults.
+func (c BertConfig) withDefaults() BertConfig {
+	if c.LayerNormEps == 0 {
+		c.LayerNormEps = 1e-12
+	}
+	if c.TypeVocab == 0 {
+		c.TypeVocab = 2
+	}
+	return c
+}
+
+// WriteBERT writes an ONNX BERT encoder with cfg's shape and seeded random
+// weights to w. Inputs are input_ids, attention_mask and token_type_ids
+// (int64 [batch, sequence]); the output is last_hidden_state
+// (float32 [batch, sequence, hidden]). See the package documentation for the
+// graph's form.
+func WriteBERT(w io.Writer, cfg BertConfig) error {
+	m, err := buildBERT(cfg, bertOptions{})
+	if err != nil {
+		return err
+	}
+	if _, err := m.WriteTo(w); err != nil {
+		return fmt.Errorf("writing model: %w", err)
+	}
+	return nil
+}
+
+// weightFunc returns the values of the named weight tensor with dims.
+type weightFunc func(name string, dims []int64) []float32
+
+// bertOptions are the knobs that only this package turns.
+type bertOptions struct {
+	// weights overrides the default seeded initializer when it returns non-nil.
+	weights weightFunc
+	// opset selects the graph form: 0 or 13 is the fusable default; 17 uses
+	// the LayerNormalization operator (kept to show why 13 is the default).
+	opset int64
+	// doc is the model's doc_string.
+	doc string
+}
+
+// defaultOpset is the ONNX opset of generated models; see the package doc.
+const defaultOpset = 12
+
+// initStd is the standard deviation of random weights (BERT's initializer_range).
+const initStd = 0.02
+
+// defaultWeights is BERT's initialization: N(0, 0.02) weights and embeddings
+// (the [PAD] row zero), LayerNorm gamma 1 and biases 0. Gamma and the biases
+// carry a small N(0, 0.02) jitter so that no tensor is an exact identity:
+// ONNX Runtime's NoopElimination deletes x+0 and x·1 nodes, which would break
+// the patterns its transformer fusions look for (trained models never have
+// such tensors either).
+func defaultWeights(seed int64) weightFunc {
+	return func(name string, dims []int64) []float32 {
+		n := int(numel(dims))
+		vs := normalFloats(seed, name, n, initStd)
+		switch {
+		case strings.HasSuffix(name, "LayerNorm.weight"):
+			for i := range vs {
+				vs[i] += 1
+			}
+		case name == wordEmbeddings:
+			clear(vs[:dims[1]]) // padding_idx 0
+		}
+		return vs
+	}
+}
+
+func numel(dims []int64) int64 {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// Names of the embedding tensors (Hugging Face parameter names).
+const (
+	wordEmbeddings     = "embeddings.word_embeddings.weight"
+	positionEmbeddings = "embeddings.position_embeddings.weight"
+	typeEmbeddings     = "embeddings.token_type_embeddings.weight"
+)
+
+// Graph input and output names.
+const (
+	InputIDs        = "input_ids"
+	AttentionMask   = "attention_mask"
+	TokenTypeIDs    = "token_type_ids"
+	LastHiddenState = "last_hidden_state"
+)
+
+// producerVersion is stamped into generated models; bump it when the graph
+// or the weights a seed yields change.
+const producerVersion = "1"
+
+// bertBuilder writes one BERT graph.
+type bertBuilder struct {
+	g       *graph
+	cfg     BertConfig
+	weights weightFunc
+	opset   int64
+}
+
+func (b *bertBuilder) weight(name string, dims ...int64) string {
+	return b.g.floatInit(name, dims, b.weights(name, dims))
+}
+
+// buildBERT assembles the model.
+func buildBERT(cfg BertConfig, opts bertOptions) (*model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.opset == 0 {
+		opts.opset = defaultOpset
+	}
+	if opts.opset < 12 || opts.opset > 17 {
+		return nil, fmt.Errorf("%w: opset %d (want 12 to 17)", ErrBadConfig, opts.opset)
+	}
+	def := defaultWeights(cfg.Seed)
+	weights := def
+	if opts.weights != nil {
+		weights = func(name string, dims []int64) []float32 {
+			if vs := opts.weights(name, dims); vs != nil {
+				return vs
+			}
+			return def(name, dims)
+		}
+	}
+	b := &bertBuilder{g: newGraph("bert"), cfg: cfg, weights: weights, opset: opts.opset}
+	g := b.g
+	batchSeq := []dim{{param: "batch"}, {param: "sequence"}}
+	ids := g.input(InputIDs, dtInt64, batchSeq...)
+	mask := g.input(AttentionMask, dtInt64, batchSeq...)
+	types := g.input(TokenTypeIDs, dtInt64, batchSeq...)
+
+	hidden := b.embeddings(ids, types)
+	maskBias := b.extendedMask(mask)
+	for i := range cfg.Layers {
+		out := ""
+		if i == cfg.Layers-1 {
+			out = LastHiddenState
+		}
+		hidden = b.layer(i, hidden, maskBias, out)
+	}
+	g.output(LastHiddenState, dtFloat, dim{param: "batch"}, dim{param: "sequence"}, dim{value: int64(cfg.Hidden)})
+
+	return &model{
+		irVersion: 8,
+		opsets:    []opset{{version: opts.opset}},
+		producer:  "jieda-synth",
+		version:   producerVersion,
+		doc:       opts.doc,
+		graph:     g.parts(),
+	}, nil
+}
+
+// embeddings adds word + position + token type embeddings and their
+// LayerNorm. Position ids are Range(0, seq_len) expanded to the input's shape,
+// the form ONNX Runtime's EmbedLayerNormFusion recognizes.
+func (b *bertBuilder) embeddings(ids, types string) string {
+	g, c := b.g, b.cfg
+	h := int64(c.Hidden)
+	wordW := b.weight(wordEmbeddings, int64(c.Vocab), h)
+	posW := b.weight(positionEmbeddings, int64(c.MaxPositions), h)
+	typeW := b.weight(typeEmbeddings, int64(c.TypeVocab), h)
+
+	word := g.op("Gather", "/embeddings/word_embeddings/Gather", []string{wordW, ids})
+
+	shape := g.op("Shape", "/embeddings/Shape", []string{ids})
+	seqLen := g.op("Gather", "/embeddings/Gather", []string{shape, g.int64Scalar(1)}, attrInt("axis", 0))
+	rng := g.op("Range", "/embeddings/Range", []string{g.int64Scalar(0), seqLen, g.int64Scalar(1)})
+	row := b.unsqueeze("/embeddings/Unsqueeze", rng, 0)
+	shape2 := g.op("Shape", "/embeddings/Shape_1", []string{ids})
+	posIDs := g.op("Expand", "/embeddings/Expand", []string{row, shape2})
+	// Expand's output shape comes from a runtime value; without this hint the
+	// embeddings, and every residual Add after them, have unknown dimensions
+	// and SkipLayerNormFusion refuses them.
+	g.annotate(posIDs, dtInt64, dim{param: "batch"}, dim{param: "sequence"})
+	pos := g.op("Gather", "/embeddings/position_embeddings/Gather", []string{posW, posIDs})
+
+	typ := g.op("Gather", "/embeddings/token_type_embeddings/Gather", []string{typeW, types})
+	sum := g.op("Add", "/embeddings/Add", []string{word, pos})
+	sum = g.op("Add", "/embeddings/Add_1", []string{sum, typ})
+	return b.layerNorm("/embeddings/LayerNorm", "embeddings.LayerNorm", sum, "")
+}
+
+// maskFilter is the additive mask value of masked positions. ONNX Runtime's
+// AttentionFusion matches exactly -10000 (the classic BERT export).
+const maskFilter = -10000
+
+// extendedMask turns attention_mask [B, S] into the additive bias
+// (1 - mask) * -10000 of shape [B, 1, 1, S], shared by all layers.
+func (b *bertBuilder) extendedMask(mask string) string {
+	g := b.g
+	m := b.unsqueeze("/Unsqueeze", mask, 1)
+	m = b.unsqueeze("/Unsqueeze_1", m, 2)
+	m = g.op("Cast", "/Cast", []string{m}, attrInt("to", dtFloat))
+	m = g.op("Sub", "/Sub", []string{g.floatScalar(1), m})
+	return g.op("Mul", "/Mul", []string{m, g.floatScalar(maskFilter)})
+}
+
+// unsqueeze inserts axis into x: an attribute before opset 13, an input since.
+func (b *bertBuilder) unsqueeze(node, x string, axis int64) string {
+	if b.opset < 13 {
+		return b.g.op("Unsqueeze", node, []string{x}, attrIntList("axes", axis))
+	}
+	return b.g.op("Unsqueeze", node, []string{x, b.g.int64Vector(axis)})
+}
+
+// linear is MatMul by a [in, out] weight then Add of the bias, as the
+// PyTorch exporter writes nn.Linear on 3-D input.
+func (b *bertBuilder) linear(node, param, x string, in, out int) string {
+	w := b.weight(param+".weight", int64(in), int64(out))
+	bias := b.weight(param+".bias", int64(out))
+	y := b.g.op("MatMul", node+"/MatMul", []string{x, w})
+	return b.g.op("Add", node+"/Add", []string{y, bias})
+}
+
+// layer adds transformer layer i. out names the result when it is the graph
+// output.
+func (b *bertBuilder) layer(i int, x, maskBias, out string) string {
+	g, c := b.g, b.cfg
+	node := fmt.Sprintf("/encoder/layer.%d", i)
+	param := fmt.Sprintf("encoder.layer.%d", i)
+	heads, headDim := int64(c.Heads), int64(c.Hidden/c.Heads)
+	split := g.int64Vector(0, 0, heads, headDim)
+
+	proj := func(name string, perm ...int64) string {
+		y := b.linear(node+"/attention/self/"+name, param+".attention.self."+name, x, c.Hidden, c.Hidden)
+		y = g.op("Reshape", node+"/attention/self/"+name+"/Reshape", []string{y, split})
+		return g.op("Transpose", node+"/attention/self/"+name+"/Transpose", []string{y}, attrIntList("perm", perm...))
+	}
+	q := proj("query", 0, 2, 1, 3)
+	k := proj("key", 0, 2, 3, 1)
+	v := proj("value", 0, 2, 1, 3)
+
+	self := node + "/attention/self"
+	s := g.op("MatMul", self+"/MatMul", []string{q, k})
+	s = g.op("Div", self+"/Div", []string{s, g.floatScalar(float32(math.Sqrt(float64(headDim))))})
+	s = g.op("Add", self+"/Add", []string{s, maskBias})
+	p := g.op("Softmax", self+"/Softmax", []string{s}, attrInt("axis", 3))
+	ctx := g.op("MatMul", self+"/MatMul_1", []string{p, v})
+	ctx = g.op("Transpose", self+"/Transpose", []string{ctx}, attrIntList("perm", 0, 2, 1, 3))
+	ctx = g.op("Reshape", self+"/Reshape", []string{ctx, g.int64Vector(0, 0, int64(c.Hidden))})
+
+	att := b.linear(node+"/attention/output/dense", param+".attention.output.dense", ctx, c.Hidden, c.Hidden)
+	att = g.op("Add", node+"/attention/output/Add", []string{att, x})
+	att = b.layerNorm(node+"/attention/output/LayerNorm", param+".attention.output.LayerNorm", att, "")
+
+	f := b.linear(node+"/intermediate/dense", param+".intermediate.dense", att, c.Hidden, c.FFN)
+	f = b.gelu(node+"/intermediate/intermediate_act_fn", f)
+	f = b.linear(node+"/output/dense", param+".output.dense", f, c.FFN, c.Hidden)
+	f = g.op("Add", node+"/output/Add", []string{f, att})
+	return b.layerNorm(node+"/output/LayerNorm", param+".output.LayerNorm", f, out)
+}
+
+// gelu is the exact GELU as PyTorch exports it:
+// x * 0.5 * (1 + erf(x / sqrt(2))), in the order GeluFusion matches.
+func (b *bertBuilder) gelu(node, x string) string {
+	g := b.g
+	d := g.op("Div", node+"/Div", []string{x, g.floatScalar(1.4142135381698608)})
+	e := g.op("Erf", node+"/Erf", []string{d})
+	a := g.op("Add", node+"/Add", []string{e, g.floatScalar(1)})
+	m := g.op("Mul", node+"/Mul", []string{x, a})
+	return g.op("Mul", node+"/Mul_1", []string{m, g.floatScalar(0.5)})
+}
+
+// layerNorm normalizes x over the hidden axis with gamma and beta named
+// param.weight and param.bias. At opset 13 it is the decomposition PyTorch
+// exports (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add), which
+// ONNX Runtime's LayerNormFusion turns back into one node; at opset 17 it is
+// the LayerNormalization operator. out names the result when it is the graph
+// output.
+func (b *bertBuilder) layerNorm(node, param, x, out string) string {
+	g, h := b.g, int64(b.cfg.Hidden)
+	gamma := b.weight(param+".weight", h)
+	beta := b.weight(param+".bias", h)
+	final := func(opType, name string, inputs []string, attrs ...attribute) string {
+		if out != "" {
+			return g.opTo(opType, name, out, inputs, attrs...)
+		}
+		return g.op(opType, name, inputs, attrs...)
+	}
+	if b.opset >= 17 {
+		return final("LayerNormalization", node+"/LayerNormalization", []string{x, gamma, beta},
+			attrInt("axis", -1), attrFloat("epsilon", b.cfg.LayerNormEps))
+	}
+	mean := g.op("ReduceMean", node+"/ReduceMean", []string{x}, attrIntList("axes", -1), attrInt("keepdims", 1))
+	d := g.op("Sub", node+"/Sub", []string{x, mean})
+	sq := g.op("Pow", node+"/Pow", []string{d, g.floatScalar(2)})
+	v := g.op("ReduceMean", node+"/ReduceMean_1", []string{sq}, attrIntList("axes", -1), attrInt("keepdims", 1))
+	v = g.op("Add", node+"/Add", []string{v, g.floatScalar(b.cfg.LayerNormEps)})
+	sd := g.op("Sqrt", node+"/Sqrt", []string{v})
+	n := g.op("Div", node+"/Div", []string{d, sd})
+	n = g.op("Mul", node+"/Mul", []string{n, gamma})
+	return final("Add", node+"/Add_1", []string{n, beta})
+}

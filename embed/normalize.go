@@ -95,6 +95,13 @@ func nfkc(s string, from int) string {
 	copied := 0            // s[:copied] is accounted for in buf
 	prev := max(from-1, 0) // start of the rune before i
 	for i := from; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			prev, i = i, i+1
+			continue
+		} else if c&0xF0 == 0xE0 && i+2 < len(s) && nfkcInert(decode3(c, s[i+1], s[i+2])) {
+			prev, i = i, i+3
+			continue
+		}
 		r, size := decodeValid(s, i)
 		if nfkcInert(r) {
 			prev, i = i, i+size
@@ -179,14 +186,15 @@ func nfkcInert(r rune) bool {
 // decodeValid decodes the rune at s[i] of valid UTF-8, inlining the
 // three-byte case that CJK text consists of.
 func decodeValid(s string, i int) (rune, int) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		return rune(c), 1
-	}
-	if c >= 0xE0 && c < 0xF0 && i+2 < len(s) {
-		return rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), 3
+	if c := s[i]; c&0xF0 == 0xE0 && i+2 < len(s) {
+		return decode3(c, s[i+1], s[i+2]), 3
 	}
 	return utf8.DecodeRuneInString(s[i:])
+}
+
+// decode3 decodes a valid three-byte UTF-8 sequence.
+func decode3(c0, c1, c2 byte) rune {
+	return rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
 }
 
 // foldFlags report what fold saw that needs a further step.
@@ -227,9 +235,10 @@ var asciiClass = func() (t [utf8.RuneSelf]runeClass) {
 // classify returns how fold treats the non-ASCII rune r, and r folded
 // (lowercased, converted to simplified Chinese) when it is kept.
 func classify(r rune) (rune, runeClass) {
-	if r >= 0x3400 && r < 0xA000 {
-		// CJK Unified Ideographs and Extension A (plus Yijing symbols):
-		// no case, no space, no control; the common case, kept fast.
+	if r > 0x3000 && r < 0xA000 {
+		// CJK punctuation, kana, CJK Extension A, CJK Unified Ideographs
+		// and more: no case, no space, no control (TestClassifyCJKRange);
+		// the common case, kept fast.
 		return t2s(r), classKeep
 	}
 	switch {
@@ -250,159 +259,94 @@ func beforeMark(rest string) bool {
 // fold applies case folding, traditional → simplified characters,
 // whitespace collapsing, control removal and the length limit in one pass.
 // s must be valid UTF-8.
+//
+// The output is kept as s[run:end] for as long as it is a substring of s:
+// text that is already normalized costs no allocation. Where it differs,
+// s[run:end] is flushed into b with the change and a new run starts.
 func fold(s string, limit int) (string, foldFlags) {
-	w := folder{src: s, limit: limit}
-	for i := 0; i < len(s) && !w.full; {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch asciiClass[c] {
-			case classKeep:
-				w.keep(rune(c), i, i+1)
-			case classSpace:
-				w.space(i, i+1)
-			case classDrop:
-				w.drop(i+1, s)
-			case classUpper:
-				if beforeMark(s[i+1:]) {
-					w.flags |= needNFKC
-				}
-				w.put(rune(c+'a'-'A'), i)
+	var (
+		b        strings.Builder
+		flags    foldFlags
+		run, end int  // s[run:end] is output not yet in b
+		n        int  // runes of output
+		spaceAt  = -1 // start of a pending whitespace run, or -1
+		flush    = func(next int) {
+			if b.Cap() == 0 {
+				b.Grow(min(len(s), limit*utf8.UTFMax))
 			}
-			i++
+			b.WriteString(s[run:end])
+			run, end = next, next
+		}
+	)
+	for i := 0; i < len(s); {
+		c, r, f, size, class := s[i], rune(s[i]), rune(s[i]), 1, classKeep
+		if c < utf8.RuneSelf {
+			if class = asciiClass[c]; class == classUpper {
+				f, class = r+'a'-'A', classKeep
+				if beforeMark(s[i+1:]) {
+					flags |= needNFKC // T+◌̈: lowercase may compose
+				}
+			}
+		} else {
+			if c&0xF0 == 0xE0 && i+2 < len(s) {
+				r, size = decode3(c, s[i+1], s[i+2]), 3
+			} else {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
+			f, class = classify(r)
+			if class == classKeep && f != r && unicode.ToLower(r) != r && beforeMark(s[i+size:]) {
+				flags |= needNFKC
+			}
+			if class == classKeep && isPhraseTrigger(f) {
+				flags |= maybePhrase
+			}
+		}
+		next := i + size
+		switch class {
+		case classSpace, classDrop:
+			if class == classDrop && beforeMark(s[next:]) {
+				flags |= needNFKC // e+ZWSP+◌́: dropping it lets them compose
+			}
+			if n == 0 {
+				run, end = next, next // leading: skip
+			} else if class == classSpace && spaceAt < 0 {
+				spaceAt = i
+			}
+			i = next
 			continue
 		}
-		r, size := decodeValid(s, i)
-		f, class := classify(r)
-		switch class {
-		case classSpace:
-			w.space(i, i+size)
-		case classDrop:
-			w.drop(i+size, s)
-		default:
-			if f == r {
-				w.keep(r, i, i+size)
+		if spaceAt >= 0 {
+			if n+2 > limit {
+				break // a trailing space would be trimmed anyway
+			}
+			if spaceAt == end && i == end+1 && s[end] == ' ' {
+				end = i // a single ASCII space, as in the source
 			} else {
-				if unicode.ToLower(r) != r && beforeMark(s[i+size:]) {
-					w.flags |= needNFKC
-				}
-				w.put(f, i)
+				flush(i)
+				b.WriteByte(' ')
 			}
-			if isPhraseTrigger(f) {
-				w.flags |= maybePhrase
-			}
+			n, spaceAt = n+1, -1
 		}
-		i += size
-	}
-	return w.result(), w.flags
-}
-
-// folder accumulates fold's output. As long as the output is a contiguous
-// substring of the source it only tracks offsets, so text that is already
-// normalized costs no allocation.
-type folder struct {
-	src   string
-	limit int // in runes
-	n     int // runes written
-	full  bool
-	flags foldFlags
-
-	// Until building is set the output is src[start:end]; then it is b.
-	building   bool
-	b          strings.Builder
-	start, end int
-
-	pending          bool // a space is owed before the next rune
-	spaceAt, spaceTo int  // the source span of the pending whitespace run
-}
-
-// space records whitespace at src[i:j]; leading whitespace is dropped.
-func (w *folder) space(i, j int) {
-	if w.n == 0 {
-		if !w.building {
-			w.start, w.end = j, j
+		if n >= limit {
+			break
 		}
-		return
-	}
-	if !w.pending {
-		w.pending, w.spaceAt = true, i
-	}
-	w.spaceTo = j
-}
-
-// drop skips a control or format character ending at src[j]. Nothing is
-// written: the next kept rune is no longer contiguous with the output and
-// makes it diverge.
-func (w *folder) drop(j int, src string) {
-	if beforeMark(src[j:]) {
-		w.flags |= needNFKC
-	}
-	if w.n == 0 && !w.building {
-		w.start, w.end = j, j
-	}
-}
-
-// keep writes r, which is unchanged from src[i:j].
-func (w *folder) keep(r rune, i, j int) {
-	if !w.flushSpace(i) {
-		return
-	}
-	if !w.building && i == w.end {
-		w.end = j
-		w.n++
-		return
-	}
-	w.put(r, i)
-}
-
-// put writes r, which differs from the source at offset i.
-func (w *folder) put(r rune, i int) {
-	if !w.flushSpace(i) {
-		return
-	}
-	w.diverge()
-	w.b.WriteRune(r)
-	w.n++
-}
-
-// flushSpace writes the pending space, if any, before a rune at offset i
-// and reports whether that rune still fits within the limit.
-func (w *folder) flushSpace(i int) bool {
-	if w.pending {
-		w.pending = false
-		if w.n+2 > w.limit {
-			w.full = true
-			return false
+		if i != end { // something was dropped before r
+			flush(i)
 		}
-		if !w.building && w.spaceAt == w.end && w.spaceTo == i && i-w.spaceAt == 1 && w.src[w.spaceAt] == ' ' {
-			w.end = i // a single ASCII space: the source already has it
+		if f == r {
+			end = next
 		} else {
-			w.diverge()
-			w.b.WriteByte(' ')
+			flush(next)
+			b.WriteRune(f)
 		}
-		w.n++
+		n++
+		i = next
 	}
-	if w.n >= w.limit {
-		w.full = true
-		return false
+	if b.Cap() == 0 {
+		return s[run:end], flags
 	}
-	return true
-}
-
-// diverge switches to building the output in b.
-func (w *folder) diverge() {
-	if w.building {
-		return
-	}
-	w.building = true
-	w.b.Grow(min(len(w.src), w.limit*utf8.UTFMax))
-	w.b.WriteString(w.src[w.start:w.end])
-}
-
-func (w *folder) result() string {
-	if w.building {
-		return w.b.String()
-	}
-	return w.src[w.start:w.end]
+	b.WriteString(s[run:end])
+	return b.String(), flags
 }
 
 // bmpSet is a set of runes of the Basic Multilingual Plane.
@@ -524,7 +468,7 @@ func rewritePhrases(s string) string {
 	var b strings.Builder
 	copied := 0 // s[:copied] is in b
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeValid(s, i)
 		if isPhraseStart(r) {
 			if from, to, ok := matchPhrase(r, s[i:]); ok {
 				if copied == 0 {

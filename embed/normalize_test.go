@@ -2,6 +2,7 @@ package embed
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -90,6 +91,20 @@ func TestNormalize(t *testing.T) {
 			checkNormalized(t, Normalizer{}, tt.in, got)
 		})
 	}
+}
+
+func ExampleNormalize() {
+	for _, s := range []string{"我的訂單 ST-771 還沒到！", "ＡＢＣ１２３", "請回覆\u200b運費"} {
+		out, err := Normalize(s)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(out)
+	}
+	// Output:
+	// 我的订单 st-771 还没到!
+	// abc123
+	// 请回复运费
 }
 
 func TestNormalizeInvalidUTF8(t *testing.T) {
@@ -381,6 +396,15 @@ func TestT2SLookupsAgree(t *testing.T) {
 		}
 		if got := t2s(r); got != want {
 			t.Fatalf("%U: t2s gives %U, map %U", r, got, want)
+		}
+	}
+}
+
+// classify's fast range has no case, space or control characters.
+func TestClassifyCJKRange(t *testing.T) {
+	for r := rune(0x3001); r < 0xA000; r++ {
+		if unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Cf) || unicode.ToLower(r) != r {
+			t.Errorf("%U needs classify's general path", r)
 		}
 	}
 }

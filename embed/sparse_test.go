@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -83,6 +84,23 @@ func TestSparseTerms(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ExampleSparseEncoder_Terms() {
+	e, err := NewSparseEncoder(DefaultSparseConfig())
+	if err != nil {
+		panic(err)
+	}
+	text, err := Normalize("訂單 ST-771 怎麼取消？")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Join(e.Terms(text), " "))
+	v := e.EncodeQuery(text)
+	fmt.Println(len(v.Indices), v.Values[0])
+	// Output:
+	// 订 订单 单 st-771 st 771 怎 怎么 么 么取 取 取消 消
+	// 13 1
 }
 
 // vectorOf builds the expected vector from term weights.

@@ -29,6 +29,7 @@ func (e *Embedder) batchLoop() {
 	defer close(e.done)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	prev := 0 // size of the last batch: how many callers are cycling
 	for {
 		var first *liveRequest
 		select {
@@ -48,11 +49,15 @@ func (e *Embedder) batchLoop() {
 				break drain
 			}
 		}
-		// Wait a little for texts that are on their way.
-		if len(batch) < e.cfg.MaxBatch && e.cfg.MaxWait > 0 && e.pending.Load() > int64(len(batch)) {
+		// Wait a little for texts on their way: announced by a caller but
+		// not queued yet, or from callers of the last batch coming back.
+		want := func() bool {
+			return len(batch) < e.cfg.MaxBatch && (e.pending.Load() > int64(len(batch)) || len(batch) < prev)
+		}
+		if e.cfg.MaxWait > 0 && want() {
 			timer.Reset(e.cfg.MaxWait)
 		wait:
-			for len(batch) < e.cfg.MaxBatch {
+			for want() {
 				select {
 				case r := <-e.queue:
 					batch = append(batch, r)
@@ -60,13 +65,9 @@ func (e *Embedder) batchLoop() {
 					break wait
 				}
 			}
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
+			timer.Stop()
 		}
+		prev = len(batch)
 		e.pending.Add(-int64(len(batch)))
 		e.runLive(batch)
 	}

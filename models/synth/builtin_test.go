@@ -105,7 +105,7 @@ func (e *builtinEmbedder) vectors(texts ...string) [][]float64 {
 	}
 	b := padBatch(rows)
 	out := e.run(b)
-	h := BuiltinConfig.Hidden
+	h := builtinConfig.Hidden
 	vs := make([][]float64, len(texts))
 	for i := range texts {
 		v := make([]float64, h)

@@ -1,0 +1,93 @@
+package index
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// IDF is the inverse document frequency Qdrant's `idf` modifier applies to
+// sparse vectors: ln(1 + (N - n + 0.5) / (n + 0.5)), where N is the number
+// of points with a sparse vector and n the number containing the term.
+func IDF(n, N int) float64 {
+	return math.Log(1 + (float64(N)-float64(n)+0.5)/(float64(n)+0.5))
+}
+
+// FuseRRF merges ranked lists by reciprocal rank fusion: each point scores
+// Σ 1/(k + rank) over the lists it appears in, rank counted from 1. Ties
+// break by id so results are deterministic.
+func FuseRRF(k int, lists ...[]ScoredPoint) []ScoredPoint {
+	if k <= 0 {
+		k = DefaultRRFK
+	}
+	return fuse(lists, func(list []ScoredPoint) []float64 {
+		s := make([]float64, len(list))
+		for i := range list {
+			s[i] = 1 / float64(k+i+1)
+		}
+		return s
+	})
+}
+
+// FuseDBSF merges scored lists by distribution-based score fusion: each
+// list's scores are mapped from [mean-3σ, mean+3σ] onto [0, 1] (clamped),
+// then summed per point.
+func FuseDBSF(lists ...[]ScoredPoint) []ScoredPoint {
+	return fuse(lists, func(list []ScoredPoint) []float64 {
+		s := make([]float64, len(list))
+		if len(list) == 0 {
+			return s
+		}
+		var mean, sq float64
+		for _, p := range list {
+			mean += float64(p.Score)
+		}
+		mean /= float64(len(list))
+		for _, p := range list {
+			d := float64(p.Score) - mean
+			sq += d * d
+		}
+		std := math.Sqrt(sq / float64(len(list)))
+		lo, hi := mean-3*std, mean+3*std
+		for i, p := range list {
+			if hi == lo {
+				s[i] = 0.5
+				continue
+			}
+			s[i] = min(1, max(0, (float64(p.Score)-lo)/(hi-lo)))
+		}
+		return s
+	})
+}
+
+func fuse(lists [][]ScoredPoint, scores func([]ScoredPoint) []float64) []ScoredPoint {
+	total := map[string]float64{}
+	first := map[string]ScoredPoint{}
+	for _, list := range lists {
+		for i, s := range scores(list) {
+			p := list[i]
+			if _, ok := first[p.ID]; !ok {
+				first[p.ID] = p
+			}
+			total[p.ID] += s
+		}
+	}
+	out := make([]ScoredPoint, 0, len(total))
+	for id, s := range total {
+		p := first[id]
+		p.Score = float32(s)
+		out = append(out, p)
+	}
+	SortScored(out)
+	return out
+}
+
+// SortScored orders results by descending score, then ascending id.
+func SortScored(ps []ScoredPoint) {
+	slices.SortFunc(ps, func(a, b ScoredPoint) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}

@@ -1,0 +1,149 @@
+package index
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// CanonicalID validates a UUID and returns its canonical lowercase hyphenated form.
+func CanonicalID(id string) (string, error) {
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
+		return "", fmt.Errorf("%w: %q is not a UUID", ErrInvalidID, id)
+	}
+	return u.String(), nil
+}
+
+var collectionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
+// ValidateCollectionName checks a collection name.
+func ValidateCollectionName(name string) error {
+	if !collectionName.MatchString(name) {
+		return fmt.Errorf("%w: collection name %q must be 1-255 characters of [A-Za-z0-9_-]", ErrInvalidArgument, name)
+	}
+	return nil
+}
+
+// Validate checks a collection config.
+func (c CollectionConfig) Validate() error {
+	if err := ValidateCollectionName(c.Name); err != nil {
+		return err
+	}
+	if c.Dim < 0 || c.Dim > 65536 {
+		return fmt.Errorf("%w: collection %s: dimension %d must be in [0, 65536]", ErrInvalidArgument, c.Name, c.Dim)
+	}
+	if c.Dim == 0 && !c.Sparse {
+		return fmt.Errorf("%w: collection %s has neither a dense nor a sparse vector", ErrInvalidArgument, c.Name)
+	}
+	return nil
+}
+
+// CanonicalPayload converts a payload to canonical JSON form: integers
+// (of any Go integer type, or integral JSON numbers) become int64, other
+// numbers float64, structs and typed slices go through encoding/json.
+// Non-finite numbers and values JSON cannot encode are errors.
+func CanonicalPayload(p Payload) (Payload, error) {
+	if p == nil {
+		return Payload{}, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload is not JSON: %w", ErrInvalidArgument, err)
+	}
+	return DecodePayload(b)
+}
+
+// DecodePayload decodes a JSON object into canonical form.
+func DecodePayload(b []byte) (Payload, error) {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object: %w", ErrInvalidArgument, err)
+	}
+	if raw == nil {
+		return Payload{}, nil
+	}
+	out, err := canonical(raw)
+	if err != nil {
+		return nil, err
+	}
+	return out.(map[string]any), nil
+}
+
+func canonical(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil && !strings.ContainsAny(string(x), ".eE") {
+			return i, nil
+		}
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%w: payload number %s out of range", ErrInvalidArgument, x)
+		}
+		return f, nil
+	case map[string]any:
+		for k, e := range x {
+			c, err := canonical(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = c
+		}
+		return x, nil
+	case []any:
+		for i, e := range x {
+			c, err := canonical(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = c
+		}
+		return x, nil
+	}
+	return v, nil
+}
+
+// Values returns the non-null values at a dotted key, descending into
+// nested objects and flattening arrays (Qdrant's semantics).
+func Values(p Payload, key string) []any {
+	var out []any
+	var walk func(v any, path []string)
+	walk = func(v any, path []string) {
+		switch x := v.(type) {
+		case nil:
+			return
+		case []any:
+			for _, e := range x {
+				walk(e, path)
+			}
+			return
+		case map[string]any:
+			if len(path) > 0 {
+				walk(x[path[0]], path[1:])
+				return
+			}
+		}
+		if len(path) == 0 {
+			out = append(out, v)
+		}
+	}
+	walk(map[string]any(p), strings.Split(key, "."))
+	return out
+}
+
+// Number returns a payload value as a float64 if it is a number.
+func Number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}

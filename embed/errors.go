@@ -14,6 +14,8 @@ var (
 	ErrBadModelDir = errors.New("invalid model directory")
 	// ErrClosed reports use of an Embedder after Close.
 	ErrClosed = errors.New("embedder closed")
+	// ErrUnreachable reports that a model download could not connect (offline).
+	ErrUnreachable = errors.New("download host unreachable")
 	// ErrUnknownModel reports a model name that is not in the catalog.
 	ErrUnknownModel = errors.New("unknown model")
 )

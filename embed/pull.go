@@ -378,7 +378,7 @@ func (e *unreachableError) Error() string {
 		e.host, e.err, e.model)
 }
 
-func (e *unreachableError) Unwrap() error { return e.err }
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
 
 func statusError(rawURL string, resp *http.Response) error {
 	return fmt.Errorf("downloading %s: server answered %s", rawURL, resp.Status)

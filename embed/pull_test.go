@@ -443,6 +443,9 @@ func TestPullUnreachable(t *testing.T) {
 	if !errors.As(err, &opErr) {
 		t.Errorf("error %v does not wrap the *net.OpError", err)
 	}
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("error %v does not wrap ErrUnreachable", err)
+	}
 }
 
 func TestPullHTTPStatus(t *testing.T) {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jieda/jieda/embed"
+)
+
+func TestModelBuiltinAndList(t *testing.T) {
+	chdir(t)
+	code, out, errOut := run(t, t.Context(), "model", "builtin")
+	if code != 0 {
+		t.Fatalf("model builtin: %d %s", code, errOut)
+	}
+	if !strings.Contains(out, "lexical-grade") {
+		t.Errorf("model builtin should say the model is lexical-grade: %s", out)
+	}
+	m, err := embed.CheckModelDir(filepath.Join("models", embed.BuiltinName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Grade != embed.GradeLexical {
+		t.Errorf("builtin grade %q, want %q", m.Grade, embed.GradeLexical)
+	}
+	code, out, errOut = run(t, t.Context(), "model", "list")
+	if code != 0 {
+		t.Fatalf("model list: %d %s", code, errOut)
+	}
+	for _, want := range []string{"bge-small-zh-v1.5", "multilingual-e5-small", "bge-small-en-v1.5"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("model list lacks %s:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "builtin") || !strings.Contains(out, "yes") {
+		t.Errorf("model list should show the builtin model installed:\n%s", out)
+	}
+}
+
+func TestModelPullErrors(t *testing.T) {
+	chdir(t)
+	code, _, errOut := run(t, t.Context(), "model", "pull", "no-such-model")
+	if code == 0 || !strings.Contains(errOut, "bge-small-zh-v1.5") {
+		t.Errorf("unknown model: exit %d, stderr %q; want an error listing the catalog", code, errOut)
+	}
+}
+
+func TestModelSynthAndBench(t *testing.T) {
+	dir := chdir(t)
+	cfg := filepath.Join(dir, "config.json")
+	shape := `{"num_hidden_layers":1,"hidden_size":32,"num_attention_heads":2,"intermediate_size":64,"vocab_size":2000,"max_position_embeddings":300,"type_vocab_size":2,"layer_norm_eps":1e-12}`
+	if err := os.WriteFile(cfg, []byte(shape), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "tiny")
+	if code, _, errOut := run(t, t.Context(), "model", "synth", "--config", cfg, "--out", out, "--max-tokens", "300"); code != 0 {
+		t.Fatalf("model synth: %d %s", code, errOut)
+	}
+	m, err := embed.CheckModelDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Dimension != 32 {
+		t.Errorf("synth dimension %d, want 32", m.Dimension)
+	}
+	// Bad shape: a clear error.
+	if err := os.WriteFile(cfg, []byte(`{"num_hidden_layers":1,"hidden_size":30,"num_attention_heads":4}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, t.Context(), "model", "synth", "--config", cfg, "--out", filepath.Join(dir, "bad")); code == 0 || errOut == "" {
+		t.Errorf("bad shape: exit %d, stderr %q", code, errOut)
+	}
+
+	// bench embed runs end to end on the tiny model and prints every field.
+	code, stdout, errOut := run(t, t.Context(), "bench", "embed", "--model", out, "--json",
+		"--queries", "20", "--duration", "200ms", "--passages", "8")
+	if code != 0 {
+		t.Fatalf("bench embed: %d %s", code, errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("bench embed --json: %v\n%s", err, stdout)
+	}
+	for _, k := range []string{"query_p50_ms", "query_p99_ms", "query_qps_8", "passages_per_s", "tokens_per_s", "gflops", "peak_gflops"} {
+		v, ok := res[k].(float64)
+		if !ok || v <= 0 {
+			t.Errorf("bench field %s = %v, want a positive number", k, res[k])
+		}
+	}
+}

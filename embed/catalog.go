@@ -92,7 +92,7 @@ func (c Catalog) validate() error {
 
 func (m CatalogModel) validate() error {
 	var errs []error
-	if err := m.Manifest.Validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if m.Name != "" && m.Name != filepath.Base(m.Name) || strings.ContainsAny(m.Name, `/\`) || m.Name == "." || m.Name == ".." {

@@ -132,7 +132,7 @@ func TestParseCatalogInvalid(t *testing.T) {
 		want string // in the error
 	}{
 		{"not json", []byte(`{"models": [`), "parsing model catalog"},
-		{"unknown field", catalogJSON(entry("a", true, replace(`"description"`, `"descripton"`))), "unknown field"},
+		{"unknown field", catalogJSON(entry("a", true, replace(`"description"`, `"descripton"`))), "unknown field"}, //nolint:misspell // on purpose
 		{"empty", catalogJSON(), "no models"},
 		{"duplicate name", catalogJSON(entry("a", true), entry("a", false)), `"a" listed twice`},
 		{"no default", catalogJSON(entry("a", false), entry("b", false)), "0 models are marked default"},

@@ -279,7 +279,8 @@ func fold(s string, limit int) (string, foldFlags) {
 		}
 	)
 	for i := 0; i < len(s); {
-		c, r, f, size, class := s[i], rune(s[i]), rune(s[i]), 1, classKeep
+		c, r, f, size := s[i], rune(s[i]), rune(s[i]), 1
+		var class runeClass
 		if c < utf8.RuneSelf {
 			if class = asciiClass[c]; class == classUpper {
 				f, class = r+'a'-'A', classKeep

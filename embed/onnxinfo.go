@@ -34,7 +34,7 @@ func ReadCost(path string) (Cost, error) {
 	}
 	graph, err := field(b, 7) // ModelProto.graph
 	if err != nil || graph == nil {
-		return Cost{}, fmt.Errorf("%s: no graph in model: %v", path, err)
+		return Cost{}, fmt.Errorf("%s: no graph in model: %w", path, err)
 	}
 	type node struct {
 		op     string

@@ -249,7 +249,7 @@ func (p *puller) download(ctx context.Context, f CatalogFile, partial string, wa
 	}
 	defer resp.Body.Close()
 
-	total := int64(-1)
+	var total int64
 	start, end, length, rangeOK := parseContentRange(resp.Header.Get("Content-Range"))
 	switch {
 	case have > 0 && resp.StatusCode == http.StatusPartialContent && rangeOK && start == have:

@@ -31,7 +31,11 @@ func (a *app) benchEmbedCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer e.Close()
+			defer func() {
+				if cerr := e.Close(); cerr != nil {
+					a.logger.Error("closing embedder", "err", cerr)
+				}
+			}()
 			res, err := embed.RunBench(cmd.Context(), e, opts)
 			if err != nil {
 				return err

@@ -118,7 +118,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"out of range", "embed:\n  max_batch: 0\n", "", "embed.max_batch"},
 		{"bad duration", "embed:\n  max_wait: soon\n", "", "embed.max_wait"},
 		{"bad level", "log:\n  level: loud\n", "", "log.level"},
-		{"unknown key", "embed:\n  modle_dir: x\n", "", "embed.modle_dir"},
+		{"unknown key", "embed:\n  modle_dir: x\n", "", "embed.modle_dir"}, //nolint:misspell // a misspelt key on purpose
 		{"sparse", "embed:\n  sparse:\n    b: 2\n", "", "embed.sparse.b"},
 		{"malformed yaml", "embed: [\n", "", "jieda.yaml"},
 	} {

@@ -47,7 +47,7 @@ func (a *app) modelListCommand() *cobra.Command {
 				if m.Default {
 					def = "*"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.Manifest.Dimension, m.Manifest.Pooling, def, installed, m.Description)
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.Dimension, m.Pooling, def, installed, m.Description)
 			}
 			builtin := "no"
 			if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)); err == nil {

@@ -24,7 +24,7 @@ type app struct {
 // execute runs the CLI and returns the process exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
-	root := a.rootCommand()
+	root := a.rootCommand() //nolint:contextcheck // commands take ctx from cobra's cmd.Context()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -87,7 +87,7 @@ func (a *app) openEmbedder() (*embed.Embedder, error) {
 
 func (a *app) serve(ctx context.Context) error {
 	comps := &components{}
-	e, err := a.openEmbedder()
+	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
 	if err != nil {
 		a.logger.Error("embedding model not loaded; /readyz reports it", "err", err)
 	}

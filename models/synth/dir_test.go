@@ -195,7 +195,7 @@ func TestBGEShapedModel(t *testing.T) {
 		ids = append(ids, int64(id))
 	}
 	for len(ids) < 32 { // pad the query to exactly 32 real tokens
-		ids = slices.Insert(ids, len(ids)-1, int64(ids[1]))
+		ids = slices.Insert(ids, len(ids)-1, ids[1])
 	}
 	b := padBatch([][]int64{ids})
 	out, shape := run(t, s, b)

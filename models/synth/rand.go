@@ -93,14 +93,3 @@ func normalFloats(seed int64, stream string, n int, std float32) []float32 {
 	}
 	return vs
 }
-
-// constFloats returns n copies of v.
-func constFloats(n int, v float32) []float32 {
-	vs := make([]float32, n)
-	if v != 0 {
-		for i := range vs {
-			vs[i] = v
-		}
-	}
-	return vs
-}

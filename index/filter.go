@@ -28,9 +28,10 @@ type Condition struct {
 	Nested *Filter
 }
 
-// FieldCondition tests a payload field. Key is a dotted path into nested
-// objects ("a.b"); when the path reaches an array, the condition holds if it
-// holds for any element. Exactly one of the tests is set.
+// FieldCondition tests a payload field. Key is a path as in Qdrant: "a.b"
+// into nested objects, "a[].b" into the objects of array a (see Values);
+// when the path ends at an array, the condition holds if it holds for any
+// element. Exactly one of the tests is set.
 type FieldCondition struct {
 	Key string
 	// Keyword matches a string value exactly.
@@ -97,8 +98,13 @@ func TimeRange(key string, r DatetimeRange) Condition {
 // IsEmpty is the condition key is missing, null or [].
 func IsEmpty(key string) Condition { return Condition{IsEmpty: key} }
 
-// HasID is the condition id ∈ ids.
-func HasID(ids ...string) Condition { return Condition{HasID: ids} }
+// HasID is the condition id ∈ ids (no ids: matches nothing).
+func HasID(ids ...string) Condition {
+	if ids == nil {
+		ids = []string{}
+	}
+	return Condition{HasID: ids}
+}
 
 // Nested wraps a filter as a condition.
 func Nested(f Filter) Condition { return Condition{Nested: &f} }

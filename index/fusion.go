@@ -29,9 +29,11 @@ func FuseRRF(k int, lists ...[]ScoredPoint) []ScoredPoint {
 	})
 }
 
-// FuseDBSF merges scored lists by distribution-based score fusion: each
-// list's scores are mapped from [mean-3σ, mean+3σ] onto [0, 1] (clamped),
-// then summed per point.
+// FuseDBSF merges scored lists by distribution-based score fusion, as
+// Qdrant computes it: each list's scores are mapped linearly from
+// [mean-3σ, mean+3σ] onto [0, 1] (σ the sample standard deviation; not
+// clamped), then summed per point. A list of one point, or with no spread,
+// scores 0.5.
 func FuseDBSF(lists ...[]ScoredPoint) []ScoredPoint {
 	return fuse(lists, func(list []ScoredPoint) []float64 {
 		s := make([]float64, len(list))
@@ -47,14 +49,17 @@ func FuseDBSF(lists ...[]ScoredPoint) []ScoredPoint {
 			d := float64(p.Score) - mean
 			sq += d * d
 		}
-		std := math.Sqrt(sq / float64(len(list)))
+		std := 0.0
+		if len(list) > 1 {
+			std = math.Sqrt(sq / float64(len(list)-1))
+		}
 		lo, hi := mean-3*std, mean+3*std
 		for i, p := range list {
 			if hi == lo {
 				s[i] = 0.5
 				continue
 			}
-			s[i] = min(1, max(0, (float64(p.Score)-lo)/(hi-lo)))
+			s[i] = (float64(p.Score) - lo) / (hi - lo)
 		}
 		return s
 	})

@@ -109,29 +109,45 @@ func canonical(v any) (any, error) {
 	return v, nil
 }
 
-// Values returns the non-null values at a dotted key, descending into
-// nested objects and flattening arrays (Qdrant's semantics).
+// Values returns the non-null values at a key, with Qdrant's JSON path
+// semantics: "a.b" descends into nested objects; "a[].b" descends into each
+// object of the array a (a plain segment does not enter arrays); an array
+// at the end of the path yields its elements.
 func Values(p Payload, key string) []any {
 	var out []any
 	var walk func(v any, path []string)
 	walk = func(v any, path []string) {
-		switch x := v.(type) {
-		case nil:
+		if v == nil {
 			return
-		case []any:
-			for _, e := range x {
-				walk(e, path)
-			}
-			return
-		case map[string]any:
-			if len(path) > 0 {
-				walk(x[path[0]], path[1:])
-				return
-			}
 		}
 		if len(path) == 0 {
+			if arr, ok := v.([]any); ok {
+				for _, e := range arr {
+					if e != nil {
+						out = append(out, e)
+					}
+				}
+				return
+			}
 			out = append(out, v)
+			return
 		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		seg := path[0]
+		if name, isArr := strings.CutSuffix(seg, "[]"); isArr {
+			arr, ok := obj[name].([]any)
+			if !ok {
+				return
+			}
+			for _, e := range arr {
+				walk(e, path[1:])
+			}
+			return
+		}
+		walk(obj[seg], path[1:])
 	}
 	walk(map[string]any(p), strings.Split(key, "."))
 	return out

@@ -45,6 +45,8 @@ type Store interface {
 	// group, groups ordered by their best point.
 	QueryGroups(ctx context.Context, collection string, req QueryRequest, group GroupBy) ([]Group, error)
 
-	// Close releases the store. Further calls return ErrClosed.
+	// Close releases the store. Other calls after Close return ErrClosed; a
+	// second Close returns nil or ErrClosed. A cancelled ctx makes a call
+	// return ctx's error; a write cancelled mid-way is applied all or not at all.
 	Close() error
 }

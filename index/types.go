@@ -120,7 +120,8 @@ type ScrollPage struct {
 type Fusion int
 
 const (
-	// FusionRRF is reciprocal rank fusion: Σ 1/(k + rank), rank from 1.
+	// FusionRRF is reciprocal rank fusion: Σ 1/(k + rank), rank from 1
+	// (Qdrant counts from 0: its k is this k + 1).
 	FusionRRF Fusion = iota
 	// FusionDBSF is distribution-based score fusion: each list's scores
 	// normalized by mean ± 3σ to [0, 1], then summed.
@@ -160,7 +161,9 @@ type ScoredPoint struct {
 }
 
 // GroupBy groups query results by a payload field (keyword or integer
-// values; a point with several values joins each group).
+// values; a point with several values joins each group). A grouped query
+// ignores QueryRequest.Limit and Offset (which must still be valid); its
+// hybrid legs prefetch max(4·Limit·Size, 100) candidates by default.
 type GroupBy struct {
 	Key string
 	// Size is the most points per group (default 1).

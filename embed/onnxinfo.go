@@ -105,6 +105,17 @@ func ReadCost(path string) (Cost, error) {
 		switch nd.op {
 		case "Softmax", "Attention", "MultiHeadAttention":
 			c.Layers++
+		case "QAttention": // int8: packed Q/K/V weight at input 1
+			c.Layers++
+			if len(nd.inputs) < 2 {
+				continue
+			}
+			if d, ok := weights[nd.inputs[1]]; ok {
+				c.MatMulParams += d[0] * d[1]
+				if c.Hidden == 0 {
+					c.Hidden = int(d[0])
+				}
+			}
 		case "MatMul", "Gemm", "MatMulInteger", "MatMulNBits", "DynamicQuantizeMatMul", "FusedMatMul":
 			if len(nd.inputs) < 2 {
 				continue

@@ -36,6 +36,12 @@ type bertOptions struct {
 	opset int64
 	// doc is the model's doc_string.
 	doc string
+	// quantize is "" for float32 weights or QuantizeInt8 for ONNX Runtime's
+	// dynamic int8 form (see quantize.go).
+	quantize string
+	// form is how int8 weights are written; the zero value is the default
+	// form. Other forms exist to compare them (see TestInt8Forms).
+	form int8Form
 }
 
 // defaultOpset is the ONNX opset of generated models; see the package doc.
@@ -99,6 +105,11 @@ type bertBuilder struct {
 	cfg     BertConfig
 	weights weightFunc
 	opset   int64
+	// int8 is set when weight MatMuls are written in int8, form says how.
+	int8 bool
+	form int8Form
+	// contrib is set once a com.microsoft operator has been written.
+	contrib bool
 }
 
 func (b *bertBuilder) weight(name string, dims ...int64) string {
@@ -116,6 +127,9 @@ func buildBERT(cfg BertConfig, opts bertOptions) (*model, error) {
 	if opts.opset < 12 || opts.opset > 17 {
 		return nil, fmt.Errorf("%w: opset %d (want 12 to 17)", ErrBadConfig, opts.opset)
 	}
+	if err := checkQuantize(opts); err != nil {
+		return nil, err
+	}
 	def := defaultWeights(cfg.Seed)
 	weights := def
 	if opts.weights != nil {
@@ -126,15 +140,22 @@ func buildBERT(cfg BertConfig, opts bertOptions) (*model, error) {
 			return def(name, dims)
 		}
 	}
-	b := &bertBuilder{g: newGraph("bert"), cfg: cfg, weights: weights, opset: opts.opset}
+	b := &bertBuilder{g: newGraph("bert"), cfg: cfg, weights: weights, opset: opts.opset,
+		int8: opts.quantize == QuantizeInt8, form: opts.form}
 	g := b.g
 	batchSeq := []dim{{param: "batch"}, {param: "sequence"}}
 	ids := g.input(InputIDs, dtInt64, batchSeq...)
 	mask := g.input(AttentionMask, dtInt64, batchSeq...)
 	types := g.input(TokenTypeIDs, dtInt64, batchSeq...)
 
-	hidden := b.embeddings(ids, types)
-	maskBias := b.extendedMask(mask)
+	var hidden, maskBias string
+	if b.qattention() {
+		// maskBias is then QAttention's mask_index (see quantize.go).
+		hidden, maskBias = b.embedLayerNorm(ids, types, mask)
+	} else {
+		hidden = b.embeddings(ids, types)
+		maskBias = b.extendedMask(mask)
+	}
 	for i := range cfg.Layers {
 		out := ""
 		if i == cfg.Layers-1 {
@@ -144,9 +165,13 @@ func buildBERT(cfg BertConfig, opts bertOptions) (*model, error) {
 	}
 	g.output(LastHiddenState, dtFloat, dim{param: "batch"}, dim{param: "sequence"}, dim{value: int64(cfg.Hidden)})
 
+	opsets := []opset{{version: opts.opset}}
+	if b.contrib {
+		opsets = append(opsets, opset{domain: msDomain, version: 1})
+	}
 	return &model{
 		irVersion: 8,
-		opsets:    []opset{{version: opts.opset}},
+		opsets:    opsets,
 		producer:  "jieda-synth",
 		version:   producerVersion,
 		doc:       opts.doc,
@@ -210,6 +235,9 @@ func (b *bertBuilder) unsqueeze(node, x string, axis int64) string {
 // linear is MatMul by a [in, out] weight then Add of the bias, as the
 // PyTorch exporter writes nn.Linear on 3-D input.
 func (b *bertBuilder) linear(node, param, x string, in, out int) string {
+	if b.quantizes(param) {
+		return b.int8Linear(node, param, x, in, out)
+	}
 	w := b.weight(param+".weight", int64(in), int64(out))
 	bias := b.weight(param+".bias", int64(out))
 	y := b.g.op("MatMul", node+"/MatMul", []string{x, w})
@@ -222,6 +250,29 @@ func (b *bertBuilder) layer(i int, x, maskBias, out string) string {
 	g, c := b.g, b.cfg
 	node := fmt.Sprintf("/encoder/layer.%d", i)
 	param := fmt.Sprintf("encoder.layer.%d", i)
+	var ctx string
+	if b.qattention() {
+		ctx = b.int8Attention(node, param, x, maskBias)
+	} else {
+		ctx = b.selfAttention(node, param, x, maskBias)
+	}
+
+	att := b.linear(node+"/attention/output/dense", param+".attention.output.dense", ctx, c.Hidden, c.Hidden)
+	att = g.op("Add", node+"/attention/output/Add", []string{att, x})
+	att = b.layerNorm(node+"/attention/output/LayerNorm", param+".attention.output.LayerNorm", att, "")
+
+	f := b.linear(node+"/intermediate/dense", param+".intermediate.dense", att, c.Hidden, c.FFN)
+	f = b.gelu(node+"/intermediate/intermediate_act_fn", f)
+	f = b.linear(node+"/output/dense", param+".output.dense", f, c.FFN, c.Hidden)
+	f = g.op("Add", node+"/output/Add", []string{f, att})
+	return b.layerNorm(node+"/output/LayerNorm", param+".output.LayerNorm", f, out)
+}
+
+// selfAttention is the multi-head self-attention of layer node (parameters
+// param) up to the context's reshape to [batch, sequence, hidden], in the
+// form AttentionFusion matches.
+func (b *bertBuilder) selfAttention(node, param, x, maskBias string) string {
+	g, c := b.g, b.cfg
 	heads, headDim := int64(c.Heads), int64(c.Hidden/c.Heads)
 	split := g.int64Vector(0, 0, heads, headDim)
 
@@ -241,17 +292,7 @@ func (b *bertBuilder) layer(i int, x, maskBias, out string) string {
 	p := g.op("Softmax", self+"/Softmax", []string{s}, attrInt("axis", 3))
 	ctx := g.op("MatMul", self+"/MatMul_1", []string{p, v})
 	ctx = g.op("Transpose", self+"/Transpose", []string{ctx}, attrIntList("perm", 0, 2, 1, 3))
-	ctx = g.op("Reshape", self+"/Reshape", []string{ctx, g.int64Vector(0, 0, int64(c.Hidden))})
-
-	att := b.linear(node+"/attention/output/dense", param+".attention.output.dense", ctx, c.Hidden, c.Hidden)
-	att = g.op("Add", node+"/attention/output/Add", []string{att, x})
-	att = b.layerNorm(node+"/attention/output/LayerNorm", param+".attention.output.LayerNorm", att, "")
-
-	f := b.linear(node+"/intermediate/dense", param+".intermediate.dense", att, c.Hidden, c.FFN)
-	f = b.gelu(node+"/intermediate/intermediate_act_fn", f)
-	f = b.linear(node+"/output/dense", param+".output.dense", f, c.FFN, c.Hidden)
-	f = g.op("Add", node+"/output/Add", []string{f, att})
-	return b.layerNorm(node+"/output/LayerNorm", param+".output.LayerNorm", f, out)
+	return g.op("Reshape", self+"/Reshape", []string{ctx, g.int64Vector(0, 0, int64(c.Hidden))})
 }
 
 // gelu is the exact GELU as PyTorch exports it:

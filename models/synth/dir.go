@@ -25,6 +25,10 @@ type Options struct {
 	Pooling string
 	// MaxTokens is the truncation length; 0 means min(512, MaxPositions).
 	MaxTokens int
+	// Quantize is "" for float32 weights or [QuantizeInt8] for int8 weight
+	// matrices in ONNX Runtime's dynamic quantization form, approximating
+	// the float model of the same seed.
+	Quantize string
 }
 
 // Manifest values of random-weight models.
@@ -46,6 +50,10 @@ func WriteDir(dir string, opts Options) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	bopts := bertOptions{quantize: opts.Quantize}
+	if err := checkQuantize(bopts); err != nil {
+		return err
+	}
 	m := embed.Manifest{
 		Name:      opts.Name,
 		Dimension: cfg.Hidden,
@@ -56,6 +64,9 @@ func WriteDir(dir string, opts Options) error {
 		Source:    syntheticSource,
 		License:   syntheticLicense,
 		Note:      syntheticNote,
+	}
+	if opts.Quantize != "" {
+		m.Note = syntheticNote + "; " + opts.Quantize + " dynamic quantization"
 	}
 	if m.Name == "" {
 		m.Name = "synthetic-bert"
@@ -96,9 +107,13 @@ func WriteDir(dir string, opts Options) error {
 		}
 	}
 
-	var model bytes.Buffer
-	if err := WriteBERT(&model, cfg); err != nil {
+	mdl, err := buildBERT(cfg, bopts)
+	if err != nil {
 		return err
+	}
+	var model bytes.Buffer
+	if _, err := mdl.WriteTo(&model); err != nil {
+		return fmt.Errorf("writing model: %w", err)
 	}
 	return writeModelDir(dir, model.Bytes(), tok, m)
 }

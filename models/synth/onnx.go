@@ -16,6 +16,8 @@ import (
 // ONNX TensorProto.DataType values used here.
 const (
 	dtFloat = 1
+	dtInt8  = 3
+	dtInt32 = 6
 	dtInt64 = 7
 )
 

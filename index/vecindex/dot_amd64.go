@@ -1,0 +1,57 @@
+//go:build amd64 && !purego
+
+package vecindex
+
+import "golang.org/x/sys/cpu"
+
+// dotAVX2 is the AVX2+FMA kernel in dot_amd64.s: the dot product of the
+// first n elements of a and b. Callers guarantee both hold n elements.
+//
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+// dotAVX512 is the AVX-512F kernel in dot_amd64.s.
+//
+//go:noescape
+func dotAVX512(a, b *float32, n int) float32
+
+func dotAsm2(a, b []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotAVX2(&a[0], &b[0], len(a))
+}
+
+func dotAsm512(a, b []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotAVX512(&a[0], &b[0], len(a))
+}
+
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = cpu.X86.HasAVX512F
+)
+
+func init() {
+	switch {
+	case hasAVX512:
+		dot = dotAsm512
+	case hasAVX2:
+		dot = dotAsm2
+	}
+}
+
+// prefetch hints the CPU to load the n float32s at p (dot_amd64.s).
+//
+//go:noescape
+func prefetch(p *float32, n int)
+
+func prefetchVec(v []float32) {
+	if len(v) > 0 {
+		prefetch(&v[0], len(v))
+	}
+}

@@ -1,0 +1,42 @@
+package vecindex
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestDotKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 300; n++ {
+		a, b := make([]float32, n), make([]float32, n+3)
+		var want float64
+		for i := range a {
+			a[i], b[i] = r.Float32()*2-1, r.Float32()*2-1
+			want += float64(a[i]) * float64(b[i])
+		}
+		for name, f := range dotKernels() {
+			got := f(a, b)
+			if math.Abs(float64(got)-want) > 1e-4*(1+math.Sqrt(float64(n))) {
+				t.Fatalf("%s n=%d: got %v, want %v", name, n, got, want)
+			}
+		}
+	}
+}
+
+var sinkF32 float32
+
+func BenchmarkDot512(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x, y := make([]float32, 512), make([]float32, 512)
+	for i := range x {
+		x[i], y[i] = r.Float32(), r.Float32()
+	}
+	for name, f := range dotKernels() {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				sinkF32 += f(x, y)
+			}
+		})
+	}
+}

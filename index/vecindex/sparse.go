@@ -1,0 +1,291 @@
+package vecindex
+
+import (
+	"math/bits"
+	"slices"
+	"sync"
+
+	"github.com/jieda/jieda/index"
+)
+
+// Sparse is an inverted index over sparse vectors, scored like Qdrant's
+// sparse vectors with the `idf` modifier:
+//
+//	score(doc) = Σ_t q_t × d_t × IDF(n_t, N)
+//
+// with IDF = index.IDF, N the number of documents in the index and n_t the
+// number containing term t. Both are live: adding or removing a document
+// changes every later score. Only documents sharing at least one term with
+// the query score (a shared term with weight 0 still counts).
+//
+// Search is term-at-a-time: each query term's postings are added into a
+// dense per-query score array (pooled), then the top k are picked. Removed
+// documents stay in the postings until half of a list is dead; internal
+// document ids are renumbered when most are dead. It is safe for concurrent
+// use: searches share a read lock, writes take the write lock.
+type Sparse struct {
+	mu     sync.RWMutex
+	docs   []sparseDoc // by internal doc id
+	dead   []uint64    // bitset by internal doc id
+	bySlot map[uint32]uint32
+	terms  map[uint32]*posting
+	live   int
+
+	scratch sync.Pool // *sparseScratch
+}
+
+type sparseDoc struct {
+	slot uint32
+	idx  []uint32
+	val  []float32
+}
+
+// posting lists the documents containing a term, in internal id order;
+// live counts those not removed (n_t).
+type posting struct {
+	docs []uint32
+	vals []float32
+	live int
+}
+
+type sparseScratch struct {
+	scores []float32
+	seen   []uint64
+	top    topK
+}
+
+// NewSparse returns an empty sparse index.
+func NewSparse() *Sparse {
+	return &Sparse{bySlot: make(map[uint32]uint32), terms: make(map[uint32]*posting)}
+}
+
+// Len returns the number of documents (N).
+func (s *Sparse) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.live
+}
+
+// Vector returns a copy of slot's sparse vector.
+func (s *Sparse) Vector(slot uint32) (indices []uint32, values []float32, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.bySlot[slot]
+	if !ok {
+		return nil, nil, false
+	}
+	d := s.docs[id]
+	return slices.Clone(d.idx), slices.Clone(d.val), true
+}
+
+// Add inserts slot's sparse vector, replacing any it had. indices should be
+// strictly ascending; otherwise they are sorted and duplicates summed.
+// Extra entries of the longer of indices and values are ignored. An empty
+// vector means no lexical vector: Add then removes slot.
+func (s *Sparse) Add(slot uint32, indices []uint32, values []float32) {
+	idx, val := canonicalSparse(indices, values)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.bySlot[slot]; ok {
+		if slices.Equal(s.docs[id].idx, idx) && slices.Equal(s.docs[id].val, val) {
+			return
+		}
+		s.remove(id)
+	}
+	if len(idx) == 0 {
+		return
+	}
+	id := uint32(len(s.docs))
+	s.docs = append(s.docs, sparseDoc{slot: slot, idx: idx, val: val})
+	if int(id>>6) == len(s.dead) {
+		s.dead = append(s.dead, 0)
+	}
+	s.bySlot[slot] = id
+	s.live++
+	for i, t := range idx {
+		p := s.terms[t]
+		if p == nil {
+			p = new(posting)
+			s.terms[t] = p
+		}
+		p.docs = append(p.docs, id)
+		p.vals = append(p.vals, val[i])
+		p.live++
+	}
+}
+
+// canonicalSparse copies a sparse vector with indices strictly ascending.
+func canonicalSparse(indices []uint32, values []float32) ([]uint32, []float32) {
+	n := min(len(indices), len(values))
+	idx, val := slices.Clone(indices[:n:n]), slices.Clone(values[:n:n])
+	sorted := true
+	for i := 1; i < n; i++ {
+		if idx[i] <= idx[i-1] {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return idx, val
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case idx[a] < idx[b]:
+			return -1
+		case idx[a] > idx[b]:
+			return 1
+		}
+		return 0
+	})
+	outI, outV := make([]uint32, 0, n), make([]float32, 0, n)
+	for _, o := range order {
+		if k := len(outI); k > 0 && outI[k-1] == idx[o] {
+			outV[k-1] += val[o]
+			continue
+		}
+		outI, outV = append(outI, idx[o]), append(outV, val[o])
+	}
+	return outI, outV
+}
+
+// Remove deletes slot's vector; an unknown slot is ignored.
+func (s *Sparse) Remove(slot uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.bySlot[slot]; ok {
+		s.remove(id)
+	}
+}
+
+func (s *Sparse) isDead(id uint32) bool { return s.dead[id>>6]&(1<<(id&63)) != 0 }
+
+func (s *Sparse) remove(id uint32) {
+	d := &s.docs[id]
+	delete(s.bySlot, d.slot)
+	s.dead[id>>6] |= 1 << (id & 63)
+	s.live--
+	for _, t := range d.idx {
+		p := s.terms[t]
+		p.live--
+		switch {
+		case p.live == 0:
+			delete(s.terms, t)
+		case p.live*2 < len(p.docs):
+			s.compact(p)
+		}
+	}
+	d.idx, d.val = nil, nil
+	if len(s.docs) >= 1024 && s.live*2 < len(s.docs) {
+		s.renumber()
+	}
+}
+
+// compact drops removed documents from a posting list.
+func (s *Sparse) compact(p *posting) {
+	j := 0
+	for i, id := range p.docs {
+		if !s.isDead(id) {
+			p.docs[j], p.vals[j] = id, p.vals[i]
+			j++
+		}
+	}
+	p.docs, p.vals = slices.Clip(p.docs[:j]), slices.Clip(p.vals[:j])
+}
+
+// renumber gives the live documents ids 0..live-1, in their current order,
+// so the per-query score arrays stay as small as the index.
+func (s *Sparse) renumber() {
+	remap := make([]uint32, len(s.docs))
+	docs := make([]sparseDoc, 0, s.live)
+	for id, d := range s.docs {
+		if !s.isDead(uint32(id)) {
+			remap[id] = uint32(len(docs))
+			s.bySlot[d.slot] = uint32(len(docs))
+			docs = append(docs, d)
+		}
+	}
+	for _, p := range s.terms {
+		j := 0
+		for i, id := range p.docs {
+			if !s.isDead(id) {
+				p.docs[j], p.vals[j] = remap[id], p.vals[i]
+				j++
+			}
+		}
+		p.docs, p.vals = slices.Clip(p.docs[:j]), slices.Clip(p.vals[:j])
+	}
+	s.docs = docs
+	s.dead = make([]uint64, (len(docs)+63)/64)
+}
+
+// Search returns the k best documents allowed by allow (nil allows all)
+// among those sharing a term with the query, best first, ties by slot
+// ascending. indices and values pair up by position. allow runs under the
+// index's read lock: it must not call the index.
+func (s *Sparse) Search(indices []uint32, values []float32, k int, allow func(slot uint32) bool) []Hit {
+	n := min(len(indices), len(values))
+	if k <= 0 || n == 0 {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.live == 0 {
+		return nil
+	}
+	sc, _ := s.scratch.Get().(*sparseScratch)
+	if sc == nil {
+		sc = new(sparseScratch)
+	}
+	if len(sc.scores) < len(s.docs) {
+		sc.scores = make([]float32, len(s.docs)+len(s.docs)/8)
+		sc.seen = make([]uint64, (len(sc.scores)+63)/64)
+	}
+	scores, seen := sc.scores, sc.seen
+	N := s.live
+	for i := range n {
+		p := s.terms[indices[i]]
+		if p == nil {
+			continue
+		}
+		w := values[i] * float32(index.IDF(p.live, N))
+		vals := p.vals[:len(p.docs)]
+		for j, id := range p.docs {
+			scores[id] += w * vals[j]
+			seen[id>>6] |= 1 << (id & 63)
+		}
+	}
+
+	top := &sc.top
+	top.reset(min(k, s.live))
+	for wi, word := range seen[:(len(s.docs)+63)/64] {
+		if word == 0 {
+			continue
+		}
+		seen[wi] = 0
+		for word != 0 {
+			id := uint32(wi<<6 + bits.TrailingZeros64(word))
+			word &= word - 1
+			score := scores[id]
+			scores[id] = 0
+			if s.isDead(id) {
+				continue
+			}
+			h := Hit{Slot: s.docs[id].slot, Score: score}
+			if top.full() && !better(h, top.worst()) {
+				continue
+			}
+			if allow != nil && !allow(h.Slot) {
+				continue
+			}
+			top.push(h)
+		}
+	}
+	hits := top.sorted()
+	// Back to the pool only now, clean: a panicking allow leaves it out.
+	s.scratch.Put(sc)
+	return hits
+}

@@ -7,12 +7,55 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index/embedded"
 )
 
 func (a *app) benchCommand() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure jieda's components"}
-	c.AddCommand(a.benchEmbedCommand())
+	c.AddCommand(a.benchEmbedCommand(), a.benchIndexCommand())
 	return c
+}
+
+func (a *app) benchIndexCommand() *cobra.Command {
+	var asJSON bool
+	var opts embedded.BenchOptions
+	cmd := &cobra.Command{
+		Use:   "index [--n N] [--dim D] [--json]",
+		Short: "Dense/sparse/hybrid latency, recall@10, durable upserts/s, cold open and memory of the embedded engine",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			cfg := a.cfg.Store.Embedded
+			opts.Config = &cfg
+			opts.Logger = a.logger.With("component", "bench")
+			res, err := embedded.RunBench(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			fmt.Fprintf(a.stdout, "points          %d × %d dims (embedded engine)\n", res.N, res.Dim)
+			fmt.Fprintf(a.stdout, "dense top-10    p50 %.3f ms  p99 %.3f ms  recall@10 %.3f\n", res.DenseP50MS, res.DenseP99MS, res.RecallAt10)
+			fmt.Fprintf(a.stdout, "sparse top-10   p50 %.3f ms\n", res.SparseP50MS)
+			fmt.Fprintf(a.stdout, "hybrid top-10   p50 %.3f ms\n", res.HybridP50MS)
+			fmt.Fprintf(a.stdout, "upserts         %.0f points/s (batches of 256, fsync'd)\n", res.UpsertPerS)
+			fmt.Fprintf(a.stdout, "cold open       %.2f s\n", res.OpenS)
+			fmt.Fprintf(a.stdout, "memory          %.0f bytes/point\n", res.BytesPerPoint)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.N, "n", 100000, "points")
+	f.IntVar(&opts.Dim, "dim", 512, "dense dimension")
+	f.IntVar(&opts.Queries, "queries", 500, "queries per measurement")
+	f.StringVar(&opts.Dir, "dir", "", "data directory (default: a temporary one)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }
 
 func (a *app) benchEmbedCommand() *cobra.Command {

@@ -28,6 +28,7 @@ type Config struct {
 	Server ServerConfig `mapstructure:"server"`
 	Log    LogConfig    `mapstructure:"log"`
 	Embed  embed.Config `mapstructure:"embed"`
+	Store  StoreConfig  `mapstructure:"store"`
 	// ModelsDir is where model directories live (models_dir). Default "models".
 	ModelsDir string `mapstructure:"models_dir"`
 }
@@ -73,6 +74,7 @@ func DefaultConfig() Config {
 		},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Embed:     embed.DefaultConfig(),
+		Store:     defaultStoreConfig(),
 		ModelsDir: "models",
 	}
 }
@@ -102,6 +104,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("models_dir: must not be empty"))
 	}
 	if err := c.Embed.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Store.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -49,14 +49,17 @@ func renderConfig(c Config) (string, error) {
 	for _, k := range keys {
 		v := flat[k]
 		switch x := v.(type) {
-		case Secret:
-			if x == "" {
+		case fmt.Stringer:
+			// Secret types of every package print as [redacted].
+			if x.String() == "[redacted]" {
 				v = ""
-			} else {
-				v = "[redacted]"
+				if reflect.ValueOf(x).String() != "" {
+					v = "[redacted]"
+				}
 			}
-		case time.Duration:
-			v = x.String()
+		}
+		if d, ok := v.(time.Duration); ok {
+			v = d.String()
 		}
 		if reflect.ValueOf(v).Kind() == reflect.String {
 			v = fmt.Sprint(v)

@@ -90,7 +90,7 @@ func (a *app) modelPullCommand() *cobra.Command {
 							_ = bar.Finish()
 						}
 						barFile = file
-						bar = progressbar.DefaultBytes(total, file)
+						bar = newBar(a.stderr, total, file, true)
 					}
 					_ = bar.Set64(done)
 				},
@@ -139,7 +139,7 @@ func (a *app) modelBuiltinCommand() *cobra.Command {
 }
 
 func (a *app) modelSynthCommand() *cobra.Command {
-	var configPath, tokenizerPath, like, out, name, pooling string
+	var configPath, tokenizerPath, like, out, name, pooling, quantize string
 	var maxTokens int
 	var seed int64
 	cmd := &cobra.Command{
@@ -150,7 +150,7 @@ func (a *app) modelSynthCommand() *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath}
+			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath, Quantize: quantize}
 			switch {
 			case like != "" && configPath != "":
 				return fmt.Errorf("--like and --config are exclusive")
@@ -203,6 +203,7 @@ func (a *app) modelSynthCommand() *cobra.Command {
 	f.StringVar(&pooling, "pooling", embed.PoolingCLS, "pooling: cls or mean")
 	f.IntVar(&maxTokens, "max-tokens", 512, "max tokens")
 	f.Int64Var(&seed, "seed", 1, "weight seed")
+	f.StringVar(&quantize, "quantize", "", "weight quantization: int8 (ONNX Runtime dynamic int8) or empty for float32")
 	return cmd
 }
 

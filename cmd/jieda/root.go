@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -46,7 +49,9 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (YAML); default ./jieda.yaml when present")
-	root.AddCommand(a.configCommand(), a.serveCommand(), a.modelCommand(), a.benchCommand(), a.versionCommand())
+	root.PersistentFlags().String("data", "", "embedded store directory (store.path, default ./data)")
+	root.AddCommand(a.configCommand(), a.serveCommand(), a.modelCommand(), a.benchCommand(),
+		a.storeCommand(), a.migrateCommand(), a.versionCommand())
 	return root
 }
 
@@ -54,6 +59,9 @@ func (a *app) rootCommand() *cobra.Command {
 // flagKeys (flag name → config key), and builds the logger.
 func (a *app) load(cmd *cobra.Command, flagKeys map[string]string) error {
 	flags := map[string]*pflag.Flag{}
+	if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
+		flags["store.path"] = f
+	}
 	for name, key := range flagKeys {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 			flags[key] = f
@@ -96,4 +104,20 @@ func (a *app) versionCommand() *cobra.Command {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// newBar is a progress bar on w (stderr, so stdout stays clean for output).
+func newBar(w io.Writer, total int64, desc string, bytes bool) *progressbar.ProgressBar {
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100 * time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		progressbar.OptionSetWidth(30),
+	}
+	if bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	}
+	return progressbar.NewOptions64(total, opts...)
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/models"
 )
 
@@ -39,6 +44,33 @@ type components struct {
 	mu       sync.RWMutex
 	embedder *embed.Embedder
 	embedErr error
+	engine   string
+	store    index.Store
+	storeErr error
+}
+
+func (c *components) setStore(engine string, s index.Store, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.engine, c.store, c.storeErr = engine, s, err
+}
+
+// storeStatus reports the store's engine and collection count, or why it is not loaded.
+func (c *components) storeStatus(ctx context.Context) fiber.Map {
+	c.mu.RLock()
+	s, engine, serr := c.store, c.engine, c.storeErr
+	c.mu.RUnlock()
+	if s == nil {
+		if serr == nil {
+			serr = errors.New("store opening")
+		}
+		return fiber.Map{"engine": engine, "error": serr.Error()}
+	}
+	cols, err := s.Collections(ctx)
+	if err != nil {
+		return fiber.Map{"engine": engine, "error": err.Error()}
+	}
+	return fiber.Map{"engine": engine, "collections": len(cols)}
 }
 
 func (c *components) setEmbedder(e *embed.Embedder, err error) {
@@ -100,6 +132,20 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}()
 
+	engine := a.cfg.Store.Engine
+	store, err := a.openStore(ctx, engine)
+	if err != nil {
+		a.logger.Error("store not opened; /readyz reports it", "engine", engine, "err", err)
+	} else {
+		a.logger.Info("store opened", "engine", engine)
+		defer func() {
+			if err := store.Close(); err != nil {
+				a.logger.Error("closing store", "err", err)
+			}
+		}()
+	}
+	comps.setStore(engine, store, err)
+
 	srv := newServer(a.cfg.Server, comps, a.logger.With("component", "http"))
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
@@ -133,11 +179,13 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger) *fiber.
 		return c.JSON(fiber.Map{"status": "ok"})
 	})
 	app.Get("/readyz", func(c *fiber.Ctx) error {
+		store := comps.storeStatus(c.UserContext())
 		info, err := comps.readiness()
 		if err != nil {
 			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{
 				"status": "unavailable",
 				"model":  fiber.Map{"error": err.Error()},
+				"store":  store,
 			})
 		}
 		model := fiber.Map{
@@ -147,9 +195,68 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger) *fiber.
 		if info.Grade == embed.GradeLexical {
 			model["warning"] = "builtin offline model: lexical-grade (matches shared characters and words, not meaning); run `jieda model pull bge-small-zh-v1.5` for a real model"
 		}
-		return c.JSON(fiber.Map{"status": "ready", "model": model})
+		if _, bad := store["error"]; bad {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "model": model, "store": store})
+		}
+		return c.JSON(fiber.Map{"status": "ready", "model": model, "store": store})
+	})
+	app.Get("/v1/admin/backup", requireAdmin(cfg.AdminKey), func(c *fiber.Ctx) error {
+		return backupHandler(c, comps)
 	})
 	return app
+}
+
+// requireAdmin admits requests bearing the bootstrap admin key.
+func requireAdmin(key Secret) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if key == "" {
+			return fiber.NewError(fiber.StatusForbidden, "admin endpoints are disabled: server.admin_key is not set")
+		}
+		got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		if !ok || got == "" {
+			return fiber.NewError(fiber.StatusUnauthorized, "missing API key (Authorization: Bearer KEY)")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(key)) != 1 {
+			return fiber.NewError(fiber.StatusForbidden, "this key may not use admin endpoints")
+		}
+		return c.Next()
+	}
+}
+
+// backuper is a store that can write a consistent snapshot while serving.
+type backuper interface {
+	Backup(ctx context.Context, w io.Writer) error
+}
+
+// backupHandler snapshots the store into a temporary file, then sends it,
+// so a failed snapshot is an error status rather than a truncated body.
+func backupHandler(c *fiber.Ctx, comps *components) error {
+	comps.mu.RLock()
+	s := comps.store
+	comps.mu.RUnlock()
+	b, ok := s.(backuper)
+	if !ok {
+		return fiber.NewError(fiber.StatusConflict, "backup is available for the embedded engine only (Qdrant has its own snapshots)")
+	}
+	f, err := os.CreateTemp("", "jieda-backup-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	if err := b.Backup(c.UserContext(), f); err != nil {
+		_ = f.Close()
+		_ = os.Remove(name)
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		_ = f.Close()
+		_ = os.Remove(name)
+		return err
+	}
+	_ = os.Remove(name) // the open handle keeps the data until the body is sent
+	c.Set(fiber.HeaderContentType, "application/octet-stream")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="jieda-backup.bin"`)
+	return c.SendStream(f)
 }
 
 // errorHandler maps errors to HTTP status with a JSON body.

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/embedded"
+	"github.com/jieda/jieda/index/qdrant"
+)
+
+// StoreConfig selects and configures the store engine.
+type StoreConfig struct {
+	// Engine is embedded or qdrant (store.engine). Default embedded.
+	Engine string `mapstructure:"engine"`
+	// Path is the embedded store's directory (store.path, global flag
+	// --data). Default "data".
+	Path     string          `mapstructure:"path"`
+	Embedded embedded.Config `mapstructure:"embedded"`
+	Qdrant   qdrant.Config   `mapstructure:"qdrant"`
+}
+
+func defaultStoreConfig() StoreConfig {
+	return StoreConfig{Engine: "embedded", Path: "data", Embedded: embedded.DefaultConfig(), Qdrant: qdrant.DefaultConfig()}
+}
+
+// Validate checks the engine and its config.
+func (c StoreConfig) Validate() error {
+	switch c.Engine {
+	case "embedded":
+		e := c.Embedded
+		e.Path = c.Path
+		return e.Validate()
+	case "qdrant":
+		return c.Qdrant.Validate()
+	}
+	return fmt.Errorf("store.engine: %q must be embedded or qdrant", c.Engine)
+}
+
+// openStore opens the configured engine.
+func (a *app) openStore(ctx context.Context, engine string) (index.Store, error) {
+	logger := a.logger.With("component", "index", "engine", engine)
+	switch engine {
+	case "embedded":
+		return embedded.Open(ctx, a.embeddedConfig(), logger)
+	case "qdrant":
+		return qdrant.Open(ctx, a.cfg.Store.Qdrant, logger)
+	}
+	return nil, fmt.Errorf("store.engine: unknown engine %q", engine)
+}
+
+// embeddedConfig is the embedded engine's config with its path from store.path.
+func (a *app) embeddedConfig() embedded.Config {
+	c := a.cfg.Store.Embedded
+	c.Path = a.cfg.Store.Path
+	return c
+}
+
+func (a *app) storeCommand() *cobra.Command {
+	c := &cobra.Command{Use: "store", Short: "Back up and restore the embedded store"}
+	c.AddCommand(a.storeBackupCommand(), a.storeRestoreCommand())
+	return c
+}
+
+func (a *app) storeBackupCommand() *cobra.Command {
+	var out, server string
+	cmd := &cobra.Command{
+		Use:   "backup --out FILE [--server URL]",
+		Short: "Write a snapshot of the embedded store (through a running server with --server)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			if out == "" {
+				return errors.New("--out is required")
+			}
+			tmp := out + ".partial"
+			f, err := os.Create(tmp)
+			if err != nil {
+				return err
+			}
+			if server != "" {
+				err = a.backupFromServer(cmd.Context(), server, f)
+			} else {
+				err = a.backupDirect(cmd.Context(), f)
+			}
+			if err == nil {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				_ = os.Remove(tmp)
+				return err
+			}
+			if err := os.Rename(tmp, out); err != nil {
+				return err
+			}
+			st, _ := os.Stat(out)
+			fmt.Fprintf(a.stdout, "backup written to %s (%d bytes)\n", out, st.Size())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "snapshot file to write")
+	cmd.Flags().StringVar(&server, "server", "", "URL of a running jieda server (uses server.admin_key)")
+	return cmd
+}
+
+func (a *app) backupDirect(ctx context.Context, w io.Writer) error {
+	s, err := embedded.Open(ctx, a.embeddedConfig(), a.logger)
+	if err != nil {
+		return fmt.Errorf("opening the store (is a server running? use --server): %w", err)
+	}
+	defer s.Close()
+	return s.Backup(ctx, w)
+}
+
+func (a *app) backupFromServer(ctx context.Context, server string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/v1/admin/backup", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+string(a.cfg.Server.AdminKey))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("backup from %s: %w", server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("backup from %s: %s: %s", server, resp.Status, strings.TrimSpace(string(body)))
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+func (a *app) storeRestoreCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore FILE",
+		Short: "Restore a snapshot into store.path (the server must be stopped)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := embedded.Restore(cmd.Context(), f, a.cfg.Store.Path); err != nil {
+				return err
+			}
+			abs, _ := filepath.Abs(a.cfg.Store.Path)
+			fmt.Fprintf(a.stdout, "restored %s into %s\n", args[0], abs)
+			return nil
+		},
+	}
+}
+
+func (a *app) migrateCommand() *cobra.Command {
+	var from, to string
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "migrate --from embedded --to qdrant",
+		Short: "Copy every collection (points, payloads, vectors, payload indexes) between engines; safe to re-run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, nil); err != nil {
+				return err
+			}
+			if from == to {
+				return fmt.Errorf("--from and --to are both %q", from)
+			}
+			ctx := cmd.Context()
+			src, err := a.openStore(ctx, from)
+			if err != nil {
+				return fmt.Errorf("opening source: %w", err)
+			}
+			defer src.Close()
+			dst, err := a.openStore(ctx, to)
+			if err != nil {
+				return fmt.Errorf("opening target: %w", err)
+			}
+			defer dst.Close()
+			return migrate(ctx, src, dst, batch, func(name string, total int) func(int) {
+				bar := newBar(a.stderr, int64(total), name, false)
+				return func(n int) { _ = bar.Add(n) }
+			}, a.stdout)
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "embedded", "source engine")
+	cmd.Flags().StringVar(&to, "to", "qdrant", "target engine")
+	cmd.Flags().IntVar(&batch, "batch", 256, "points per upsert")
+	return cmd
+}
+
+// migrate copies every collection of src into dst and verifies counts.
+func migrate(ctx context.Context, src, dst index.Store, batch int, progress func(string, int) func(int), out io.Writer) error {
+	cols, err := src.Collections(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for _, col := range cols {
+		if err := dst.CreateCollection(ctx, col.CollectionConfig); err != nil {
+			return fmt.Errorf("collection %s: %w", col.Name, err)
+		}
+		for field, typ := range col.PayloadIndexes {
+			if err := dst.CreatePayloadIndex(ctx, col.Name, field, typ); err != nil {
+				return fmt.Errorf("collection %s: payload index %s: %w", col.Name, field, err)
+			}
+		}
+		advance := progress(col.Name, col.Points)
+		cursor := ""
+		for {
+			page, err := src.Scroll(ctx, col.Name, index.ScrollRequest{Limit: batch, Cursor: cursor, With: index.With{Payload: true, Vectors: true}})
+			if err != nil {
+				return fmt.Errorf("collection %s: reading: %w", col.Name, err)
+			}
+			points := make([]index.Point, len(page.Points))
+			for i, r := range page.Points {
+				points[i] = index.Point{ID: r.ID, Payload: r.Payload, Dense: r.Dense, Sparse: r.Sparse}
+			}
+			if len(points) > 0 {
+				if err := dst.Upsert(ctx, col.Name, points); err != nil {
+					return fmt.Errorf("collection %s: writing: %w", col.Name, err)
+				}
+			}
+			advance(len(points))
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+		want, err := src.Count(ctx, col.Name, nil)
+		if err != nil {
+			return err
+		}
+		got, err := dst.Count(ctx, col.Name, nil)
+		if err != nil {
+			return err
+		}
+		if got < want {
+			return fmt.Errorf("collection %s: target has %d points, source %d", col.Name, got, want)
+		}
+		fmt.Fprintf(out, "\n%s: %d points copied, target holds %d\n", col.Name, want, got)
+	}
+	fmt.Fprintf(out, "migrated %d collections in %s\n", len(cols), time.Since(start).Round(time.Millisecond))
+	return nil
+}

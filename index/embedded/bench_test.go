@@ -1,0 +1,80 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/jieda/jieda/index"
+)
+
+// BenchmarkRunBench runs the `jieda bench index` measurement at a small
+// size so that it never rots (go test -bench . -benchtime=1x).
+func BenchmarkRunBench(b *testing.B) {
+	for b.Loop() {
+		res, err := RunBench(context.Background(), BenchOptions{N: 3000, Dim: 64, Queries: 50, Dir: b.TempDir(),
+			Config: &Config{ExactBelow: 1000, HNSWM: 16, HNSWEfConstruction: 100, HNSWEfSearch: 64}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.DenseP50MS, "dense-p50-ms")
+		b.ReportMetric(res.RecallAt10, "recall@10")
+		b.ReportMetric(res.SparseP50MS, "sparse-p50-ms")
+		b.ReportMetric(res.HybridP50MS, "hybrid-p50-ms")
+		b.ReportMetric(res.UpsertPerS, "upserts/s")
+		b.ReportMetric(res.OpenS*1000, "open-ms")
+		b.ReportMetric(res.BytesPerPoint, "B/point")
+	}
+}
+
+// BenchmarkQuery measures hybrid queries on stores of 1k and 10k points.
+func BenchmarkQuery(b *testing.B) {
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			ctx := context.Background()
+			cfg := testConfig(b.TempDir())
+			cfg.NoSync = true
+			s := open(b, cfg)
+			must(b, s.CreateCollection(ctx, index.CollectionConfig{Name: "q", Dim: 128, Sparse: true}))
+			data := newBenchData(n, 128, 64, 1)
+			for lo := 0; lo < n; lo += 1000 {
+				must(b, s.Upsert(ctx, "q", data.points(lo, min(lo+1000, n))))
+			}
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				_, err := s.Query(ctx, "q", index.QueryRequest{Dense: data.queries[i%64], Sparse: data.sparseQuery(i % 64), Limit: 10})
+				if err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// TestRunBenchFull runs RunBench at the size JIEDA_BENCH_N × JIEDA_BENCH_DIM
+// (e.g. 100000 × 512; JIEDA_BENCH_EF_CONSTRUCTION overrides the default)
+// and prints the JSON result; skipped without them.
+func TestRunBenchFull(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("JIEDA_BENCH_N"))
+	dim, _ := strconv.Atoi(os.Getenv("JIEDA_BENCH_DIM"))
+	if n == 0 {
+		t.Skip("set JIEDA_BENCH_N (and JIEDA_BENCH_DIM) to run")
+	}
+	cfg := DefaultConfig()
+	if efc, _ := strconv.Atoi(os.Getenv("JIEDA_BENCH_EF_CONSTRUCTION")); efc > 0 {
+		cfg.HNSWEfConstruction = efc
+	}
+	res, err := RunBench(context.Background(), BenchOptions{N: n, Dim: dim, Dir: os.Getenv("JIEDA_BENCH_DIR"), Config: &cfg,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	fmt.Println(string(b))
+}

@@ -1,0 +1,308 @@
+package embedded
+
+import (
+	"slices"
+
+	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/vecindex"
+)
+
+// collection is the in-memory state of one collection. Readers hold
+// Store.mu for reading; the one writer (holding Store.writeMu) changes it
+// under Store.mu held for writing, and may read it without Store.mu.
+//
+// Every upsert gives a point a fresh slot, so a new vector is added to the
+// dense index before the write becomes visible and the old slot leaves it
+// afterwards: readers only ever see slots in live.
+type collection struct {
+	cfg     index.CollectionConfig
+	uid     string // random id, names the saved HNSW graph
+	gen     uint64 // bumped by every committed write
+	indexes map[string]index.FieldType
+
+	slotOf   map[string]uint32 // id → slot
+	ids      []string          // slot → id ("" when free)
+	payloads []index.Payload   // slot → canonical payload
+	live     bitmap            // slots holding a visible point
+	n        int               // live points
+	order    []string          // live ids, sorted
+
+	dense  *vecindex.Dense  // nil when Dim == 0
+	sparse *vecindex.Sparse // nil when !Sparse
+	fields map[string]*fieldIndex
+
+	// Writer-only state.
+	free        []uint32 // free slots
+	nextSlot    uint32   // slots below it have been handed out
+	savedGen    uint64   // generation of the HNSW graph on disk (0: none)
+	dirty       int      // vector changes since the graph was saved
+	saving      bool     // a background save is pending
+	graphLoaded bool     // the dense index came from a saved graph
+}
+
+func newCollection(cfg index.CollectionConfig, uid string, opts vecindex.DenseOptions) *collection {
+	c := &collection{
+		cfg:     cfg,
+		uid:     uid,
+		indexes: map[string]index.FieldType{},
+		slotOf:  map[string]uint32{},
+		fields:  map[string]*fieldIndex{},
+	}
+	if cfg.Dim > 0 {
+		c.dense = vecindex.NewDense(cfg.Dim, opts)
+	}
+	if cfg.Sparse {
+		c.sparse = vecindex.NewSparse()
+	}
+	return c
+}
+
+func (c *collection) info() index.CollectionInfo {
+	idx := make(map[string]index.FieldType, len(c.indexes))
+	for k, v := range c.indexes {
+		idx[k] = v
+	}
+	return index.CollectionInfo{CollectionConfig: c.cfg, Points: c.n, PayloadIndexes: idx}
+}
+
+// allocate returns n fresh slots without handing them out; take commits.
+func (c *collection) allocate(n int) []uint32 {
+	out := make([]uint32, 0, n)
+	for i := len(c.free) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, c.free[i])
+	}
+	for next := c.nextSlot; len(out) < n; next++ {
+		out = append(out, next)
+	}
+	return out
+}
+
+// take hands out slots returned by allocate.
+func (c *collection) take(slots []uint32) {
+	fromFree := min(len(slots), len(c.free))
+	c.free = c.free[:len(c.free)-fromFree]
+	for _, s := range slots[fromFree:] {
+		c.nextSlot = max(c.nextSlot, s+1)
+	}
+}
+
+// grow makes the slot-indexed slices cover slot.
+func (c *collection) grow(slot uint32) {
+	if int(slot) < len(c.ids) {
+		return
+	}
+	n := max(int(slot)+1, len(c.ids)+len(c.ids)/4)
+	c.ids = append(c.ids, make([]string, n-len(c.ids))...)
+	c.payloads = append(c.payloads, make([]index.Payload, n-len(c.payloads))...)
+	if w := (n + 63) / 64; w > len(c.live) {
+		c.live = append(c.live, make(bitmap, w-len(c.live))...)
+	}
+}
+
+// op is one change of a write, computed before the commit.
+type op struct {
+	id      string
+	old     uint32 // the point's slot before the write
+	hadOld  bool
+	slot    uint32 // its slot after the write
+	deleted bool
+	// vectors set only for upserts
+	upsert  bool
+	payload index.Payload
+	dense   []float32
+	sparse  *index.Sparse
+}
+
+// prepare runs before the visible part of a write, outside Store.mu:
+// new dense vectors enter the dense index under slots no reader sees yet,
+// inserted on all CPUs in chunks (the dense index's searches wait for each
+// chunk, so chunks stay small).
+func (c *collection) prepare(ops []op) {
+	if c.dense == nil {
+		return
+	}
+	const chunk = 1024
+	slots := make([]uint32, 0, min(len(ops), chunk))
+	vecs := make([][]float32, 0, min(len(ops), chunk))
+	flush := func() {
+		if len(slots) == 1 {
+			c.dense.Add(slots[0], vecs[0])
+		} else if len(slots) > 1 {
+			c.dense.AddBatch(slots, vecs)
+		}
+		slots, vecs = slots[:0], vecs[:0]
+	}
+	for i := range ops {
+		if o := &ops[i]; o.upsert && o.dense != nil && !(o.hadOld && o.slot == o.old) {
+			slots = append(slots, o.slot)
+			vecs = append(vecs, o.dense)
+			if len(slots) == chunk {
+				flush()
+			}
+		}
+	}
+	flush()
+}
+
+// apply makes a committed write visible; the caller holds Store.mu for writing.
+func (c *collection) apply(ops []op) {
+	updates := make(map[string]*indexUpdate, len(c.fields))
+	for name := range c.fields {
+		updates[name] = &indexUpdate{}
+	}
+	unindex := func(slot uint32) {
+		for name, fi := range c.fields {
+			fi.remove(updates[name], slot, index.Values(c.payloads[slot], name))
+		}
+	}
+	reindex := func(slot uint32) {
+		for name, fi := range c.fields {
+			fi.add(updates[name], slot, index.Values(c.payloads[slot], name))
+		}
+	}
+	var added []string
+	var removed map[string]bool
+	for i := range ops {
+		o := &ops[i]
+		if o.hadOld {
+			unindex(o.old)
+		}
+		switch {
+		case o.deleted:
+			c.vacate(o.old)
+			delete(c.slotOf, o.id)
+			c.n--
+			if removed == nil {
+				removed = map[string]bool{}
+			}
+			removed[o.id] = true
+			continue
+		case o.upsert:
+			if o.hadOld {
+				c.vacate(o.old)
+			} else {
+				c.n++
+				added = append(added, o.id)
+			}
+			c.grow(o.slot)
+			c.ids[o.slot] = o.id
+			c.live.set(o.slot)
+			c.slotOf[o.id] = o.slot
+			if o.sparse != nil && c.sparse != nil {
+				c.sparse.Add(o.slot, o.sparse.Indices, o.sparse.Values)
+			}
+		}
+		c.payloads[o.slot] = o.payload
+		reindex(o.slot)
+	}
+	for name, fi := range c.fields {
+		fi.commit(updates[name], c.ids)
+	}
+	if removed != nil {
+		c.order = slices.DeleteFunc(c.order, func(id string) bool { return removed[id] })
+	}
+	if len(added) > 0 {
+		slices.Sort(added)
+		c.order = mergeStrings(c.order, added)
+	}
+}
+
+// vacate empties a slot's visible state; the dense index keeps its vector
+// until finish.
+func (c *collection) vacate(slot uint32) {
+	c.ids[slot] = ""
+	c.payloads[slot] = nil
+	c.live.clear(slot)
+	if c.sparse != nil {
+		c.sparse.Remove(slot)
+	}
+}
+
+// finish runs after the write is visible, outside Store.mu: old slots leave
+// the dense index and become free.
+func (c *collection) finish(ops []op) {
+	for _, o := range ops {
+		if o.hadOld && o.old != o.slot || o.deleted {
+			if c.dense != nil {
+				c.dense.Remove(o.old)
+			}
+			c.free = append(c.free, o.old)
+		}
+	}
+}
+
+// mergeStrings merges two sorted lists.
+func mergeStrings(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if b[j] < a[i] {
+			out = append(out, b[j])
+			j++
+		} else {
+			out = append(out, a[i])
+			i++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+// buildIndex builds a payload index over the live points; only the writer
+// (or the loader) calls it.
+func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
+	fi := newFieldIndex(typ)
+	u := &indexUpdate{}
+	c.live.each(func(slot uint32) bool {
+		fi.add(u, slot, index.Values(c.payloads[slot], field))
+		return true
+	})
+	fi.commit(u, c.ids)
+	return fi
+}
+
+// record reads a live point back; every slice and map is a copy.
+func (c *collection) record(slot uint32, with index.With) index.Record {
+	r := index.Record{ID: c.ids[slot]}
+	if with.Payload {
+		r.Payload = copyPayload(c.payloads[slot])
+	}
+	if with.Vectors { // the vector indexes return copies
+		if c.dense != nil {
+			if v, ok := c.dense.Vector(slot); ok {
+				r.Dense = v
+			}
+		}
+		if c.sparse != nil {
+			if idx, vals, ok := c.sparse.Vector(slot); ok && len(idx) > 0 {
+				r.Sparse = &index.Sparse{Indices: idx, Values: vals}
+			}
+		}
+	}
+	return r
+}
+
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = copyValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = copyValue(e)
+		}
+		return s
+	}
+	return v
+}
+
+func copyPayload(p index.Payload) index.Payload {
+	if p == nil {
+		return index.Payload{}
+	}
+	return copyValue(map[string]any(p)).(map[string]any)
+}

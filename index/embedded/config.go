@@ -1,0 +1,63 @@
+package embedded
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Config configures the embedded engine. Keys live under store.embedded.
+type Config struct {
+	// Path is the data directory holding the database file and the saved
+	// HNSW graphs. Key store.path (shared with the CLI's --data flag, so
+	// not under store.embedded), default "data".
+	Path string `mapstructure:"-"`
+	// ExactBelow is the collection size under which dense search is an exact
+	// scan; at and above it an HNSW graph answers (0: always the graph).
+	// Key store.embedded.exact_below, default 20000.
+	ExactBelow int `mapstructure:"exact_below"`
+	// HNSWM is the graph's neighbours per node. Key store.embedded.hnsw_m,
+	// default 16.
+	HNSWM int `mapstructure:"hnsw_m"`
+	// HNSWEfConstruction is the candidate list size while inserting. Key
+	// store.embedded.hnsw_ef_construction, default 200.
+	HNSWEfConstruction int `mapstructure:"hnsw_ef_construction"`
+	// HNSWEfSearch is the candidate list size while searching (raised to the
+	// result size when that is larger). Key store.embedded.hnsw_ef_search,
+	// default 128.
+	HNSWEfSearch int `mapstructure:"hnsw_ef_search"`
+	// NoSync skips fsync on commit: a crash can lose or corrupt acknowledged
+	// writes. For benchmarks only. Key store.embedded.no_sync, default false.
+	NoSync bool `mapstructure:"no_sync"`
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		Path:               "data",
+		ExactBelow:         20000,
+		HNSWM:              16,
+		HNSWEfConstruction: 200,
+		HNSWEfSearch:       128,
+	}
+}
+
+// Validate checks every field, naming the key of each bad value.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("store.path must not be empty"))
+	}
+	if c.ExactBelow < 0 {
+		errs = append(errs, fmt.Errorf("store.embedded.exact_below must be >= 0, got %d", c.ExactBelow))
+	}
+	if c.HNSWM < 2 || c.HNSWM > 256 {
+		errs = append(errs, fmt.Errorf("store.embedded.hnsw_m must be in [2, 256], got %d", c.HNSWM))
+	}
+	if c.HNSWEfConstruction < 1 || c.HNSWEfConstruction > 10000 {
+		errs = append(errs, fmt.Errorf("store.embedded.hnsw_ef_construction must be in [1, 10000], got %d", c.HNSWEfConstruction))
+	}
+	if c.HNSWEfSearch < 1 || c.HNSWEfSearch > 10000 {
+		errs = append(errs, fmt.Errorf("store.embedded.hnsw_ef_search must be in [1, 10000], got %d", c.HNSWEfSearch))
+	}
+	return errors.Join(errs...)
+}

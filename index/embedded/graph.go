@@ -1,0 +1,267 @@
+package embedded
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/jieda/jieda/index/vecindex"
+)
+
+// A saved graph is <uid>.hnsw in the data directory:
+//
+//	magic "JIEDAHNSW\n" | uint32 BE format | 16-byte collection uid |
+//	uint64 BE generation | uint32 BE dim | uint32 BE slots handed out |
+//	uint32 BE CRC-32C of the header so far | the dense index as
+//	vecindex.Dense.Save writes it (with its own checksum)
+//
+// It is written (temp file, fsync, rename) at Close, after a rebuild at
+// Open and in the background as writes accumulate, and used at Open when
+// the uid matches and its generation is not newer than the database's:
+// points written after it (their records carry a later generation) are
+// then added, and points deleted since are removed, instead of rebuilding
+// the whole graph.
+const graphExt = ".hnsw"
+
+var graphMagic = []byte("JIEDAHNSW\n")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func (s *Store) graphPath(c *collection) string {
+	return filepath.Join(s.cfg.Path, c.uid+graphExt)
+}
+
+// savedGraph is a dense index read from disk.
+type savedGraph struct {
+	d     *vecindex.Dense
+	gen   uint64 // the collection generation it was saved at
+	slots uint32 // the slots handed out then
+}
+
+// loadDense fills a freshly loaded collection's dense index: from the saved
+// HNSW graph when there is a usable one (points then carry their vectors
+// only if written after the save: those are added, and points deleted
+// since are removed), else by inserting every vector on all CPUs.
+func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
+	if g != nil {
+		live := newBitmap(int(c.nextSlot))
+		var add []uint32
+		var vecs [][]float32
+		for i := range points {
+			p := &points[i]
+			live.set(p.rec.slot)
+			if p.rec.gen > g.gen {
+				add = append(add, p.rec.slot)
+				vecs = append(vecs, p.rec.dense)
+			}
+		}
+		for slot := range max(g.slots, c.nextSlot) {
+			if !live.has(slot) {
+				g.d.Remove(slot)
+			}
+		}
+		g.d.AddBatch(add, vecs)
+		if g.d.Len() == len(points) {
+			c.dense = g.d
+			c.savedGen, c.graphLoaded, c.dirty = g.gen, true, len(add)
+			s.log.Debug("loaded saved HNSW graph", "collection", c.cfg.Name, "generation", g.gen, "caught_up", len(add))
+			return nil
+		}
+		s.log.Warn("saved HNSW graph disagrees with the database; rebuilding", "collection", c.cfg.Name)
+		if err := s.readDense(c, points); err != nil {
+			return err
+		}
+	}
+	slots := make([]uint32, len(points))
+	vecs := make([][]float32, len(points))
+	for i := range points {
+		slots[i] = points[i].rec.slot
+		vecs[i] = points[i].rec.dense
+	}
+	c.dense.AddBatch(slots, vecs)
+	c.dirty = len(points) // a rebuilt graph is worth saving soon
+	return nil
+}
+
+// readDense decodes the dense vectors loadCollection skipped.
+func (s *Store) readDense(c *collection, points []loaded) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		pb := collectionBucket(tx, c.cfg.Name).Bucket(bucketPoints)
+		for i := range points {
+			p := &points[i]
+			if p.rec.dense != nil {
+				continue
+			}
+			rec, err := decodeRecord(pb.Get(idKey(p.id)))
+			if err != nil {
+				return fmt.Errorf("point %s: %w", p.id, err)
+			}
+			p.rec.dense = rec.dense
+		}
+		return nil
+	})
+}
+
+// readGraph reads and checks c's saved graph.
+func (s *Store) readGraph(c *collection) (*savedGraph, error) {
+	f, err := os.Open(s.graphPath(c))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	head := make([]byte, len(graphMagic)+4+16+8+4+4+4)
+	if _, err := io.ReadFull(r, head); err != nil || !bytes.Equal(head[:len(graphMagic)], graphMagic) {
+		return nil, fmt.Errorf("%w: not a saved graph", ErrCorrupt)
+	}
+	if crc32.Checksum(head[:len(head)-4], castagnoli) != binary.BigEndian.Uint32(head[len(head)-4:]) {
+		return nil, fmt.Errorf("%w: saved graph header checksum mismatch", ErrCorrupt)
+	}
+	p := len(graphMagic)
+	if v := binary.BigEndian.Uint32(head[p:]); v != formatVersion {
+		return nil, fmt.Errorf("saved graph format %d", v)
+	}
+	p += 4
+	if string(head[p:p+16]) != uidBytes(c.uid) {
+		return nil, fmt.Errorf("saved graph belongs to another collection")
+	}
+	p += 16
+	gen := binary.BigEndian.Uint64(head[p:])
+	dim := binary.BigEndian.Uint32(head[p+8:])
+	slots := binary.BigEndian.Uint32(head[p+12:])
+	if gen > c.gen || int(dim) != c.cfg.Dim {
+		return nil, fmt.Errorf("saved graph is of generation %d and dimension %d, the database of %d and %d", gen, dim, c.gen, c.cfg.Dim)
+	}
+	d, err := vecindex.LoadDense(r)
+	if err != nil {
+		return nil, err
+	}
+	if d.Dim() != c.cfg.Dim {
+		return nil, fmt.Errorf("saved graph has dimension %d", d.Dim())
+	}
+	if got, want := d.Options(), vecindex.NewDense(c.cfg.Dim, s.dopt).Options(); got != want {
+		return nil, fmt.Errorf("saved graph was built with other settings (%+v, now %+v)", got, want)
+	}
+	return &savedGraph{d: d, gen: gen, slots: slots}, nil
+}
+
+// maybeSaveGraph saves c's graph in the background once the vectors that
+// changed since the last save reach half the collection (and at least
+// ExactBelow), which bounds the catch-up after a crash while keeping the
+// total written during a bulk load a small multiple of the final size.
+// The caller holds writeMu.
+func (s *Store) maybeSaveGraph(c *collection) {
+	if c.dense == nil || c.saving || c.dirty < max(s.cfg.ExactBelow, c.n/2, 1000) {
+		return
+	}
+	c.saving = true
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+		c.saving = false
+		if s.closed || s.cols[c.cfg.Name] != c {
+			return
+		}
+		if err := s.saveGraph(c); err != nil {
+			s.log.Warn("saving HNSW graph failed", "collection", c.cfg.Name, "err", err)
+		}
+	}()
+}
+
+// saveGraph persists c's dense index when it changed since the last save
+// and holds a graph worth keeping. The caller holds writeMu.
+func (s *Store) saveGraph(c *collection) (err error) {
+	if c.dense == nil || c.gen == c.savedGen || c.dense.Len() < max(1, s.cfg.ExactBelow) {
+		return nil
+	}
+	path := s.graphPath(c)
+	tmp, err := os.CreateTemp(s.cfg.Path, ".graph-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	var head []byte
+	head = append(head, graphMagic...)
+	head = binary.BigEndian.AppendUint32(head, formatVersion)
+	head = append(head, uidBytes(c.uid)...)
+	head = binary.BigEndian.AppendUint64(head, c.gen)
+	head = binary.BigEndian.AppendUint32(head, uint32(c.cfg.Dim))
+	head = binary.BigEndian.AppendUint32(head, c.nextSlot)
+	head = binary.BigEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
+	if _, err = w.Write(head); err != nil {
+		return err
+	}
+	if err = c.dense.Save(w); err != nil {
+		return err
+	}
+	if err = w.Flush(); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	c.savedGen, c.dirty = c.gen, 0
+	return syncDir(s.cfg.Path)
+}
+
+// removeGraph deletes c's saved graph.
+func (s *Store) removeGraph(c *collection) {
+	_ = os.Remove(s.graphPath(c))
+}
+
+// removeStrayFiles deletes what a crash can leave in the data directory:
+// temporary files of interrupted saves and the graphs of collections that
+// no longer exist.
+func (s *Store) removeStrayFiles() {
+	keep := map[string]bool{}
+	for _, c := range s.cols {
+		keep[c.uid+graphExt] = true
+	}
+	entries, _ := os.ReadDir(s.cfg.Path)
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, graphExt) && !keep[name] ||
+			strings.HasPrefix(name, ".graph-") && strings.HasSuffix(name, ".tmp") {
+			_ = os.Remove(filepath.Join(s.cfg.Path, name))
+		}
+	}
+}
+
+// removeGraphs deletes every saved graph in dir.
+func removeGraphs(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), graphExt) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// uidBytes is the 16-byte form of a collection uid (its UUID bytes).
+func uidBytes(uid string) string {
+	u, _ := uuid.Parse(uid) // a bad uid gives zeros, which match no saved graph's
+	return string(u[:])
+}

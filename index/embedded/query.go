@@ -1,0 +1,291 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/vecindex"
+)
+
+// query is a validated QueryRequest with its filter evaluated.
+type query struct {
+	dense     []float32     // normalized; nil when absent
+	sparse    *index.Sparse // nil when absent
+	fusion    index.Fusion
+	rrfK      int
+	threshold *float32
+	// allowed is the set of slots the filter admits (c.live when all).
+	allowed bitmap
+	n       int
+	all     bool
+}
+
+// prepare validates the parts of a request Query and QueryGroups share and
+// evaluates its filter.
+func (c *collection) prepareQuery(req index.QueryRequest) (query, error) {
+	var q query
+	var err error
+	if q.dense, err = c.validDense(req.Dense); err != nil {
+		return q, err
+	}
+	if q.sparse, err = c.validSparse(req.Sparse); err != nil {
+		return q, err
+	}
+	if q.dense == nil && q.sparse == nil {
+		return q, fmt.Errorf("%w: query has neither a dense nor a sparse vector", index.ErrInvalidArgument)
+	}
+	if err := req.Filter.Validate(); err != nil {
+		return q, err
+	}
+	if req.Fusion != index.FusionRRF && req.Fusion != index.FusionDBSF {
+		return q, fmt.Errorf("%w: unknown fusion %d", index.ErrInvalidArgument, req.Fusion)
+	}
+	q.fusion = req.Fusion
+	if req.RRFK < 0 {
+		return q, fmt.Errorf("%w: RRF k %d is negative", index.ErrInvalidArgument, req.RRFK)
+	}
+	q.rrfK = cmp.Or(req.RRFK, index.DefaultRRFK)
+	if t := req.ScoreThreshold; t != nil && (math.IsNaN(float64(*t)) || math.IsInf(float64(*t), 0)) {
+		return q, fmt.Errorf("%w: score threshold must be finite", index.ErrInvalidArgument)
+	}
+	q.threshold = req.ScoreThreshold
+	q.allowed, q.n, q.all = c.matching(req.Filter)
+	return q, nil
+}
+
+// hybrid reports whether the query fuses two legs.
+func (q *query) hybrid() bool { return q.dense != nil && q.sparse != nil }
+
+// denseLeg returns the k best allowed points by cosine similarity.
+func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
+	if k <= 0 || q.n == 0 || c.dense == nil {
+		return []index.ScoredPoint{}
+	}
+	return c.top(k, q.n, func(k int) []vecindex.Hit {
+		if k >= q.n || (!q.all && q.n <= exactFilteredMax) {
+			// Few candidates: scoring them all is exact and cheap.
+			return c.dense.SearchExact(q.dense, k, q.allowed.has)
+		}
+		return c.dense.Search(q.dense, k, q.allowed.has)
+	})
+}
+
+// exactFilteredMax is the filtered-candidate count up to which dense
+// search scans the candidates instead of walking the HNSW graph.
+const exactFilteredMax = 2000
+
+// sparseLeg returns the k best allowed points sharing a term with the query.
+func (c *collection) sparseLeg(q *query, k int) []index.ScoredPoint {
+	if k <= 0 || q.n == 0 || c.sparse == nil {
+		return []index.ScoredPoint{}
+	}
+	return c.top(k, q.n, func(k int) []vecindex.Hit {
+		return c.sparse.Search(q.sparse.Indices, q.sparse.Values, k, q.allowed.has)
+	})
+}
+
+// top returns the k best results of search ordered by index.SortScored:
+// the indexes break ties by slot, the contract by id, so when equal scores
+// straddle the k-th place the search widens until the tied block is whole.
+func (c *collection) top(k, most int, search func(k int) []vecindex.Hit) []index.ScoredPoint {
+	for ask := min(k+8, most); ; ask = min(2*ask, most) {
+		hits := search(ask)
+		out := make([]index.ScoredPoint, len(hits))
+		for i, h := range hits {
+			out[i] = index.ScoredPoint{Record: index.Record{ID: c.ids[h.Slot]}, Score: h.Score}
+		}
+		index.SortScored(out)
+		if len(out) < ask || ask >= most || len(out) <= k || out[k-1].Score != out[len(out)-1].Score {
+			return out[:min(k, len(out))]
+		}
+	}
+}
+
+// rank returns the best k results of a plain search, or the fusion of the
+// two legs' best prefetch for a hybrid one (k is then ignored).
+func (c *collection) rank(q *query, k, prefetch int) []index.ScoredPoint {
+	switch {
+	case q.sparse == nil:
+		return c.denseLeg(q, k)
+	case q.dense == nil:
+		return c.sparseLeg(q, k)
+	}
+	d, s := c.denseLeg(q, prefetch), c.sparseLeg(q, prefetch)
+	if q.fusion == index.FusionDBSF {
+		return index.FuseDBSF(d, s)
+	}
+	return index.FuseRRF(q.rrfK, d, s)
+}
+
+// cut drops results scoring below the threshold.
+func cut(ranked []index.ScoredPoint, threshold *float32) []index.ScoredPoint {
+	if threshold == nil {
+		return ranked
+	}
+	return slices.DeleteFunc(ranked, func(p index.ScoredPoint) bool { return p.Score < *threshold })
+}
+
+// materialize fills each result's payload and vectors.
+func (c *collection) materialize(ps []index.ScoredPoint, with index.With) []index.ScoredPoint {
+	out := make([]index.ScoredPoint, len(ps))
+	for i, p := range ps {
+		out[i] = index.ScoredPoint{Record: c.record(c.slotOf[p.ID], with), Score: p.Score}
+	}
+	return out
+}
+
+// Query searches by dense vector, sparse vector or both fused.
+func (s *Store) Query(ctx context.Context, collection string, req index.QueryRequest) ([]index.ScoredPoint, error) {
+	c, unlock, err := s.reader(ctx, collection)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	lim, err := limit("limit", req.Limit, 10)
+	if err != nil {
+		return nil, err
+	}
+	if req.Offset < 0 {
+		return nil, fmt.Errorf("%w: offset %d is negative", index.ErrInvalidArgument, req.Offset)
+	}
+	prefetch, err := limit("prefetch limit", req.PrefetchLimit, min(max(4*(lim+req.Offset), 100), maxLimit))
+	if err != nil {
+		return nil, err
+	}
+	q, err := c.prepareQuery(req)
+	if err != nil {
+		return nil, err
+	}
+	ranked := cut(c.rank(&q, req.Offset+lim, prefetch), q.threshold)
+	ranked = ranked[min(req.Offset, len(ranked)):]
+	ranked = ranked[:min(lim, len(ranked))]
+	return c.materialize(ranked, req.With), nil
+}
+
+// QueryGroups is Query grouped by the values at group.Key: req.Limit and
+// req.Offset are ignored, group.Limit groups of at most group.Size hits
+// come back. A plain search deepens its candidate list until the groups
+// are full or every allowed point is ranked; a hybrid one groups the
+// fusion of the two prefetched legs.
+func (s *Store) QueryGroups(ctx context.Context, collection string, req index.QueryRequest, group index.GroupBy) ([]index.Group, error) {
+	c, unlock, err := s.reader(ctx, collection)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := limit("limit", req.Limit, 10); err != nil {
+		return nil, err
+	}
+	if req.Offset < 0 {
+		return nil, fmt.Errorf("%w: offset %d is negative", index.ErrInvalidArgument, req.Offset)
+	}
+	if group.Key == "" {
+		return nil, fmt.Errorf("%w: group-by without a key", index.ErrInvalidArgument)
+	}
+	size, err := limit("group size", group.Size, 1)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := limit("group limit", group.Limit, 10)
+	if err != nil {
+		return nil, err
+	}
+	prefetch, err := limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), maxLimit))
+	if err != nil {
+		return nil, err
+	}
+	q, err := c.prepareQuery(req)
+	if err != nil {
+		return nil, err
+	}
+	var out []*index.Group
+	for k := max(4*groups*size, 64); ; k *= 4 {
+		if k >= q.n {
+			k = q.n
+		}
+		ranked := c.rank(&q, k, prefetch)
+		exhausted := q.hybrid() || len(ranked) < k || k == q.n
+		before := len(ranked)
+		ranked = cut(ranked, q.threshold)
+		exhausted = exhausted || len(ranked) < before
+		var full bool
+		out, full = c.group(ranked, group.Key, size, groups)
+		if exhausted || full {
+			break
+		}
+	}
+	result := make([]index.Group, 0, min(groups, len(out)))
+	for _, g := range out[:min(groups, len(out))] {
+		result = append(result, index.Group{Key: g.Key, Hits: c.materialize(g.Hits, req.With)})
+	}
+	return result, nil
+}
+
+// group groups ranked hits by their string and integer values at key; full
+// reports that the first limit groups each hold size hits.
+func (c *collection) group(ranked []index.ScoredPoint, key string, size, limit int) (out []*index.Group, full bool) {
+	byKey := map[any]*index.Group{}
+	for _, hit := range ranked {
+		seen := map[any]bool{}
+		for _, v := range index.Values(c.payloads[c.slotOf[hit.ID]], key) {
+			switch v.(type) {
+			case string, int64:
+			default:
+				continue
+			}
+			if seen[v] {
+				continue
+			}
+			seen[v] = true
+			g, ok := byKey[v]
+			if !ok {
+				g = &index.Group{Key: v}
+				byKey[v] = g
+				out = append(out, g)
+			}
+			if len(g.Hits) < size {
+				g.Hits = append(g.Hits, hit)
+			}
+		}
+	}
+	// Groups appear in the order of their best hit; groups sharing a best
+	// hit (an array-valued key) are contiguous: order them by key.
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && out[j].Hits[0].ID == out[i].Hits[0].ID {
+			j++
+		}
+		slices.SortFunc(out[i:j], func(a, b *index.Group) int { return compareKeys(a.Key, b.Key) })
+		i = j
+	}
+	if len(out) < limit {
+		return out, false
+	}
+	for _, g := range out[:limit] {
+		if len(g.Hits) < size {
+			return out, false
+		}
+	}
+	return out, true
+}
+
+// compareKeys orders group keys: integers before strings, each ascending.
+func compareKeys(a, b any) int {
+	switch x := a.(type) {
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp.Compare(x, y)
+		}
+		return -1
+	case string:
+		if y, ok := b.(string); ok {
+			return cmp.Compare(x, y)
+		}
+		return 1
+	}
+	return 0
+}

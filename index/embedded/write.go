@@ -1,0 +1,363 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/jieda/jieda/index"
+)
+
+// commit runs one write: ops computed by the caller are stored in a single
+// bbolt transaction (fsync'd unless NoSync) and only then applied to
+// memory, so memory never runs ahead of disk. The caller holds writeMu.
+// vectors says the write changes vectors, which bumps the generation that
+// keys the saved HNSW graph; slots are the fresh slots the ops use (from
+// allocate), handed out once the commit succeeded.
+func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, put func(b *bolt.Bucket, i int, gen uint64) error) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	gen := c.gen
+	if vectors {
+		gen++
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cb := collectionBucket(tx, c.cfg.Name)
+		pb := cb.Bucket(bucketPoints)
+		for i := range ops {
+			if err := put(pb, i, gen); err != nil {
+				return err
+			}
+		}
+		if gen != c.gen {
+			return cb.Bucket(bucketMeta).Put(keyGen, binary.BigEndian.AppendUint64(nil, gen))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("committing to %s: %w", c.cfg.Name, err)
+	}
+	c.take(slots)
+	c.prepare(ops)
+	s.mu.Lock()
+	c.apply(ops)
+	c.gen = gen
+	s.mu.Unlock()
+	c.finish(ops)
+	if vectors {
+		c.dirty += len(ops)
+		s.maybeSaveGraph(c)
+	}
+	return nil
+}
+
+// writer locks out other writers and returns the named collection.
+func (s *Store) writer(ctx context.Context, name string) (*collection, func(), error) {
+	s.writeMu.Lock()
+	c, err := s.collection(ctx, name)
+	if err != nil {
+		s.writeMu.Unlock()
+		return nil, nil, err
+	}
+	return c, s.writeMu.Unlock, nil
+}
+
+// Upsert validates every point, then inserts or replaces them all in one
+// transaction; a later point in the batch wins over an earlier one with
+// the same id.
+func (s *Store) Upsert(ctx context.Context, collection string, points []index.Point) error {
+	// Validate (canonical payloads, normalized vectors) before taking the
+	// writer lock, against the collection as it is now; if it is replaced
+	// meanwhile, validate again.
+	s.mu.RLock()
+	c, err := s.collection(ctx, collection)
+	s.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	for {
+		ops, recs, err := c.validPoints(points)
+		if err != nil {
+			return err
+		}
+		now, unlock, err := s.writer(ctx, collection)
+		if err != nil {
+			return err
+		}
+		if now != c {
+			unlock()
+			c = now
+			continue
+		}
+		err = s.upsert(c, ops, recs)
+		unlock()
+		return err
+	}
+}
+
+// validPoints validates a batch; a later point wins over an earlier one
+// with the same id. recs holds each op's payload JSON.
+func (c *collection) validPoints(points []index.Point) (ops []op, recs [][]byte, err error) {
+	ops = make([]op, 0, len(points))
+	recs = make([][]byte, 0, len(points))
+	pos := make(map[string]int, len(points))
+	for _, p := range points {
+		o, payload, err := c.validPoint(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i, ok := pos[o.id]; ok {
+			ops[i], recs[i] = o, payload
+			continue
+		}
+		pos[o.id] = len(ops)
+		ops = append(ops, o)
+		recs = append(recs, payload)
+	}
+	return ops, recs, nil
+}
+
+// upsert writes validated ops; the caller holds writeMu.
+func (s *Store) upsert(c *collection, ops []op, recs [][]byte) error {
+	// A point keeps its slot when its dense vector is unchanged (nothing
+	// for the graph to do); otherwise it gets a fresh one (see collection).
+	keep := make([]bool, len(ops))
+	fresh := 0
+	for i := range ops {
+		o := &ops[i]
+		o.old, o.hadOld = c.slotOf[o.id]
+		if keep[i] = o.hadOld && c.sameDense(o.old, o.dense); keep[i] {
+			o.slot = o.old
+		} else {
+			fresh++
+		}
+	}
+	slots := c.allocate(fresh)
+	for i, k := 0, 0; i < len(ops); i++ {
+		if !keep[i] {
+			ops[i].slot = slots[k]
+			k++
+		}
+	}
+	return s.commit(c, ops, true, slots, func(b *bolt.Bucket, i int, gen uint64) error {
+		o := &ops[i]
+		return b.Put(idKey(o.id), encodeRecord(record{slot: o.slot, gen: gen, payload: recs[i], dense: o.dense, sparse: o.sparse}))
+	})
+}
+
+// sameDense reports whether slot holds exactly vec (always, without a
+// dense vector).
+func (c *collection) sameDense(slot uint32, vec []float32) bool {
+	if c.dense == nil {
+		return true
+	}
+	old, ok := c.dense.Vector(slot)
+	return ok && slices.Equal(old, vec)
+}
+
+// validPoint checks a point against the collection and returns its op and
+// payload JSON.
+func (c *collection) validPoint(p index.Point) (op, []byte, error) {
+	o := op{upsert: true}
+	var err error
+	if o.id, err = index.CanonicalID(p.ID); err != nil {
+		return o, nil, err
+	}
+	// The stored JSON is the input's encoding: it decodes to the canonical
+	// payload (what index.CanonicalPayload computes the same way).
+	b, err := json.Marshal(p.Payload)
+	if err != nil {
+		return o, nil, fmt.Errorf("point %s: %w: payload is not JSON: %w", o.id, index.ErrInvalidArgument, err)
+	}
+	if o.payload, err = index.DecodePayload(b); err != nil {
+		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
+	}
+	if o.dense, err = c.validDense(p.Dense); err != nil {
+		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
+	}
+	if o.dense == nil && c.cfg.Dim > 0 {
+		return o, nil, fmt.Errorf("point %s: %w: collection %s needs a dense vector of %d dimensions",
+			o.id, index.ErrInvalidArgument, c.cfg.Name, c.cfg.Dim)
+	}
+	if o.sparse, err = c.validSparse(p.Sparse); err != nil {
+		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
+	}
+	return o, b, nil
+}
+
+// validDense checks a dense vector and returns it L2-normalized (a copy);
+// an empty vector returns nil.
+func (c *collection) validDense(v []float32) ([]float32, error) {
+	if len(v) == 0 {
+		return nil, nil
+	}
+	if c.cfg.Dim == 0 {
+		return nil, fmt.Errorf("%w: collection %s has no dense vector", index.ErrInvalidArgument, c.cfg.Name)
+	}
+	if len(v) != c.cfg.Dim {
+		return nil, fmt.Errorf("%w: vector has %d dimensions, collection %s has %d", index.ErrDimensionMismatch, len(v), c.cfg.Name, c.cfg.Dim)
+	}
+	var sq float64
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%w: dense vector has a non-finite value", index.ErrInvalidArgument)
+		}
+		sq += float64(x) * float64(x)
+	}
+	out := make([]float32, len(v))
+	norm := math.Sqrt(sq)
+	for i, x := range v {
+		if norm == 0 {
+			out[i] = x
+		} else {
+			out[i] = float32(float64(x) / norm)
+		}
+	}
+	return out, nil
+}
+
+// validSparse checks a sparse vector and returns a copy; nil or empty
+// returns nil.
+func (c *collection) validSparse(v *index.Sparse) (*index.Sparse, error) {
+	if v == nil || (len(v.Indices) == 0 && len(v.Values) == 0) {
+		return nil, nil
+	}
+	if !c.cfg.Sparse {
+		return nil, fmt.Errorf("%w: collection %s has no sparse vector", index.ErrInvalidArgument, c.cfg.Name)
+	}
+	if len(v.Indices) != len(v.Values) {
+		return nil, fmt.Errorf("%w: sparse vector has %d indices and %d values", index.ErrInvalidArgument, len(v.Indices), len(v.Values))
+	}
+	for i, x := range v.Values {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("%w: sparse vector has a non-finite value", index.ErrInvalidArgument)
+		}
+		if i > 0 && v.Indices[i] <= v.Indices[i-1] {
+			return nil, fmt.Errorf("%w: sparse vector indices must be strictly ascending", index.ErrInvalidArgument)
+		}
+	}
+	return &index.Sparse{Indices: append([]uint32(nil), v.Indices...), Values: append([]float32(nil), v.Values...)}, nil
+}
+
+// canonicalIDs validates ids and returns the existing ones, canonical and
+// each once.
+func (c *collection) existing(ids []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		cid, err := index.CanonicalID(id)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := c.slotOf[cid]; ok && !seen[cid] {
+			seen[cid] = true
+			out = append(out, cid)
+		}
+	}
+	return out, nil
+}
+
+// Delete removes points by id; unknown ids are ignored.
+func (s *Store) Delete(ctx context.Context, collection string, ids []string) error {
+	c, unlock, err := s.writer(ctx, collection)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ids, err = c.existing(ids)
+	if err != nil {
+		return err
+	}
+	return s.delete(c, ids)
+}
+
+func (s *Store) delete(c *collection, ids []string) error {
+	ops := make([]op, len(ids))
+	for i, id := range ids {
+		slot := c.slotOf[id]
+		ops[i] = op{id: id, old: slot, hadOld: true, slot: slot, deleted: true}
+	}
+	return s.commit(c, ops, true, nil, func(b *bolt.Bucket, i int, _ uint64) error {
+		return b.Delete(idKey(ops[i].id))
+	})
+}
+
+// DeleteByFilter removes every point matching f.
+func (s *Store) DeleteByFilter(ctx context.Context, collection string, f *index.Filter) error {
+	c, unlock, err := s.writer(ctx, collection)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if f == nil {
+		return fmt.Errorf("%w: DeleteByFilter needs a filter", index.ErrInvalidArgument)
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	set, _, _ := c.matching(f)
+	var ids []string
+	set.each(func(slot uint32) bool {
+		ids = append(ids, c.ids[slot])
+		return true
+	})
+	return s.delete(c, ids)
+}
+
+// SetPayload merges payload's top-level keys into each existing point's payload.
+func (s *Store) SetPayload(ctx context.Context, collection string, ids []string, payload index.Payload) error {
+	return s.updatePayload(ctx, collection, ids, payload, func(old, p index.Payload) index.Payload {
+		merged := copyPayload(old)
+		for k, v := range p {
+			merged[k] = copyValue(v)
+		}
+		return merged
+	})
+}
+
+// OverwritePayload replaces each existing point's payload.
+func (s *Store) OverwritePayload(ctx context.Context, collection string, ids []string, payload index.Payload) error {
+	return s.updatePayload(ctx, collection, ids, payload, func(_, p index.Payload) index.Payload {
+		return copyPayload(p)
+	})
+}
+
+func (s *Store) updatePayload(ctx context.Context, collection string, ids []string, payload index.Payload,
+	update func(old, p index.Payload) index.Payload) error {
+	c, unlock, err := s.writer(ctx, collection)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ids, err = c.existing(ids)
+	if err != nil {
+		return err
+	}
+	p, err := index.CanonicalPayload(payload)
+	if err != nil {
+		return err
+	}
+	ops := make([]op, len(ids))
+	for i, id := range ids {
+		slot := c.slotOf[id]
+		ops[i] = op{id: id, old: slot, hadOld: true, slot: slot, payload: update(c.payloads[slot], p)}
+	}
+	return s.commit(c, ops, false, nil, func(b *bolt.Bucket, i int, _ uint64) error {
+		o := &ops[i]
+		k := idKey(o.id)
+		rec, err := decodeRecord(b.Get(k))
+		if err != nil {
+			return fmt.Errorf("point %s: %w", o.id, err)
+		}
+		if rec.payload, err = json.Marshal(o.payload); err != nil {
+			return err
+		}
+		return b.Put(k, encodeRecord(rec))
+	})
+}

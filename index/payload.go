@@ -149,7 +149,7 @@ func Values(p Payload, key string) []any {
 		}
 		walk(obj[seg], path[1:])
 	}
-	walk(map[string]any(p), strings.Split(key, "."))
+	walk(p, strings.Split(key, "."))
 	return out
 }
 

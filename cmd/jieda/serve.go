@@ -146,7 +146,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	comps.setStore(engine, store, err)
 
-	srv := newServer(a.cfg.Server, comps, a.logger.With("component", "http"))
+	srv := newServer(a.cfg.Server, comps, a.logger.With("component", "http")) //nolint:contextcheck // handlers use each request's context
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("server.addr: listening on %s: %w", a.cfg.Server.Addr, err)

@@ -117,12 +117,12 @@ func (a *app) storeBackupCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) backupDirect(ctx context.Context, w io.Writer) error {
+func (a *app) backupDirect(ctx context.Context, w io.Writer) (err error) {
 	s, err := embedded.Open(ctx, a.embeddedConfig(), a.logger)
 	if err != nil {
 		return fmt.Errorf("opening the store (is a server running? use --server): %w", err)
 	}
-	defer s.Close()
+	defer func() { err = errors.Join(err, s.Close()) }()
 	return s.Backup(ctx, w)
 }
 
@@ -176,7 +176,7 @@ func (a *app) migrateCommand() *cobra.Command {
 		Use:   "migrate --from embedded --to qdrant",
 		Short: "Copy every collection (points, payloads, vectors, payload indexes) between engines; safe to re-run",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := a.load(cmd, nil); err != nil {
 				return err
 			}
@@ -188,12 +188,12 @@ func (a *app) migrateCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("opening source: %w", err)
 			}
-			defer src.Close()
+			defer func() { err = errors.Join(err, src.Close()) }()
 			dst, err := a.openStore(ctx, to)
 			if err != nil {
 				return fmt.Errorf("opening target: %w", err)
 			}
-			defer dst.Close()
+			defer func() { err = errors.Join(err, dst.Close()) }()
 			return migrate(ctx, src, dst, batch, func(name string, total int) func(int) {
 				bar := newBar(a.stderr, int64(total), name, false)
 				return func(n int) { _ = bar.Add(n) }
@@ -231,7 +231,7 @@ func migrate(ctx context.Context, src, dst index.Store, batch int, progress func
 			}
 			points := make([]index.Point, len(page.Points))
 			for i, r := range page.Points {
-				points[i] = index.Point{ID: r.ID, Payload: r.Payload, Dense: r.Dense, Sparse: r.Sparse}
+				points[i] = index.Point(r)
 			}
 			if len(points) > 0 {
 				if err := dst.Upsert(ctx, col.Name, points); err != nil {

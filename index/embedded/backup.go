@@ -239,7 +239,7 @@ func checkRestored(path string, hdr BackupHeader) error {
 	if err != nil {
 		return fmt.Errorf("%w: restored database does not open: %w", ErrCorrupt, err)
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // read-only check
 	return db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil || tx.Bucket(bucketCollections) == nil {

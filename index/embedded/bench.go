@@ -100,7 +100,8 @@ func RunBench(ctx context.Context, opts BenchOptions) (res BenchResult, err erro
 	}
 	defer func() {
 		if s != nil {
-			err = errors.Join(err, s.DeleteCollection(context.Background(), name), s.Close())
+			// Clean up even when ctx was cancelled.
+			err = errors.Join(err, s.DeleteCollection(context.WithoutCancel(ctx), name), s.Close())
 		}
 	}()
 	if err := s.CreateCollection(ctx, index.CollectionConfig{Name: name, Dim: opts.Dim, Sparse: true}); err != nil {

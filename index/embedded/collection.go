@@ -133,7 +133,7 @@ func (c *collection) prepare(ops []op) {
 		slots, vecs = slots[:0], vecs[:0]
 	}
 	for i := range ops {
-		if o := &ops[i]; o.upsert && o.dense != nil && !(o.hadOld && o.slot == o.old) {
+		if o := &ops[i]; o.upsert && o.dense != nil && (!o.hadOld || o.slot != o.old) {
 			slots = append(slots, o.slot)
 			vecs = append(vecs, o.dense)
 			if len(slots) == chunk {
@@ -304,5 +304,5 @@ func copyPayload(p index.Payload) index.Payload {
 	if p == nil {
 		return index.Payload{}
 	}
-	return copyValue(map[string]any(p)).(map[string]any)
+	return copyValue(p).(map[string]any)
 }

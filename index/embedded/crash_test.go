@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -202,7 +203,8 @@ loop:
 	if !killed {
 		t.Fatalf("round %d: child exited by itself (%v): %s", r, err, stderr.String())
 	}
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() > 0 {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() > 0 {
 		t.Fatalf("round %d: child failed (exit %d): %s", r, ee.ExitCode(), stderr.String())
 	}
 	return ready

@@ -52,7 +52,7 @@ func restartWorkload(t *testing.T, stores []index.Store, lo, hi int) {
 		}
 		do(func(s index.Store) error { return s.Upsert(ctx, "docs", pts) })
 	}
-	var del, set, over, again []string
+	var del, set, over []string
 	var pts []index.Point
 	for n := lo; n < hi; n++ {
 		switch n % 17 {
@@ -63,7 +63,6 @@ func restartWorkload(t *testing.T, stores []index.Store, lo, hi int) {
 		case 7:
 			over = append(over, testID(n))
 		case 9:
-			again = append(again, testID(n))
 			pts = append(pts, restartPoint(n, 2))
 		}
 	}

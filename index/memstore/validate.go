@@ -115,5 +115,5 @@ func copyValue(v any) any {
 }
 
 func copyPayload(p index.Payload) index.Payload {
-	return copyValue(map[string]any(p)).(map[string]any)
+	return copyValue(p).(map[string]any)
 }

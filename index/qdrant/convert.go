@@ -83,7 +83,7 @@ func fromValue(v *qc.Value) any {
 		}
 		return list
 	case *qc.Value_StructValue:
-		return map[string]any(fromValues(x.StructValue.GetFields()))
+		return fromValues(x.StructValue.GetFields())
 	}
 	return nil
 }

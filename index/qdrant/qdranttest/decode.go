@@ -100,7 +100,7 @@ func decodeValue(v *qc.Value) any {
 		}
 		return out
 	case *qc.Value_StructValue:
-		return map[string]any(decodePayload(x.StructValue.GetFields()))
+		return decodePayload(x.StructValue.GetFields())
 	}
 	return nil
 }

@@ -55,8 +55,8 @@ func (p *points) Upsert(ctx context.Context, req *qc.UpsertPoints) (*qc.PointsOp
 			switch vname {
 			case index.DenseVectorName:
 				d := v.GetDense().GetData()
-				if d == nil && v.GetIndices() == nil {
-					d = v.GetData() // deprecated encoding
+				if d == nil && v.GetIndices() == nil { //nolint:staticcheck // the fake accepts Qdrant's deprecated encoding too
+					d = v.GetData() //nolint:staticcheck // deprecated encoding
 				}
 				if d == nil {
 					return nil, invalid("Conversion between sparse and regular vectors failed")
@@ -88,8 +88,8 @@ func decodeSparse(v *qc.Vector) (*index.Sparse, error) {
 	switch {
 	case v.GetSparse() != nil:
 		indices, values = v.GetSparse().GetIndices(), v.GetSparse().GetValues()
-	case v.GetIndices() != nil:
-		indices, values = v.GetIndices().GetData(), v.GetData()
+	case v.GetIndices() != nil: //nolint:staticcheck // deprecated encoding, still accepted by Qdrant
+		indices, values = v.GetIndices().GetData(), v.GetData() //nolint:staticcheck // deprecated encoding
 	default:
 		return nil, invalid("Conversion between sparse and regular vectors failed")
 	}

@@ -388,3 +388,47 @@ func TestMissingRuntimeLibrary(t *testing.T) {
 		t.Errorf("error does not name the bogus library:\n%s", out)
 	}
 }
+
+// The manifest's prefixes are applied per role: with a query prefix, the
+// same text embeds differently as a query and as a passage.
+func TestRolePrefixes(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{embed.ModelFile, embed.TokenizerFile} {
+		b, err := os.ReadFile(filepath.Join(testModelDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := embed.ReadManifest(testModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.QueryPrefix, m.PassagePrefix = "query: ", "passage: "
+	if err := embed.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	e := openTest(t, func(c *embed.Config) { c.ModelDir = dir })
+	q, err := e.Embed(t.Context(), []string{"退货运费谁出"}, embed.RoleQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Embed(t.Context(), []string{"退货运费谁出"}, embed.RolePassage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Embedding the prefixed text as an unprefixed passage elsewhere gives the query vector.
+	plain := openTest(t, nil)
+	want, err := plain.Embed(t.Context(), []string{"query: 退货运费谁出"}, embed.RolePassage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(q[0], p[0]); d < 1e-3 {
+		t.Errorf("query and passage vectors agree (max diff %g): prefixes not applied", d)
+	}
+	if d := maxAbsDiff(q[0], want[0]); d > 1e-4 {
+		t.Errorf("query vector differs from the prefixed text's by %g", d)
+	}
+}

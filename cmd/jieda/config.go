@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -45,6 +46,12 @@ type ServerConfig struct {
 	BodyLimit int `mapstructure:"body_limit"`
 	// AdminKey is a bootstrap admin API key (server.admin_key). Default "". Secret.
 	AdminKey Secret `mapstructure:"admin_key"`
+	// RateLimit is the sustained requests/s each customer API key may make
+	// on customer routes (server.rate_limit). Default 20; 0 turns limiting off.
+	RateLimit float64 `mapstructure:"rate_limit"`
+	// RateBurst is how many requests a customer key may make at once above
+	// the sustained rate (server.rate_burst). Default 40.
+	RateBurst int `mapstructure:"rate_burst"`
 }
 
 // LogConfig configures logging.
@@ -71,6 +78,8 @@ func DefaultConfig() Config {
 			ReadTimeout:  10 * time.Second,
 			WriteTimeout: 30 * time.Second,
 			BodyLimit:    1 << 20,
+			RateLimit:    20,
+			RateBurst:    40,
 		},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Embed:     embed.DefaultConfig(),
@@ -93,6 +102,12 @@ func (c Config) Validate() error {
 	}
 	if c.Server.BodyLimit < 1024 {
 		errs = append(errs, fmt.Errorf("server.body_limit: %d must be at least 1024", c.Server.BodyLimit))
+	}
+	if c.Server.RateLimit < 0 || math.IsNaN(c.Server.RateLimit) || math.IsInf(c.Server.RateLimit, 0) {
+		errs = append(errs, fmt.Errorf("server.rate_limit: %g must be a finite number ≥ 0 (0 turns rate limiting off)", c.Server.RateLimit))
+	}
+	if c.Server.RateBurst < 1 {
+		errs = append(errs, fmt.Errorf("server.rate_burst: %d must be at least 1", c.Server.RateBurst))
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		errs = append(errs, fmt.Errorf("log.level: %q must be debug, info, warn or error", c.Log.Level))

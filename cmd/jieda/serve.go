@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/embed"
@@ -166,15 +165,17 @@ func (a *app) serve(ctx context.Context) error {
 	return <-errc
 }
 
-// newServer builds the fiber app and its routes.
-func newServer(cfg ServerConfig, comps *components, logger *slog.Logger) *fiber.App {
+// newServer builds the fiber app and its routes. Every /v1 route declares
+// the role it needs with auth.require; opts adjust the authenticator (tests).
+func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ...authOption) *fiber.App {
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		BodyLimit:             cfg.BodyLimit,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
-		ErrorHandler:          errorHandler(logger),
+		ErrorHandler:          newErrorHandler(logger),
 	})
+	app.Use(recover.New())
 	app.Get("/healthz", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"status": "ok"})
 	})
@@ -200,27 +201,18 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger) *fiber.
 		}
 		return c.JSON(fiber.Map{"status": "ready", "model": model, "store": store})
 	})
-	app.Get("/v1/admin/backup", requireAdmin(cfg.AdminKey), func(c *fiber.Ctx) error {
+
+	auth := newAuthenticator(cfg, comps.keyStore, logger, opts...)
+	v1 := app.Group("/v1")
+	// Customer routes: require(roleCustomer) admits every key; rateLimit limits customer keys.
+	v1.Get("/whoami", auth.require(roleCustomer), auth.rateLimit(), whoamiHandler)
+	admin := v1.Group("/admin", auth.require(roleAdmin))
+	admin.Get("/backup", requireAllKBs("a backup of the whole store"), func(c *fiber.Ctx) error {
 		return backupHandler(c, comps)
 	})
+	auth.keyRoutes(admin)
+	app.Use(notFoundHandler)
 	return app
-}
-
-// requireAdmin admits requests bearing the bootstrap admin key.
-func requireAdmin(key Secret) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if key == "" {
-			return fiber.NewError(fiber.StatusForbidden, "admin endpoints are disabled: server.admin_key is not set")
-		}
-		got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-		if !ok || got == "" {
-			return fiber.NewError(fiber.StatusUnauthorized, "missing API key (Authorization: Bearer KEY)")
-		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(key)) != 1 {
-			return fiber.NewError(fiber.StatusForbidden, "this key may not use admin endpoints")
-		}
-		return c.Next()
-	}
 }
 
 // backuper is a store that can write a consistent snapshot while serving.
@@ -257,19 +249,4 @@ func backupHandler(c *fiber.Ctx, comps *components) error {
 	c.Set(fiber.HeaderContentType, "application/octet-stream")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="jieda-backup.bin"`)
 	return c.SendStream(f)
-}
-
-// errorHandler maps errors to HTTP status with a JSON body.
-func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		code := fiber.StatusInternalServerError
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			code = fe.Code
-		}
-		if code >= 500 {
-			logger.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		}
-		return c.Status(code).JSON(fiber.Map{"error": err.Error()})
-	}
 }

@@ -99,7 +99,7 @@ func TestStoreBackupRestoreThroughServer(t *testing.T) {
 	backup := filepath.Join(dir, "snap.bin")
 	// A wrong key is refused.
 	t.Setenv("JIEDA_SERVER_ADMIN_KEY", "wrong")
-	if code, _, errOut := run(t, t.Context(), "store", "backup", "--out", backup, "--server", "http://"+addr); code == 0 || !strings.Contains(errOut, "403") {
+	if code, _, errOut := run(t, t.Context(), "store", "backup", "--out", backup, "--server", "http://"+addr); code == 0 || !strings.Contains(errOut, "401") {
 		t.Errorf("backup with a wrong key: exit %d, %s", code, errOut)
 	}
 	t.Setenv("JIEDA_SERVER_ADMIN_KEY", "admin-secret")

@@ -1,0 +1,278 @@
+package answer
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
+)
+
+// Aggregation says how an article's score comes from its points' scores.
+type Aggregation string
+
+// Aggregation strategies (see SearchOptions.Aggregation).
+const (
+	// AggBest fuses the dense and lexical point rankings with RRF, answer
+	// points down-weighted, and scores an article by its best point (what a
+	// grouped hybrid query does).
+	AggBest Aggregation = "best"
+	// AggRRF ranks articles in each leg by their best question (answer
+	// point down-weighted), then fuses the two article rankings with RRF.
+	AggRRF Aggregation = "rrf"
+	// AggSum sums the point-level RRF scores of all of an article's points,
+	// rewarding articles whose many variants match.
+	AggSum Aggregation = "sum"
+	// AggBlend scores an article by its best dense cosine plus
+	// BlendWeight × its best lexical score relative to the query's top
+	// lexical score (answer points down-weighted in both legs).
+	AggBlend Aggregation = "blend"
+)
+
+// DefaultAggregation is the strategy Search uses when none is given,
+// chosen by measurement on labeled sets with the builtin model: it led
+// hit@1 and MRR@10 on every set tried (best, rrf and sum trailed).
+const DefaultAggregation = AggBlend
+
+// Aggregations lists every strategy.
+var Aggregations = []Aggregation{AggBest, AggRRF, AggSum, AggBlend}
+
+// SearchOptions tunes Search. The zero value is usable.
+type SearchOptions struct {
+	// Limit is the most articles returned (default 10).
+	Limit int
+	// Locale, when set, keeps only articles of this locale.
+	Locale string
+	// Scope keeps articles whose scope tags match (an article without a
+	// tag applies everywhere).
+	Scope map[string]string
+	// At, when non-zero, keeps only articles valid at that time.
+	At time.Time
+	// Aggregation picks the article-scoring strategy (default DefaultAggregation).
+	Aggregation Aggregation
+	// PerLeg is how many points each leg (dense, lexical) retrieves (default 200).
+	PerLeg int
+	// AnswerWeight multiplies answer-body points' scores (default 0.5).
+	AnswerWeight float64
+	// BlendWeight is AggBlend's lexical weight (default 0.5).
+	BlendWeight float64
+	// RRFK is reciprocal rank fusion's k (default 60).
+	RRFK int
+}
+
+func (o SearchOptions) withDefaults() SearchOptions {
+	o.Limit = cmp.Or(o.Limit, 10)
+	o.Aggregation = cmp.Or(o.Aggregation, DefaultAggregation)
+	o.PerLeg = cmp.Or(o.PerLeg, 200)
+	o.AnswerWeight = cmp.Or(o.AnswerWeight, 0.5)
+	o.BlendWeight = cmp.Or(o.BlendWeight, 0.5)
+	o.RRFK = cmp.Or(o.RRFK, index.DefaultRRFK)
+	return o
+}
+
+// Candidate is one article found by Search, with the features that
+// confidence and the decision build on.
+type Candidate struct {
+	ArticleID string `json:"article_id"`
+	// Question is the article's question (standard or variant) that best matched.
+	Question string `json:"question"`
+	// Kind is the best point's kind: question, variant or answer.
+	Kind     string `json:"kind"`
+	Category string `json:"category,omitempty"`
+	Locale   string `json:"locale,omitempty"`
+	// Score ranks candidates; its scale depends on the aggregation.
+	Score float64 `json:"score"`
+	// DenseScore is the top dense cosine among the article's questions.
+	DenseScore float64 `json:"dense_score"`
+	// LexicalScore is the top lexical (BM25) score among its questions.
+	LexicalScore float64 `json:"lexical_score"`
+	// AnswerDense and AnswerLexical are the answer body's scores.
+	AnswerDense   float64 `json:"answer_dense"`
+	AnswerLexical float64 `json:"answer_lexical"`
+	// MatchedVariants counts the article's question points retrieved by either leg.
+	MatchedVariants int `json:"matched_variants"`
+}
+
+// Search finds the published articles of kb that best answer query, best first.
+func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) ([]Candidate, error) {
+	o := opts.withDefaults()
+	if !slices.Contains(Aggregations, o.Aggregation) {
+		return nil, fmt.Errorf("unknown aggregation %q", o.Aggregation)
+	}
+	norm, err := k.emb.Normalize(query)
+	if err != nil {
+		return nil, fmt.Errorf("normalizing question: %w", err)
+	}
+	if norm == "" {
+		return nil, ErrEmptyQuery
+	}
+	vecs, err := k.emb.Embed(ctx, []string{query}, embed.RoleQuery)
+	if err != nil {
+		return nil, fmt.Errorf("embedding question: %w", err)
+	}
+	filter := searchFilter(kb, o)
+	with := index.With{Payload: true}
+	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, With: with})
+	if err != nil {
+		return nil, fmt.Errorf("dense search: %w", err)
+	}
+	var lexical []index.ScoredPoint
+	if sv := k.sparse.EncodeQuery(norm); len(sv.Indices) > 0 {
+		lexical, err = k.store.Query(ctx, PointsCollection, index.QueryRequest{
+			Sparse: &index.Sparse{Indices: sv.Indices, Values: sv.Values}, Filter: filter, Limit: o.PerLeg, With: with})
+		if err != nil {
+			return nil, fmt.Errorf("lexical search: %w", err)
+		}
+	}
+	return aggregate(dense, lexical, o), nil
+}
+
+// searchFilter keeps kb's published points, and applies locale, scope and validity.
+func searchFilter(kb string, o SearchOptions) *index.Filter {
+	f := &index.Filter{Must: []index.Condition{
+		index.MatchKeyword("kb", kb),
+		index.MatchKeyword("status", string(StatusPublished)),
+	}}
+	if o.Locale != "" {
+		f.Must = append(f.Must, index.MatchKeyword("locale", o.Locale))
+	}
+	for key, v := range o.Scope {
+		field := "scope." + key
+		f.Must = append(f.Must, index.Nested(index.Filter{Should: []index.Condition{index.IsEmpty(field), index.MatchKeyword(field, v)}}))
+	}
+	if !o.At.IsZero() {
+		f.Must = append(f.Must,
+			index.Nested(index.Filter{Should: []index.Condition{index.IsEmpty("valid_from"), index.TimeRange("valid_from", index.DatetimeRange{Lte: o.At})}}),
+			index.Nested(index.Filter{Should: []index.Condition{index.IsEmpty("valid_to"), index.TimeRange("valid_to", index.DatetimeRange{Gt: o.At})}}),
+		)
+	}
+	return f
+}
+
+// articleAgg collects one article's point scores across both legs.
+type articleAgg struct {
+	c           Candidate
+	bestDense   float64 // best dense score, answer down-weighted
+	bestLex     float64 // best lexical score, answer down-weighted
+	bestPoint   float64 // best point-level fused score
+	sumPoint    float64 // sum of point-level fused scores
+	bestQText   float64 // score that picked c.Question
+	questionIDs map[string]bool
+}
+
+func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []Candidate {
+	arts := map[string]*articleAgg{}
+	fused := map[string]float64{} // point id → point-level RRF
+	get := func(p *index.ScoredPoint) *articleAgg {
+		id, _ := p.Payload["article_id"].(string)
+		a := arts[id]
+		if a == nil {
+			a = &articleAgg{questionIDs: map[string]bool{}}
+			a.c.ArticleID = id
+			a.c.Category, _ = p.Payload["category"].(string)
+			a.c.Locale, _ = p.Payload["locale"].(string)
+			a.bestQText = -1
+			arts[id] = a
+		}
+		return a
+	}
+	maxLex := 0.0
+	for _, p := range lexical {
+		maxLex = max(maxLex, float64(p.Score))
+	}
+	for leg, list := range [][]index.ScoredPoint{dense, lexical} {
+		for rank := range list {
+			p := &list[rank]
+			a := get(p)
+			kind, _ := p.Payload["kind"].(string)
+			text, _ := p.Payload["text"].(string)
+			s := float64(p.Score)
+			w := 1.0
+			if kind == KindAnswer {
+				w = o.AnswerWeight
+				if leg == 0 {
+					a.c.AnswerDense = max(a.c.AnswerDense, s)
+				} else {
+					a.c.AnswerLexical = max(a.c.AnswerLexical, s)
+				}
+			} else {
+				a.questionIDs[p.ID] = true
+				if leg == 0 {
+					a.c.DenseScore = max(a.c.DenseScore, s)
+				} else {
+					a.c.LexicalScore = max(a.c.LexicalScore, s)
+				}
+			}
+			if leg == 0 {
+				a.bestDense = max(a.bestDense, w*s)
+			} else if maxLex > 0 {
+				a.bestLex = max(a.bestLex, w*s/maxLex)
+			}
+			r := w / float64(o.RRFK+rank+1)
+			fused[p.ID] += r
+			a.sumPoint += r
+			a.bestPoint = max(a.bestPoint, fused[p.ID])
+			// the displayed question: the best-scoring question point by fused score
+			if kind != KindAnswer && fused[p.ID] > a.bestQText {
+				a.bestQText = fused[p.ID]
+				a.c.Question, a.c.Kind = text, kind
+			}
+		}
+	}
+	out := make([]*articleAgg, 0, len(arts))
+	for _, a := range arts {
+		a.c.MatchedVariants = len(a.questionIDs)
+		if a.c.Kind == "" {
+			a.c.Kind = KindAnswer
+		}
+		out = append(out, a)
+	}
+	switch o.Aggregation {
+	case AggBest:
+		for _, a := range out {
+			a.c.Score = a.bestPoint
+		}
+	case AggSum:
+		for _, a := range out {
+			a.c.Score = a.sumPoint
+		}
+	case AggBlend:
+		for _, a := range out {
+			a.c.Score = a.bestDense + o.BlendWeight*a.bestLex
+		}
+	case AggRRF:
+		rankBy := func(key func(*articleAgg) float64) map[*articleAgg]int {
+			s := slices.Clone(out)
+			s = slices.DeleteFunc(s, func(a *articleAgg) bool { return key(a) <= 0 })
+			slices.SortFunc(s, func(x, y *articleAgg) int { return cmp.Compare(key(y), key(x)) })
+			m := make(map[*articleAgg]int, len(s))
+			for i, a := range s {
+				m[a] = i + 1
+			}
+			return m
+		}
+		rd := rankBy(func(a *articleAgg) float64 { return a.bestDense })
+		rl := rankBy(func(a *articleAgg) float64 { return a.bestLex })
+		for _, a := range out {
+			a.c.Score = 0
+			if r, ok := rd[a]; ok {
+				a.c.Score += 1 / float64(o.RRFK+r)
+			}
+			if r, ok := rl[a]; ok {
+				a.c.Score += 1 / float64(o.RRFK+r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y *articleAgg) int {
+		return cmp.Or(cmp.Compare(y.c.Score, x.c.Score), cmp.Compare(x.c.ArticleID, y.c.ArticleID))
+	})
+	n := min(o.Limit, len(out))
+	res := make([]Candidate, n)
+	for i := range n {
+		res[i] = out[i].c
+	}
+	return res
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/embedded"
+)
+
+func (a *app) importCommand() *cobra.Command {
+	c := &cobra.Command{Use: "import", Short: "Import knowledge into a knowledge base"}
+	c.AddCommand(a.importArticlesCommand())
+	return c
+}
+
+func (a *app) importArticlesCommand() *cobra.Command {
+	var kb string
+	cmd := &cobra.Command{
+		Use:   "articles FILE --kb NAME",
+		Short: "Import articles from JSONL or CSV; every line is validated before anything is written",
+		Long: `Import articles from a JSONL file (one {"id","question","variants","answer","category",...} per line)
+or a CSV file with a header row (id, question, variants separated by "|" or new lines, answer,
+category, locale, scope as key=value;key=value, status, valid_from, valid_to).
+Articles are upserted by id: running the same import again is safe.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.load(cmd, map[string]string{"model-dir": "embed.model_dir"}); err != nil {
+				return err
+			}
+			if err := answer.ValidateID(kb); err != nil {
+				return fmt.Errorf("--kb: %w", err)
+			}
+			arts, err := answer.ReadArticlesFile(args[0])
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			return a.importArticles(cmd.Context(), kb, args[0], arts)
+		},
+	}
+	cmd.Flags().StringVar(&kb, "kb", "", "knowledge base name (required)")
+	cmd.Flags().String("model-dir", "", "model directory (embed.model_dir)")
+	_ = cmd.MarkFlagRequired("kb")
+	return cmd
+}
+
+func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer.Article) (err error) {
+	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, e.Close()) }()
+	s, err := a.openStore(ctx, a.cfg.Store.Engine)
+	if errors.Is(err, embedded.ErrLocked) {
+		return fmt.Errorf("%w\n(a running `jieda serve` holds the embedded store: stop it first)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, s.Close()) }()
+	k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
+	if err != nil {
+		return err
+	}
+	bar := newBar(a.stderr, int64(len(arts)), "importing "+file, false)
+	st, err := k.Import(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }})
+	if err != nil {
+		return err
+	}
+	_ = bar.Finish()
+	fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
+		st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
+	return nil
+}
+
+// newKB builds the answer KB over a store and an embedder.
+func newKB(ctx context.Context, s index.Store, e *embed.Embedder, sc embed.SparseConfig, a *app) (*answer.KB, error) {
+	sparse, err := embed.NewSparseEncoder(sc)
+	if err != nil {
+		return nil, err
+	}
+	return answer.NewKB(ctx, s, e, sparse, a.logger.With("component", "answer"))
+}

@@ -43,7 +43,7 @@ func (a *app) benchIndexCommand() *cobra.Command {
 			fmt.Fprintf(a.stdout, "dense top-10    p50 %.3f ms  p99 %.3f ms  recall@10 %.3f\n", res.DenseP50MS, res.DenseP99MS, res.RecallAt10)
 			fmt.Fprintf(a.stdout, "sparse top-10   p50 %.3f ms\n", res.SparseP50MS)
 			fmt.Fprintf(a.stdout, "hybrid top-10   p50 %.3f ms\n", res.HybridP50MS)
-			fmt.Fprintf(a.stdout, "upserts         %.0f points/s (batches of 256, fsync'd)\n", res.UpsertPerS)
+			fmt.Fprintf(a.stdout, "upserts         %.0f points/s (batches of 256, fsync'd); graph indexed %.1f s later\n", res.UpsertPerS, res.IndexS)
 			fmt.Fprintf(a.stdout, "cold open       %.2f s\n", res.OpenS)
 			fmt.Fprintf(a.stdout, "memory          %.0f bytes/point\n", res.BytesPerPoint)
 			return nil

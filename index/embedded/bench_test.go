@@ -26,6 +26,7 @@ func BenchmarkRunBench(b *testing.B) {
 		b.ReportMetric(res.SparseP50MS, "sparse-p50-ms")
 		b.ReportMetric(res.HybridP50MS, "hybrid-p50-ms")
 		b.ReportMetric(res.UpsertPerS, "upserts/s")
+		b.ReportMetric(res.IndexS*1000, "index-ms")
 		b.ReportMetric(res.OpenS*1000, "open-ms")
 		b.ReportMetric(res.BytesPerPoint, "B/point")
 	}

@@ -2,6 +2,8 @@ package embedded
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/vecindex"
@@ -12,8 +14,9 @@ import (
 // under Store.mu held for writing, and may read it without Store.mu.
 //
 // Every upsert gives a point a fresh slot, so a new vector is added to the
-// dense index before the write becomes visible and the old slot leaves it
-// afterwards: readers only ever see slots in live.
+// dense index (pending, for the indexer to link into the graph) before the
+// write becomes visible and the old slot leaves it afterwards: readers
+// only ever see slots in live.
 type collection struct {
 	cfg     index.CollectionConfig
 	uid     string // random id, names the saved HNSW graph
@@ -35,9 +38,15 @@ type collection struct {
 	free        []uint32 // free slots
 	nextSlot    uint32   // slots below it have been handed out
 	savedGen    uint64   // generation of the HNSW graph on disk (0: none)
-	dirty       int      // vector changes since the graph was saved
-	saving      bool     // a background save is pending
 	graphLoaded bool     // the dense index came from a saved graph
+
+	work   atomic.Int64 // graph work (vectors linked or removed) since the graph was saved
+	saving atomic.Bool  // a background save is pending
+	batch  int          // the indexer's batch size (indexer-only)
+	// saveMu keeps the indexer out while the graph is saved: an
+	// IndexPending waiting for the dense index's write lock would hold up
+	// every search until the save ends.
+	saveMu sync.Mutex
 }
 
 func newCollection(cfg index.CollectionConfig, uid string, opts vecindex.DenseOptions) *collection {
@@ -114,34 +123,23 @@ type op struct {
 }
 
 // prepare runs before the visible part of a write, outside Store.mu:
-// new dense vectors enter the dense index under slots no reader sees yet,
-// inserted on all CPUs in chunks (the dense index's searches wait for each
-// chunk, so chunks stay small).
-func (c *collection) prepare(ops []op) {
+// new dense vectors enter the dense index, pending, under slots no reader
+// sees yet; the indexer links them into the graph later. It reports
+// whether any vector is new.
+func (c *collection) prepare(ops []op) bool {
 	if c.dense == nil {
-		return
+		return false
 	}
-	const chunk = 1024
-	slots := make([]uint32, 0, min(len(ops), chunk))
-	vecs := make([][]float32, 0, min(len(ops), chunk))
-	flush := func() {
-		if len(slots) == 1 {
-			c.dense.Add(slots[0], vecs[0])
-		} else if len(slots) > 1 {
-			c.dense.AddBatch(slots, vecs)
-		}
-		slots, vecs = slots[:0], vecs[:0]
-	}
+	var slots []uint32
+	var vecs [][]float32
 	for i := range ops {
 		if o := &ops[i]; o.upsert && o.dense != nil && (!o.hadOld || o.slot != o.old) {
 			slots = append(slots, o.slot)
 			vecs = append(vecs, o.dense)
-			if len(slots) == chunk {
-				flush()
-			}
 		}
 	}
-	flush()
+	c.dense.AddPending(slots, vecs)
+	return len(slots) > 0
 }
 
 // apply makes a committed write visible; the caller holds Store.mu for writing.
@@ -219,16 +217,19 @@ func (c *collection) vacate(slot uint32) {
 }
 
 // finish runs after the write is visible, outside Store.mu: old slots leave
-// the dense index and become free.
-func (c *collection) finish(ops []op) {
+// the dense index and become free. It returns how many vectors left.
+func (c *collection) finish(ops []op) int {
+	removed := 0
 	for _, o := range ops {
 		if o.hadOld && o.old != o.slot || o.deleted {
 			if c.dense != nil {
 				c.dense.Remove(o.old)
+				removed++
 			}
 			c.free = append(c.free, o.old)
 		}
 	}
+	return removed
 }
 
 // mergeStrings merges two sorted lists.

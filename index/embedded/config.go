@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 )
@@ -25,10 +26,21 @@ type Config struct {
 	// result size when that is larger). Key store.embedded.hnsw_ef_search,
 	// default 128.
 	HNSWEfSearch int `mapstructure:"hnsw_ef_search"`
+	// MaxPending bounds the dense vectors of a collection that wait for the
+	// background indexer (upserted, visible to queries through an exact
+	// scan, not yet linked into the HNSW graph). An Upsert arriving while
+	// max(MaxPending, ExactBelow) or more are pending waits until the
+	// indexer brings them below, so queries never scan more than about
+	// that many vectors exactly (0: the default). Key
+	// store.embedded.max_pending, default 50000.
+	MaxPending int `mapstructure:"max_pending"`
 	// NoSync skips fsync on commit: a crash can lose or corrupt acknowledged
 	// writes. For benchmarks only. Key store.embedded.no_sync, default false.
 	NoSync bool `mapstructure:"no_sync"`
 }
+
+// DefaultMaxPending is Config.MaxPending's default.
+const DefaultMaxPending = 50_000
 
 // DefaultConfig returns the defaults documented on Config.
 func DefaultConfig() Config {
@@ -38,7 +50,13 @@ func DefaultConfig() Config {
 		HNSWM:              16,
 		HNSWEfConstruction: 200,
 		HNSWEfSearch:       128,
+		MaxPending:         DefaultMaxPending,
 	}
+}
+
+// maxPending is the pending-vector count at which Upsert waits.
+func (c Config) maxPending() int {
+	return max(cmp.Or(c.MaxPending, DefaultMaxPending), c.ExactBelow, 1)
 }
 
 // Validate checks every field, naming the key of each bad value.
@@ -58,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.HNSWEfSearch < 1 || c.HNSWEfSearch > 10000 {
 		errs = append(errs, fmt.Errorf("store.embedded.hnsw_ef_search must be in [1, 10000], got %d", c.HNSWEfSearch))
+	}
+	if c.MaxPending < 0 {
+		errs = append(errs, fmt.Errorf("store.embedded.max_pending must be >= 0, got %d", c.MaxPending))
 	}
 	return errors.Join(errs...)
 }

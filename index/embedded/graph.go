@@ -24,12 +24,12 @@ import (
 //	uint32 BE CRC-32C of the header so far | the dense index as
 //	vecindex.Dense.Save writes it (with its own checksum)
 //
-// It is written (temp file, fsync, rename) at Close, after a rebuild at
-// Open and in the background as writes accumulate, and used at Open when
-// the uid matches and its generation is not newer than the database's:
-// points written after it (their records carry a later generation) are
-// then added, and points deleted since are removed, instead of rebuilding
-// the whole graph.
+// It holds the graph and the vectors still pending at the save. It is
+// written (temp file, fsync, rename) at Close and in the background as
+// graph work accumulates, and used at Open when the uid matches and its
+// generation is not newer than the database's: points written after it
+// (their records carry a later generation) are then added as pending, and
+// points deleted since are removed, instead of rebuilding the whole graph.
 const graphExt = ".hnsw"
 
 var graphMagic = []byte("JIEDAHNSW\n")
@@ -50,7 +50,8 @@ type savedGraph struct {
 // loadDense fills a freshly loaded collection's dense index: from the saved
 // HNSW graph when there is a usable one (points then carry their vectors
 // only if written after the save: those are added, and points deleted
-// since are removed), else by inserting every vector on all CPUs.
+// since are removed), else by adding every vector. Added vectors are left
+// pending, for the indexer to link in the background.
 func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
 	if g != nil {
 		live := newBitmap(int(c.nextSlot))
@@ -64,16 +65,22 @@ func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
 				vecs = append(vecs, p.rec.dense)
 			}
 		}
+		removed := 0
 		for slot := range max(g.slots, c.nextSlot) {
 			if !live.has(slot) {
-				g.d.Remove(slot)
+				if _, ok := g.d.Vector(slot); ok {
+					g.d.Remove(slot)
+					removed++
+				}
 			}
 		}
-		g.d.AddBatch(add, vecs)
+		g.d.AddPending(add, vecs)
 		if g.d.Len() == len(points) {
 			c.dense = g.d
-			c.savedGen, c.graphLoaded, c.dirty = g.gen, true, len(add)
-			s.log.Debug("loaded saved HNSW graph", "collection", c.cfg.Name, "generation", g.gen, "caught_up", len(add))
+			c.savedGen, c.graphLoaded = g.gen, true
+			c.work.Store(int64(removed))
+			s.log.Debug("loaded saved HNSW graph", "collection", c.cfg.Name, "generation", g.gen,
+				"caught_up", len(add), "removed", removed, "pending", g.d.Pending())
 			return nil
 		}
 		s.log.Warn("saved HNSW graph disagrees with the database; rebuilding", "collection", c.cfg.Name)
@@ -87,8 +94,7 @@ func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
 		slots[i] = points[i].rec.slot
 		vecs[i] = points[i].rec.dense
 	}
-	c.dense.AddBatch(slots, vecs)
-	c.dirty = len(points) // a rebuilt graph is worth saving soon
+	c.dense.AddPending(slots, vecs)
 	return nil
 }
 
@@ -154,22 +160,26 @@ func (s *Store) readGraph(c *collection) (*savedGraph, error) {
 	return &savedGraph{d: d, gen: gen, slots: slots}, nil
 }
 
-// maybeSaveGraph saves c's graph in the background once the vectors that
-// changed since the last save reach half the collection (and at least
-// ExactBelow), which bounds the catch-up after a crash while keeping the
-// total written during a bulk load a small multiple of the final size.
-// The caller holds writeMu.
+// maybeSaveGraph saves c's graph in the background once the graph work
+// since the last save (vectors the indexer linked, vectors removed) reaches
+// half the collection (and at least ExactBelow), which bounds what a crash
+// leaves to re-link while keeping the total written during a bulk load a
+// small multiple of the final size. Writers call it after each write, the
+// indexer when it has linked everything pending.
 func (s *Store) maybeSaveGraph(c *collection) {
-	if c.dense == nil || c.saving || c.dirty < max(s.cfg.ExactBelow, c.n/2, 1000) {
+	if c.dense == nil {
 		return
 	}
-	c.saving = true
+	if n := c.dense.Len(); n < max(1, s.cfg.ExactBelow) || c.work.Load() < int64(max(s.cfg.ExactBelow, n/2, 1000)) ||
+		!c.saving.CompareAndSwap(false, true) {
+		return
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
-		c.saving = false
+		c.saving.Store(false)
 		if s.closed || s.cols[c.cfg.Name] != c {
 			return
 		}
@@ -179,10 +189,12 @@ func (s *Store) maybeSaveGraph(c *collection) {
 	}()
 }
 
-// saveGraph persists c's dense index when it changed since the last save
-// and holds a graph worth keeping. The caller holds writeMu.
+// saveGraph persists c's dense index (graph and pending vectors) when it
+// changed since the last save and holds a graph worth keeping. The caller
+// holds writeMu, so the index is exactly the database's generation c.gen.
 func (s *Store) saveGraph(c *collection) (err error) {
-	if c.dense == nil || c.gen == c.savedGen || c.dense.Len() < max(1, s.cfg.ExactBelow) {
+	work := c.work.Load()
+	if c.dense == nil || c.gen == c.savedGen && work == 0 || c.dense.Len() < max(1, s.cfg.ExactBelow) {
 		return nil
 	}
 	path := s.graphPath(c)
@@ -208,7 +220,10 @@ func (s *Store) saveGraph(c *collection) (err error) {
 	if _, err = w.Write(head); err != nil {
 		return err
 	}
-	if err = c.dense.Save(w); err != nil {
+	c.saveMu.Lock()
+	err = c.dense.Save(w)
+	c.saveMu.Unlock()
+	if err != nil {
 		return err
 	}
 	if err = w.Flush(); err != nil {
@@ -223,7 +238,8 @@ func (s *Store) saveGraph(c *collection) (err error) {
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	c.savedGen, c.dirty = c.gen, 0
+	c.savedGen = c.gen
+	c.work.Add(-work)
 	return syncDir(s.cfg.Path)
 }
 

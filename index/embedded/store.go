@@ -67,7 +67,8 @@ type Store struct {
 	cols   map[string]*collection
 	closed bool
 
-	bg sync.WaitGroup // background graph saves
+	bg  sync.WaitGroup // background graph saves
+	idx *indexer       // links pending dense vectors into the graphs
 }
 
 // Open opens (creating if needed) the store in cfg.Path and loads every
@@ -100,6 +101,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		log:  logger,
 		db:   db,
 		cols: map[string]*collection{},
+		idx:  newIndexer(),
 		dopt: vecindex.DenseOptions{
 			ExactBelow:     cmp.Or(cfg.ExactBelow, -1), // 0: graph from the first point
 			M:              cfg.HNSWM,
@@ -112,11 +114,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		return nil, errors.Join(err, db.Close())
 	}
 	s.removeStrayFiles()
-	s.writeMu.Lock()
 	for _, c := range s.cols {
 		s.maybeSaveGraph(c)
 	}
-	s.writeMu.Unlock()
+	go s.runIndexer()
 	return s, nil
 }
 
@@ -205,9 +206,11 @@ func (s *Store) reader(ctx context.Context, name string) (*collection, func(), e
 	return c, s.mu.RUnlock, nil
 }
 
-// Close saves the HNSW graphs that changed and closes the database. It is
-// idempotent; every other method returns index.ErrClosed afterwards.
+// Close stops the indexer (after the batch in progress), saves the HNSW
+// graphs that changed, pending vectors included, and closes the database.
+// It is idempotent; every other method returns index.ErrClosed afterwards.
 func (s *Store) Close() error {
+	s.idx.halt()
 	s.writeMu.Lock()
 	s.mu.Lock()
 	if s.closed {

@@ -33,10 +33,10 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
 	}
-	bad := Config{ExactBelow: -1, HNSWM: 1, HNSWEfConstruction: 0, HNSWEfSearch: 20000}
+	bad := Config{ExactBelow: -1, HNSWM: 1, HNSWEfConstruction: 0, HNSWEfSearch: 20000, MaxPending: -1}
 	err := bad.Validate()
 	for _, key := range []string{"store.path", "store.embedded.exact_below", "store.embedded.hnsw_m",
-		"store.embedded.hnsw_ef_construction", "store.embedded.hnsw_ef_search"} {
+		"store.embedded.hnsw_ef_construction", "store.embedded.hnsw_ef_search", "store.embedded.max_pending"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate error %v does not name %s", err, key)
 		}

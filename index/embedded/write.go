@@ -44,14 +44,18 @@ func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, pu
 		return fmt.Errorf("committing to %s: %w", c.cfg.Name, err)
 	}
 	c.take(slots)
-	c.prepare(ops)
+	added := c.prepare(ops)
 	s.mu.Lock()
 	c.apply(ops)
 	c.gen = gen
 	s.mu.Unlock()
-	c.finish(ops)
+	if removed := c.finish(ops); removed > 0 {
+		c.work.Add(int64(removed))
+	}
+	if added {
+		s.idx.poke()
+	}
 	if vectors {
-		c.dirty += len(ops)
 		s.maybeSaveGraph(c)
 	}
 	return nil
@@ -70,7 +74,9 @@ func (s *Store) writer(ctx context.Context, name string) (*collection, func(), e
 
 // Upsert validates every point, then inserts or replaces them all in one
 // transaction; a later point in the batch wins over an earlier one with
-// the same id.
+// the same id. New dense vectors are searchable at once and linked into
+// the HNSW graph in the background; while the collection has
+// Config.MaxPending vectors waiting for that, Upsert waits first.
 func (s *Store) Upsert(ctx context.Context, collection string, points []index.Point) error {
 	// Validate (canonical payloads, normalized vectors) before taking the
 	// writer lock, against the collection as it is now; if it is replaced
@@ -84,6 +90,10 @@ func (s *Store) Upsert(ctx context.Context, collection string, points []index.Po
 	for {
 		ops, recs, err := c.validPoints(points)
 		if err != nil {
+			return err
+		}
+		// Backpressure: wait while the indexer is too far behind.
+		if err := s.waitPending(ctx, c); err != nil {
 			return err
 		}
 		now, unlock, err := s.writer(ctx, collection)

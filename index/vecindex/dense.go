@@ -88,8 +88,19 @@ func chunkShift(dim int) uint {
 // node becomes a tombstone that searches walk through but never return;
 // its graph neighbors are relinked at once, and tombstones are swept and
 // their ids reused once they are a tenth of the nodes.
+//
+// Vectors added with AddPending wait in a pending set, outside the graph,
+// until IndexPending links them; searches scan them exactly meanwhile. A
+// slot is in the graph or pending, never both.
+//
+// Locking: mu guards the graph and the node store, pmu the pending set.
+// bySlot, slots and vecs are written only with both held for writing and
+// may be read with either held. Lock order: mu before pmu. So AddPending,
+// Vector and Len, which take only pmu, never wait for an IndexPending or
+// an AddBatch in progress.
 type Dense struct {
 	mu   sync.RWMutex
+	pmu  sync.RWMutex
 	dim  int
 	opts DenseOptions
 
@@ -107,6 +118,8 @@ type Dense struct {
 	pcg *rand.PCG // level generator state (saved with the graph)
 	rng *rand.Rand
 
+	pending pendingSet // guarded by pmu
+
 	scratch sync.Pool // *scratch
 }
 
@@ -117,14 +130,15 @@ func NewDense(dim int, opts DenseOptions) *Dense {
 	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
 	shift := chunkShift(dim)
 	return &Dense{
-		shift:  shift,
-		mask:   1<<shift - 1,
-		dim:    max(dim, 0),
-		opts:   opts,
-		bySlot: make(map[uint32]uint32),
-		g:      newGraph(opts, 0),
-		pcg:    pcg,
-		rng:    rand.New(pcg),
+		shift:   shift,
+		mask:    1<<shift - 1,
+		dim:     max(dim, 0),
+		opts:    opts,
+		bySlot:  make(map[uint32]uint32),
+		g:       newGraph(opts, 0),
+		pending: newPendingSet(max(dim, 0)),
+		pcg:     pcg,
+		rng:     rand.New(pcg),
 	}
 }
 
@@ -134,17 +148,28 @@ func (d *Dense) Dim() int { return d.dim }
 // Options returns the options in effect, defaults filled in.
 func (d *Dense) Options() DenseOptions { return d.opts }
 
-// Len returns the number of live vectors.
+// Len returns the number of live vectors, pending ones included.
 func (d *Dense) Len() int {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return len(d.bySlot)
+	d.pmu.RLock()
+	defer d.pmu.RUnlock()
+	return len(d.bySlot) + d.pending.len()
+}
+
+// Pending returns the number of vectors added with AddPending that
+// IndexPending has not linked into the graph yet.
+func (d *Dense) Pending() int {
+	d.pmu.RLock()
+	defer d.pmu.RUnlock()
+	return d.pending.len()
 }
 
 // Vector returns a copy of the vector stored for slot.
 func (d *Dense) Vector(slot uint32) ([]float32, bool) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
+	d.pmu.RLock()
+	defer d.pmu.RUnlock()
+	if v, ok := d.pending.get(slot); ok {
+		return slices.Clone(v), true
+	}
 	n, ok := d.bySlot[slot]
 	if !ok {
 		return nil, false
@@ -161,13 +186,21 @@ func (d *Dense) Add(slot uint32, vec []float32) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if n, ok := d.bySlot[slot]; ok {
-		if slices.Equal(d.vec(n), vec) {
-			return
-		}
-		d.removeNode(n)
+	d.pmu.Lock()
+	d.pending.remove(slot)
+	old, had := d.bySlot[slot]
+	if had && slices.Equal(d.vec(old), vec) {
+		d.pmu.Unlock()
+		return
 	}
+	delete(d.bySlot, slot)
+	d.pmu.Unlock()
+	if had {
+		d.removeNode(old)
+	}
+	d.pmu.Lock()
 	n := d.newNode(slot, vec)
+	d.pmu.Unlock()
 	s := d.getScratch()
 	d.insert(n, s)
 	d.putScratch(s)
@@ -179,37 +212,146 @@ func (d *Dense) Add(slot uint32, vec []float32) {
 // slots and vecs pair up by position; vectors of the wrong dimension are
 // skipped, and a slot given twice keeps its last vector.
 func (d *Dense) AddBatch(slots []uint32, vecs [][]float32) {
-	n := min(len(slots), len(vecs))
+	last := d.lastValid(slots, vecs)
+	if len(last) == 0 {
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.pmu.Lock()
+	var olds []uint32
+	add := make([]int, 0, len(last))
+	for i, slot := range slots[:min(len(slots), len(vecs))] {
+		if j, ok := last[slot]; !ok || j != i {
+			continue
+		}
+		d.pending.remove(slot)
+		if old, ok := d.bySlot[slot]; ok {
+			if slices.Equal(d.vec(old), vecs[i]) {
+				continue
+			}
+			delete(d.bySlot, slot)
+			olds = append(olds, old)
+		}
+		add = append(add, i)
+	}
+	d.pmu.Unlock()
+	for _, old := range olds {
+		d.removeNode(old)
+	}
+	d.pmu.Lock()
+	added := make([]uint32, 0, len(add))
+	for _, i := range add {
+		added = append(added, d.newNode(slots[i], vecs[i]))
+	}
+	d.pmu.Unlock()
+	d.insertParallel(added)
+}
+
+// lastValid maps each slot given with a vector of the right dimension to
+// the position of its last such vector.
+func (d *Dense) lastValid(slots []uint32, vecs [][]float32) map[uint32]int {
+	n := min(len(slots), len(vecs))
 	last := make(map[uint32]int, n)
 	for i := range n {
 		if len(vecs[i]) == d.dim && d.dim > 0 {
 			last[slots[i]] = i
 		}
 	}
-	added := make([]uint32, 0, len(last))
-	for i := range n {
-		slot := slots[i]
+	return last
+}
+
+// AddPending adds vectors as AddBatch does, but leaves them pending: they
+// are stored (copied) and found by every search at once, by an exact scan,
+// and linked into the graph later by IndexPending. Adding is cheap and
+// does not wait for an IndexPending in progress, unless it replaces a
+// vector already in the graph.
+func (d *Dense) AddPending(slots []uint32, vecs [][]float32) {
+	last := d.lastValid(slots, vecs)
+	if len(last) == 0 {
+		return
+	}
+	var inGraph []int
+	d.pmu.Lock()
+	for i, slot := range slots[:min(len(slots), len(vecs))] {
 		if j, ok := last[slot]; !ok || j != i {
 			continue
 		}
+		if _, ok := d.bySlot[slot]; ok {
+			inGraph = append(inGraph, i)
+			continue
+		}
+		d.pending.put(slot, vecs[i])
+	}
+	d.pmu.Unlock()
+	if len(inGraph) == 0 {
+		return
+	}
+	// Replacing graph vectors: the old nodes leave the graph first.
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pmu.Lock()
+	var olds []uint32
+	for _, i := range inGraph {
+		slot := slots[i]
 		if old, ok := d.bySlot[slot]; ok {
 			if slices.Equal(d.vec(old), vecs[i]) {
 				continue
 			}
-			d.removeNode(old)
+			delete(d.bySlot, slot)
+			olds = append(olds, old)
 		}
-		added = append(added, d.newNode(slot, vecs[i]))
+		d.pending.put(slot, vecs[i])
 	}
-	d.insertParallel(added)
+	d.pmu.Unlock()
+	for _, old := range olds {
+		d.removeNode(old)
+	}
 }
 
-// Remove deletes slot's vector; an unknown slot is ignored.
-func (d *Dense) Remove(slot uint32) {
+// IndexPending links up to max pending vectors, oldest first, into the
+// graph on all CPUs and returns how many it linked. It holds the write
+// lock meanwhile, so searches wait for it: keep max to what takes a few
+// milliseconds.
+func (d *Dense) IndexPending(max int) int {
+	if max <= 0 {
+		return 0
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if n, ok := d.bySlot[slot]; ok {
+	d.pmu.Lock()
+	nodes := make([]uint32, 0, min(max, d.pending.len()))
+	for len(nodes) < max {
+		slot, vec, ok := d.pending.pop()
+		if !ok {
+			break
+		}
+		nodes = append(nodes, d.newNode(slot, vec))
+	}
+	d.pending.maybeCompact()
+	d.pmu.Unlock()
+	d.insertParallel(nodes)
+	return len(nodes)
+}
+
+// Remove deletes slot's vector; an unknown slot is ignored. A pending
+// vector is dropped at once; one in the graph waits for an IndexPending
+// in progress.
+func (d *Dense) Remove(slot uint32) {
+	d.pmu.Lock()
+	_, inGraph := d.bySlot[slot]
+	d.pending.remove(slot)
+	d.pmu.Unlock()
+	if !inGraph {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pmu.Lock()
+	n, ok := d.bySlot[slot]
+	delete(d.bySlot, slot)
+	d.pmu.Unlock()
+	if ok {
 		d.removeNode(n)
 	}
 }
@@ -245,7 +387,8 @@ func (d *Dense) setDead(n uint32, on bool) {
 }
 
 // newNode stores vec for slot in a free node id, or a new one, and gives it
-// a level. The node is live but not yet linked into the graph.
+// a level. The node is live but not yet linked into the graph. The caller
+// holds mu and pmu for writing, and slot has no node.
 func (d *Dense) newNode(slot uint32, vec []float32) uint32 {
 	var n uint32
 	if len(d.free) > 0 {
@@ -281,11 +424,11 @@ func (d *Dense) newNode(slot uint32, vec []float32) uint32 {
 	return n
 }
 
-// removeNode kills node n: it becomes a tombstone, its neighbors are
-// relinked around it, and tombstones are swept once they are a tenth of
-// the nodes.
+// removeNode kills node n, already unmapped from bySlot: it becomes a
+// tombstone, its neighbors are relinked around it, and tombstones are
+// swept once they are a tenth of the nodes. The caller holds mu for
+// writing.
 func (d *Dense) removeNode(n uint32) {
-	delete(d.bySlot, d.slots[n])
 	d.setDead(n, true)
 	d.tombs = append(d.tombs, n)
 	s := d.getScratch()
@@ -316,38 +459,53 @@ func (d *Dense) putScratch(s *scratch) { d.scratch.Put(s) }
 // Search returns the k best live slots allowed by allow (nil allows all),
 // best first, ties by slot ascending. It returns min(k, allowed slots)
 // hits: filters that allow few slots are scanned exactly, and a graph
-// search that comes up short falls back to the exact scan. A query of the
-// wrong dimension returns nil. allow runs under the index's read lock: it
-// must not call the index.
+// search that comes up short falls back to the exact scan. Pending
+// vectors are always scanned exactly and merged in. A query of the wrong
+// dimension returns nil. allow runs under the index's read locks: it must
+// not call the index.
 func (d *Dense) Search(q []float32, k int, allow func(slot uint32) bool) []Hit {
 	if len(q) != d.dim || k <= 0 || d.dim == 0 {
 		return nil
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	live := len(d.bySlot)
+	d.pmu.RLock()
+	defer d.pmu.RUnlock()
+	graphed := len(d.bySlot)
+	live := graphed + d.pending.len()
 	if live == 0 {
 		return nil
 	}
 	ef := max(d.opts.EfSearch, k)
 	// A graph search touches about 28×ef vectors at random; an exact scan
 	// touches all of them in order, several times cheaper each.
-	if live < d.opts.ExactBelow || ef*20 >= live {
+	if live < d.opts.ExactBelow || ef*20 >= graphed {
 		return d.exact(q, k, allow)
 	}
 	if allow != nil {
 		frac := d.allowedFraction(allow)
-		if frac < filterExactFraction || frac*float64(live) < float64(d.opts.ExactBelow) {
+		if frac < filterExactFraction || frac*float64(graphed) < float64(d.opts.ExactBelow) {
 			return d.exact(q, k, allow)
 		}
 	}
 	hits := d.graphSearch(q, k, ef, allow)
-	if len(hits) < k && len(hits) < live {
+	if len(hits) < k && len(hits) < graphed {
 		// Fewer allowed slots than k, or a part of the graph the search
 		// could not reach: the exact scan is the answer either way.
 		return d.exact(q, k, allow)
 	}
-	return hits
+	if d.pending.len() == 0 {
+		return hits
+	}
+	var top topK
+	top.reset(k)
+	top.h = make([]Hit, 0, k)
+	for _, h := range hits {
+		top.push(h)
+	}
+	d.scanPending(q, allow, &top)
+	sortHits(top.h)
+	return top.h
 }
 
 // filterExactFraction: a filter allowing less than this fraction of the
@@ -392,12 +550,16 @@ func (d *Dense) SearchExact(q []float32, k int, allow func(slot uint32) bool) []
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	d.pmu.RLock()
+	defer d.pmu.RUnlock()
 	return d.exact(q, k, allow)
 }
 
+// exact scores every live allowed vector, in the graph and pending. The
+// caller holds mu and pmu for reading.
 func (d *Dense) exact(q []float32, k int, allow func(slot uint32) bool) []Hit {
 	var top topK
-	top.reset(min(k, len(d.bySlot)))
+	top.reset(min(k, len(d.bySlot)+d.pending.len()))
 	top.h = make([]Hit, 0, top.k)
 	dim := d.dim
 	for ci, c := range d.vecs {
@@ -417,6 +579,21 @@ func (d *Dense) exact(q []float32, k int, allow func(slot uint32) bool) []Hit {
 			}
 		}
 	}
+	d.scanPending(q, allow, &top)
 	sortHits(top.h)
 	return top.h
+}
+
+// scanPending offers every allowed pending vector to top. The caller holds
+// pmu for reading.
+func (d *Dense) scanPending(q []float32, allow func(slot uint32) bool, top *topK) {
+	d.pending.each(func(slot uint32, v []float32) {
+		if allow != nil && !allow(slot) {
+			return
+		}
+		h := Hit{Slot: slot, Score: dot(q, v)}
+		if !top.full() || better(h, top.worst()) {
+			top.push(h)
+		}
+	})
 }

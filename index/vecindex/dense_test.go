@@ -64,6 +64,21 @@ func checkDense(t *testing.T, d *Dense) {
 				}
 			}
 		}
+		d.pmu.RLock()
+		defer d.pmu.RUnlock()
+		seen := 0
+		d.pending.each(func(slot uint32, v []float32) {
+			seen++
+			if _, ok := d.bySlot[slot]; ok {
+				t.Errorf("slot %d both pending and in the graph", slot)
+			}
+			if len(v) != d.dim {
+				t.Errorf("pending slot %d has %d dimensions", slot, len(v))
+			}
+		})
+		if seen != d.pending.len() {
+			t.Errorf("%d pending entries, %d pending slots", seen, d.pending.len())
+		}
 	})
 }
 

@@ -20,10 +20,14 @@ import (
 //	per node: slot u32, state u8 (0 live, 1 tombstone, 2 free), level u8 |
 //	vectors: nodes × dim f32 | level-0 cells: nodes × (2M+1) u32 |
 //	upper cells of nodes with level > 0, in node order: level × (M+1) u32 |
+//	pending count u32 | pending slots: count × u32 |
+//	pending vectors: count × dim f32 |
 //	CRC-32C (Castagnoli) of everything before, u32
+//
+// Version 1, which LoadDense still reads, had no pending section.
 const (
 	denseMagic   = "JIEDAVEC"
-	denseVersion = 1
+	denseVersion = 2
 )
 
 const (
@@ -34,13 +38,15 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Save writes the index (vectors and graph) to w in a versioned format with
-// a checksum, for LoadDense. It holds the read lock while it writes:
-// searches go on, writes wait. Write to a temporary file, fsync and rename
-// to make the save atomic.
+// Save writes the index (vectors, graph and pending vectors) to w in a
+// versioned format with a checksum, for LoadDense. It holds the read locks
+// while it writes: searches go on, writes wait. Write to a temporary file,
+// fsync and rename to make the save atomic.
 func (d *Dense) Save(w io.Writer) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	d.pmu.RLock()
+	defer d.pmu.RUnlock()
 	sum := crc32.New(castagnoli)
 	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 1<<16)
 	e := encoder{w: bw}
@@ -85,6 +91,9 @@ func (d *Dense) Save(w io.Writer) error {
 	for id := range uint32(n) {
 		e.u32s(g.upper[id])
 	}
+	e.u32(uint32(d.pending.len()))
+	d.pending.each(func(slot uint32, _ []float32) { e.u32(slot) })
+	d.pending.each(func(_ uint32, v []float32) { e.f32s(v) })
 	if e.err == nil {
 		e.err = bw.Flush()
 	}
@@ -116,8 +125,9 @@ func loadDense(r io.Reader) (*Dense, error) {
 	if dec.err != nil || string(magic) != denseMagic {
 		return nil, ErrFormat
 	}
-	if v := dec.u32(); dec.err == nil && v != denseVersion {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrFormat, v, denseVersion)
+	version := dec.u32()
+	if dec.err == nil && (version < 1 || version > denseVersion) {
+		return nil, fmt.Errorf("%w: version %d, want at most %d", ErrFormat, version, denseVersion)
 	}
 	dim := int(dec.u32())
 	opts := DenseOptions{
@@ -210,6 +220,11 @@ func loadDense(r io.Reader) (*Dense, error) {
 			g.upper[id] = dec.appendU32s(make([]uint32, 0, l*(g.m+1)), l*(g.m+1))
 		}
 	}
+	if version >= 2 {
+		if err := d.loadPending(&dec); err != nil {
+			return nil, err
+		}
+	}
 	want := sum.Sum32()
 	got := dec.u32()
 	if dec.err != nil {
@@ -223,6 +238,37 @@ func loadDense(r io.Reader) (*Dense, error) {
 	}
 	g.entry, g.maxLevel = entry, maxLvl
 	return d, nil
+}
+
+// loadPending reads the pending section; a slot may appear once, and not
+// in the graph.
+func (d *Dense) loadPending(dec *decoder) error {
+	count := int(dec.u32())
+	if dec.err != nil {
+		return dec.corrupt()
+	}
+	slots := make([]uint32, 0, min(count, 1<<16))
+	seen := make(map[uint32]bool, min(count, 1<<16))
+	for range count {
+		slot := dec.u32()
+		if dec.err != nil {
+			return dec.corrupt()
+		}
+		if _, ok := d.bySlot[slot]; ok || seen[slot] {
+			return fmt.Errorf("%w: pending slot %d twice", ErrCorrupt, slot)
+		}
+		seen[slot] = true
+		slots = append(slots, slot)
+	}
+	var v []float32
+	for _, slot := range slots {
+		v = dec.appendF32s(v[:0], d.dim)
+		if dec.err != nil {
+			return dec.corrupt()
+		}
+		d.pending.put(slot, v)
+	}
+	return nil
 }
 
 // check verifies a loaded graph: every cell within capacity, every link to

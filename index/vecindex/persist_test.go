@@ -88,7 +88,8 @@ func TestLoadDenseRejects(t *testing.T) {
 	}{
 		{"empty", nil, ErrFormat},
 		{"other magic", mutate(func(b []byte) []byte { b[0] = 'X'; return b }), ErrFormat},
-		{"future version", mutate(func(b []byte) []byte { b[8] = 2; return b }), ErrFormat},
+		{"future version", mutate(func(b []byte) []byte { b[8] = denseVersion + 1; return b }), ErrFormat},
+		{"version 0", mutate(func(b []byte) []byte { b[8] = 0; return b }), ErrFormat},
 		{"header only", good[:40], ErrCorrupt},
 		{"truncated vectors", good[:len(good)/2], ErrCorrupt},
 		{"no checksum", good[:len(good)-4], ErrCorrupt},

@@ -12,20 +12,6 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// maxLimit is the largest page, result or prefetch size.
-const maxLimit = 10000
-
-// limit validates a limit; 0 means def.
-func limit(name string, n, def int) (int, error) {
-	switch {
-	case n == 0:
-		return def, nil
-	case n < 0 || n > maxLimit:
-		return 0, fmt.Errorf("%w: %s %d must be in [0, %d]", index.ErrInvalidArgument, name, n, maxLimit)
-	}
-	return n, nil
-}
-
 // Get returns the existing points among ids, each once, in the order first asked.
 func (s *Store) Get(ctx context.Context, collection string, ids []string, with index.With) ([]index.Record, error) {
 	c, unlock, err := s.reader(ctx, collection)
@@ -85,7 +71,7 @@ func (s *Store) Scroll(ctx context.Context, collection string, req index.ScrollR
 	if err := req.Filter.Validate(); err != nil {
 		return index.ScrollPage{}, err
 	}
-	lim, err := limit("limit", req.Limit, 10)
+	lim, err := index.Limit("limit", req.Limit, 10)
 	if err != nil {
 		return index.ScrollPage{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -188,71 +187,17 @@ func (c *collection) validPoint(p index.Point) (op, []byte, error) {
 	if o.payload, err = index.DecodePayload(b); err != nil {
 		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
 	}
-	if o.dense, err = c.validDense(p.Dense); err != nil {
+	if o.dense, err = index.NormalizeDense(c.cfg, p.Dense); err != nil {
 		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
 	}
 	if o.dense == nil && c.cfg.Dim > 0 {
 		return o, nil, fmt.Errorf("point %s: %w: collection %s needs a dense vector of %d dimensions",
 			o.id, index.ErrInvalidArgument, c.cfg.Name, c.cfg.Dim)
 	}
-	if o.sparse, err = c.validSparse(p.Sparse); err != nil {
+	if o.sparse, err = index.CheckSparse(c.cfg, p.Sparse); err != nil {
 		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
 	}
 	return o, b, nil
-}
-
-// validDense checks a dense vector and returns it L2-normalized (a copy);
-// an empty vector returns nil.
-func (c *collection) validDense(v []float32) ([]float32, error) {
-	if len(v) == 0 {
-		return nil, nil
-	}
-	if c.cfg.Dim == 0 {
-		return nil, fmt.Errorf("%w: collection %s has no dense vector", index.ErrInvalidArgument, c.cfg.Name)
-	}
-	if len(v) != c.cfg.Dim {
-		return nil, fmt.Errorf("%w: vector has %d dimensions, collection %s has %d", index.ErrDimensionMismatch, len(v), c.cfg.Name, c.cfg.Dim)
-	}
-	var sq float64
-	for _, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return nil, fmt.Errorf("%w: dense vector has a non-finite value", index.ErrInvalidArgument)
-		}
-		sq += float64(x) * float64(x)
-	}
-	out := make([]float32, len(v))
-	norm := math.Sqrt(sq)
-	for i, x := range v {
-		if norm == 0 {
-			out[i] = x
-		} else {
-			out[i] = float32(float64(x) / norm)
-		}
-	}
-	return out, nil
-}
-
-// validSparse checks a sparse vector and returns a copy; nil or empty
-// returns nil.
-func (c *collection) validSparse(v *index.Sparse) (*index.Sparse, error) {
-	if v == nil || (len(v.Indices) == 0 && len(v.Values) == 0) {
-		return nil, nil
-	}
-	if !c.cfg.Sparse {
-		return nil, fmt.Errorf("%w: collection %s has no sparse vector", index.ErrInvalidArgument, c.cfg.Name)
-	}
-	if len(v.Indices) != len(v.Values) {
-		return nil, fmt.Errorf("%w: sparse vector has %d indices and %d values", index.ErrInvalidArgument, len(v.Indices), len(v.Values))
-	}
-	for i, x := range v.Values {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return nil, fmt.Errorf("%w: sparse vector has a non-finite value", index.ErrInvalidArgument)
-		}
-		if i > 0 && v.Indices[i] <= v.Indices[i-1] {
-			return nil, fmt.Errorf("%w: sparse vector indices must be strictly ascending", index.ErrInvalidArgument)
-		}
-	}
-	return &index.Sparse{Indices: append([]uint32(nil), v.Indices...), Values: append([]float32(nil), v.Values...)}, nil
 }
 
 // canonicalIDs validates ids and returns the existing ones, canonical and

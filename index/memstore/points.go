@@ -26,14 +26,14 @@ func (s *Store) Upsert(ctx context.Context, collection string, points []index.Po
 		if sp.payload, err = index.CanonicalPayload(p.Payload); err != nil {
 			return fmt.Errorf("point %s: %w", ids[i], err)
 		}
-		if sp.dense, err = c.dense(p.Dense); err != nil {
+		if sp.dense, err = index.NormalizeDense(c.cfg, p.Dense); err != nil {
 			return fmt.Errorf("point %s: %w", ids[i], err)
 		}
 		if sp.dense == nil && c.cfg.Dim > 0 {
 			return fmt.Errorf("point %s: %w: collection %s needs a dense vector of %d dimensions",
 				ids[i], index.ErrInvalidArgument, c.cfg.Name, c.cfg.Dim)
 		}
-		if sp.sparse, err = c.sparse(p.Sparse); err != nil {
+		if sp.sparse, err = index.CheckSparse(c.cfg, p.Sparse); err != nil {
 			return fmt.Errorf("point %s: %w", ids[i], err)
 		}
 		stored[i] = &sp
@@ -52,7 +52,7 @@ func (s *Store) Get(ctx context.Context, collection string, ids []string, with i
 	if err != nil {
 		return nil, err
 	}
-	canon, err := canonicalIDs(ids)
+	canon, err := index.CanonicalIDs(ids)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Store) Delete(ctx context.Context, collection string, ids []string) err
 	if err != nil {
 		return err
 	}
-	canon, err := canonicalIDs(ids)
+	canon, err := index.CanonicalIDs(ids)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Store) updatePayload(ctx context.Context, collection string, ids []stri
 	if err != nil {
 		return err
 	}
-	canon, err := canonicalIDs(ids)
+	canon, err := index.CanonicalIDs(ids)
 	if err != nil {
 		return err
 	}

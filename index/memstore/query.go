@@ -24,10 +24,10 @@ type query struct {
 func (c *collection) prepare(req index.QueryRequest) (query, error) {
 	var q query
 	var err error
-	if q.dense, err = c.dense(req.Dense); err != nil {
+	if q.dense, err = index.NormalizeDense(c.cfg, req.Dense); err != nil {
 		return q, err
 	}
-	if q.sparse, err = c.sparse(req.Sparse); err != nil {
+	if q.sparse, err = index.CheckSparse(c.cfg, req.Sparse); err != nil {
 		return q, err
 	}
 	if q.dense == nil && q.sparse == nil {
@@ -151,14 +151,14 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 	if err != nil {
 		return nil, err
 	}
-	lim, err := limit("limit", req.Limit, 10)
+	lim, err := index.Limit("limit", req.Limit, 10)
 	if err != nil {
 		return nil, err
 	}
 	if req.Offset < 0 {
 		return nil, fmt.Errorf("%w: offset %d is negative", index.ErrInvalidArgument, req.Offset)
 	}
-	prefetch, err := limit("prefetch limit", req.PrefetchLimit, min(max(4*(lim+req.Offset), 100), maxLimit))
+	prefetch, err := index.Limit("prefetch limit", req.PrefetchLimit, min(max(4*(lim+req.Offset), 100), index.MaxLimit))
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := limit("limit", req.Limit, 10); err != nil {
+	if _, err := index.Limit("limit", req.Limit, 10); err != nil {
 		return nil, err
 	}
 	if req.Offset < 0 {
@@ -189,15 +189,15 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	if group.Key == "" {
 		return nil, fmt.Errorf("%w: group-by without a key", index.ErrInvalidArgument)
 	}
-	size, err := limit("group size", group.Size, 1)
+	size, err := index.Limit("group size", group.Size, 1)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := limit("group limit", group.Limit, 10)
+	groups, err := index.Limit("group limit", group.Limit, 10)
 	if err != nil {
 		return nil, err
 	}
-	prefetch, err := limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), maxLimit))
+	prefetch, err := index.Limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), index.MaxLimit))
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (s *Store) Scroll(ctx context.Context, collection string, req index.ScrollR
 	if err := req.Filter.Validate(); err != nil {
 		return index.ScrollPage{}, err
 	}
-	lim, err := limit("limit", req.Limit, 10)
+	lim, err := index.Limit("limit", req.Limit, 10)
 	if err != nil {
 		return index.ScrollPage{}, err
 	}

@@ -98,7 +98,7 @@ func (s *Store) Get(ctx context.Context, collection string, ids []string, with i
 	if _, err := s.collection(ctx, collection); err != nil {
 		return nil, err
 	}
-	canon, err := canonicalIDs(ids)
+	canon, err := index.CanonicalIDs(ids)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (s *Store) Delete(ctx context.Context, collection string, ids []string) err
 	if _, err := s.collection(ctx, collection); err != nil {
 		return err
 	}
-	canon, err := canonicalIDs(ids)
+	canon, err := index.CanonicalIDs(ids)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (s *Store) setPayload(ctx context.Context, collection string, ids []string,
 	if _, err := s.collection(ctx, collection); err != nil {
 		return err
 	}
-	canon, err := canonicalIDs(ids)
+	canon, err := index.CanonicalIDs(ids)
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,8 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 	if err != nil {
 		return nil, err
 	}
-	lim, _ := limit("limit", req.Limit, 10)
-	prefetch, err := limit("prefetch limit", req.PrefetchLimit, min(max(4*(lim+req.Offset), 100), maxLimit))
+	lim, _ := index.Limit("limit", req.Limit, 10)
+	prefetch, err := index.Limit("prefetch limit", req.PrefetchLimit, min(max(4*(lim+req.Offset), 100), index.MaxLimit))
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 		index.SortScored(out)
 		// Complete when Qdrant returned everything, or the cut falls between
 		// two different scores.
-		if len(out) < ask || out[need-1].Score != out[len(out)-1].Score || ask >= 4*maxLimit {
+		if len(out) < ask || out[need-1].Score != out[len(out)-1].Score || ask >= 4*index.MaxLimit {
 			out = out[min(req.Offset, len(out)):]
 			return out[:min(lim, len(out))], nil
 		}
@@ -119,15 +119,15 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	if group.Key == "" {
 		return nil, fmt.Errorf("%w: group-by without a key", index.ErrInvalidArgument)
 	}
-	size, err := limit("group size", group.Size, 1)
+	size, err := index.Limit("group size", group.Size, 1)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := limit("group limit", group.Limit, 10)
+	groups, err := index.Limit("group limit", group.Limit, 10)
 	if err != nil {
 		return nil, err
 	}
-	prefetch, err := limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), maxLimit))
+	prefetch, err := index.Limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), index.MaxLimit))
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (s *Store) Scroll(ctx context.Context, collection string, req index.ScrollR
 	if _, err := s.collection(ctx, collection); err != nil {
 		return index.ScrollPage{}, err
 	}
-	lim, err := limit("limit", req.Limit, 10)
+	lim, err := index.Limit("limit", req.Limit, 10)
 	if err != nil {
 		return index.ScrollPage{}, err
 	}
@@ -325,7 +325,7 @@ func (s *Store) scrollByField(ctx context.Context, collection string, req index.
 		return index.ScrollPage{}, fmt.Errorf("%w: cannot order by %q: it needs an integer, float or datetime payload index",
 			index.ErrNoPayloadIndex, req.OrderBy.Key)
 	}
-	st := &fieldStream{s: s, collection: collection, req: req, ftype: ftype, filter: toFilter(req.Filter), batch: min(lim+1, maxLimit)}
+	st := &fieldStream{s: s, collection: collection, req: req, ftype: ftype, filter: toFilter(req.Filter), batch: min(lim+1, index.MaxLimit)}
 	if cur != nil {
 		v := cur.value()
 		st.start, st.seen = &v, slices.Clone(cur.Seen)

@@ -12,74 +12,18 @@ import (
 // rules and sentinels as the other engines, so a caller sees the same
 // error whichever engine runs.
 
-// maxLimit is the largest page, result or prefetch size.
-const maxLimit = 10000
-
-// limit validates a limit; 0 means def.
-func limit(name string, n, def int) (int, error) {
-	switch {
-	case n == 0:
-		return def, nil
-	case n < 0 || n > maxLimit:
-		return 0, fmt.Errorf("%w: %s %d must be in [0, %d]", index.ErrInvalidArgument, name, n, maxLimit)
-	}
-	return n, nil
-}
-
-// canonicalIDs validates ids and returns them in canonical form.
-func canonicalIDs(ids []string) ([]string, error) {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		c, err := index.CanonicalID(id)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = c
-	}
-	return out, nil
-}
-
 // checkDense validates a dense vector against a collection; an empty
 // vector is absent (false).
 func checkDense(cfg index.CollectionConfig, v []float32) (bool, error) {
-	if len(v) == 0 {
-		return false, nil
-	}
-	if cfg.Dim == 0 {
-		return false, fmt.Errorf("%w: collection %s has no dense vector", index.ErrInvalidArgument, cfg.Name)
-	}
-	if len(v) != cfg.Dim {
-		return false, fmt.Errorf("%w: vector has %d dimensions, collection %s has %d", index.ErrDimensionMismatch, len(v), cfg.Name, cfg.Dim)
-	}
-	for _, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return false, fmt.Errorf("%w: dense vector has a non-finite value", index.ErrInvalidArgument)
-		}
-	}
-	return true, nil
+	d, err := index.NormalizeDense(cfg, v)
+	return d != nil, err
 }
 
 // checkSparse validates a sparse vector against a collection; a nil or
 // empty vector is absent (false).
 func checkSparse(cfg index.CollectionConfig, v *index.Sparse) (bool, error) {
-	if v == nil || (len(v.Indices) == 0 && len(v.Values) == 0) {
-		return false, nil
-	}
-	if !cfg.Sparse {
-		return false, fmt.Errorf("%w: collection %s has no sparse vector", index.ErrInvalidArgument, cfg.Name)
-	}
-	if len(v.Indices) != len(v.Values) {
-		return false, fmt.Errorf("%w: sparse vector has %d indices and %d values", index.ErrInvalidArgument, len(v.Indices), len(v.Values))
-	}
-	for i, x := range v.Values {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return false, fmt.Errorf("%w: sparse vector has a non-finite value", index.ErrInvalidArgument)
-		}
-		if i > 0 && v.Indices[i] <= v.Indices[i-1] {
-			return false, fmt.Errorf("%w: sparse vector indices must be strictly ascending", index.ErrInvalidArgument)
-		}
-	}
-	return true, nil
+	sp, err := index.CheckSparse(cfg, v)
+	return sp != nil, err
 }
 
 // query is a validated QueryRequest.
@@ -115,7 +59,7 @@ func checkQuery(cfg index.CollectionConfig, req index.QueryRequest) (query, erro
 	if t := req.ScoreThreshold; t != nil && (math.IsNaN(float64(*t)) || math.IsInf(float64(*t), 0)) {
 		return q, fmt.Errorf("%w: score threshold must be finite", index.ErrInvalidArgument)
 	}
-	if _, err := limit("limit", req.Limit, 10); err != nil {
+	if _, err := index.Limit("limit", req.Limit, 10); err != nil {
 		return q, err
 	}
 	if req.Offset < 0 {

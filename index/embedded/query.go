@@ -228,40 +228,9 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 // group groups ranked hits by their string and integer values at key; full
 // reports that the first limit groups each hold size hits.
 func (c *collection) group(ranked []index.ScoredPoint, key string, size, limit int) (out []*index.Group, full bool) {
-	byKey := map[any]*index.Group{}
-	for _, hit := range ranked {
-		seen := map[any]bool{}
-		for _, v := range index.Values(c.payloads[c.slotOf[hit.ID]], key) {
-			switch v.(type) {
-			case string, int64:
-			default:
-				continue
-			}
-			if seen[v] {
-				continue
-			}
-			seen[v] = true
-			g, ok := byKey[v]
-			if !ok {
-				g = &index.Group{Key: v}
-				byKey[v] = g
-				out = append(out, g)
-			}
-			if len(g.Hits) < size {
-				g.Hits = append(g.Hits, hit)
-			}
-		}
-	}
-	// Groups appear in the order of their best hit; groups sharing a best
-	// hit (an array-valued key) are contiguous: order them by key.
-	for i := 0; i < len(out); {
-		j := i + 1
-		for j < len(out) && out[j].Hits[0].ID == out[i].Hits[0].ID {
-			j++
-		}
-		slices.SortFunc(out[i:j], func(a, b *index.Group) int { return compareKeys(a.Key, b.Key) })
-		i = j
-	}
+	out = index.GroupHits(ranked, size, func(hit index.ScoredPoint) []any {
+		return index.Values(c.payloads[c.slotOf[hit.ID]], key)
+	})
 	if len(out) < limit {
 		return out, false
 	}
@@ -271,21 +240,4 @@ func (c *collection) group(ranked []index.ScoredPoint, key string, size, limit i
 		}
 	}
 	return out, true
-}
-
-// compareKeys orders group keys: integers before strings, each ascending.
-func compareKeys(a, b any) int {
-	switch x := a.(type) {
-	case int64:
-		if y, ok := b.(int64); ok {
-			return cmp.Compare(x, y)
-		}
-		return -1
-	case string:
-		if y, ok := b.(string); ok {
-			return cmp.Compare(x, y)
-		}
-		return 1
-	}
-	return 0
 }

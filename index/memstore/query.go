@@ -203,61 +203,12 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	}
 	ranked := cut(c.rank(q, prefetch), q.threshold)
 
-	var out []*index.Group
-	byKey := map[any]*index.Group{}
-	for _, hit := range ranked {
-		seen := map[any]bool{}
-		for _, v := range index.Values(c.points[hit.ID].payload, group.Key) {
-			switch v.(type) {
-			case string, int64:
-			default:
-				continue
-			}
-			if seen[v] {
-				continue
-			}
-			seen[v] = true
-			g, ok := byKey[v]
-			if !ok {
-				g = &index.Group{Key: v}
-				byKey[v] = g
-				out = append(out, g)
-			}
-			if len(g.Hits) < size {
-				g.Hits = append(g.Hits, hit)
-			}
-		}
-	}
-	// Groups already appear in the order of their best hit; groups sharing
-	// a best hit (an array-valued key) are contiguous: order them by key.
-	for i := 0; i < len(out); {
-		j := i + 1
-		for j < len(out) && out[j].Hits[0].ID == out[i].Hits[0].ID {
-			j++
-		}
-		slices.SortFunc(out[i:j], func(a, b *index.Group) int { return compareKeys(a.Key, b.Key) })
-		i = j
-	}
+	out := index.GroupHits(ranked, size, func(hit index.ScoredPoint) []any {
+		return index.Values(c.points[hit.ID].payload, group.Key)
+	})
 	result := []index.Group{}
 	for _, g := range out[:min(groups, len(out))] {
 		result = append(result, index.Group{Key: g.Key, Hits: c.materialize(g.Hits, req.With)})
 	}
 	return result, nil
-}
-
-// compareKeys orders group keys: integers before strings, each ascending.
-func compareKeys(a, b any) int {
-	switch x := a.(type) {
-	case int64:
-		if y, ok := b.(int64); ok {
-			return cmp.Compare(x, y)
-		}
-		return -1
-	case string:
-		if y, ok := b.(string); ok {
-			return cmp.Compare(x, y)
-		}
-		return 1
-	}
-	return 0
 }

@@ -172,7 +172,7 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 		if c := cmp.Compare(a.Hits[0].ID, b.Hits[0].ID); c != 0 {
 			return c
 		}
-		return compareKeys(a.Key, b.Key)
+		return index.CompareGroupKeys(a.Key, b.Key)
 	})
 	return out[:min(groups, len(out))], nil
 }
@@ -188,21 +188,4 @@ func groupKey(id *qc.GroupId) (any, bool) {
 		return int64(k.UnsignedValue), true
 	}
 	return nil, false
-}
-
-// compareKeys orders group keys: integers before strings, each ascending.
-func compareKeys(a, b any) int {
-	switch x := a.(type) {
-	case int64:
-		if y, ok := b.(int64); ok {
-			return cmp.Compare(x, y)
-		}
-		return -1
-	case string:
-		if y, ok := b.(string); ok {
-			return cmp.Compare(x, y)
-		}
-		return 1
-	}
-	return 0
 }

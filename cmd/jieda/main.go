@@ -1,4 +1,3 @@
-// Command jieda is a self-hosted answer engine for e-commerce customer service.
 package main
 
 import (

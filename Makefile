@@ -30,8 +30,11 @@ model: build
 		$(BIN) model builtin; \
 	fi
 
-## run: the main job — the server on the default store with the model in use
+SAMPLE_KB := answer/samplekb/articles.jsonl
+
+## run: the main job — the server on the embedded store (./data) with the sample knowledge base imported
 run: setup
+	$(BIN) import articles $(SAMPLE_KB) --kb youxuan
 	$(BIN) serve
 
 ## test: every test, with the race detector, against the real ONNX Runtime

@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 )
 
@@ -63,4 +64,23 @@ func CompareGroupKeys(a, b any) int {
 		return 1
 	}
 	return 0
+}
+
+// GroupSizes validates a grouped query's group-by and returns the hits per
+// group, the number of groups and the candidates each leg prefetches
+// (default max(4·groups·size, 100), at most MaxLimit).
+func GroupSizes(req QueryRequest, group GroupBy) (size, groups, prefetch int, err error) {
+	if group.Key == "" {
+		return 0, 0, 0, fmt.Errorf("%w: group-by without a key", ErrInvalidArgument)
+	}
+	if size, err = Limit("group size", group.Size, 1); err != nil {
+		return 0, 0, 0, err
+	}
+	if groups, err = Limit("group limit", group.Limit, 10); err != nil {
+		return 0, 0, 0, err
+	}
+	if prefetch, err = Limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), MaxLimit)); err != nil {
+		return 0, 0, 0, err
+	}
+	return size, groups, prefetch, nil
 }

@@ -163,3 +163,30 @@ func Number(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// CopyPayload deep-copies a canonical payload (nil becomes empty).
+func CopyPayload(p Payload) Payload {
+	if p == nil {
+		return Payload{}
+	}
+	return CopyValue(p).(map[string]any)
+}
+
+// CopyValue deep-copies a canonical payload value.
+func CopyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = CopyValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = CopyValue(e)
+		}
+		return s
+	}
+	return v
+}

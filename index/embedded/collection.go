@@ -266,7 +266,7 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 func (c *collection) record(slot uint32, with index.With) index.Record {
 	r := index.Record{ID: c.ids[slot]}
 	if with.Payload {
-		r.Payload = copyPayload(c.payloads[slot])
+		r.Payload = index.CopyPayload(c.payloads[slot])
 	}
 	if with.Vectors { // the vector indexes return copies
 		if c.dense != nil {
@@ -281,29 +281,4 @@ func (c *collection) record(slot uint32, with index.With) index.Record {
 		}
 	}
 	return r
-}
-
-func copyValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = copyValue(e)
-		}
-		return s
-	}
-	return v
-}
-
-func copyPayload(p index.Payload) index.Payload {
-	if p == nil {
-		return index.Payload{}
-	}
-	return copyValue(p).(map[string]any)
 }

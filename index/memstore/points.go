@@ -71,7 +71,7 @@ func (s *Store) Get(ctx context.Context, collection string, ids []string, with i
 func (p *point) record(id string, with index.With) index.Record {
 	r := index.Record{ID: id}
 	if with.Payload {
-		r.Payload = copyPayload(p.payload)
+		r.Payload = index.CopyPayload(p.payload)
 	}
 	if with.Vectors {
 		if p.dense != nil {
@@ -125,9 +125,9 @@ func (s *Store) DeleteByFilter(ctx context.Context, collection string, f *index.
 // SetPayload merges payload's top-level keys into each existing point's payload.
 func (s *Store) SetPayload(ctx context.Context, collection string, ids []string, payload index.Payload) error {
 	return s.updatePayload(ctx, collection, ids, payload, func(old, p index.Payload) index.Payload {
-		merged := copyPayload(old)
+		merged := index.CopyPayload(old)
 		for k, v := range p {
-			merged[k] = copyValue(v)
+			merged[k] = index.CopyValue(v)
 		}
 		return merged
 	})
@@ -136,7 +136,7 @@ func (s *Store) SetPayload(ctx context.Context, collection string, ids []string,
 // OverwritePayload replaces each existing point's payload.
 func (s *Store) OverwritePayload(ctx context.Context, collection string, ids []string, payload index.Payload) error {
 	return s.updatePayload(ctx, collection, ids, payload, func(_, p index.Payload) index.Payload {
-		return copyPayload(p)
+		return index.CopyPayload(p)
 	})
 }
 

@@ -186,18 +186,7 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	if req.Offset < 0 {
 		return nil, fmt.Errorf("%w: offset %d is negative", index.ErrInvalidArgument, req.Offset)
 	}
-	if group.Key == "" {
-		return nil, fmt.Errorf("%w: group-by without a key", index.ErrInvalidArgument)
-	}
-	size, err := index.Limit("group size", group.Size, 1)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := index.Limit("group limit", group.Limit, 10)
-	if err != nil {
-		return nil, err
-	}
-	prefetch, err := index.Limit("prefetch limit", req.PrefetchLimit, min(max(4*groups*size, 100), index.MaxLimit))
+	size, groups, prefetch, err := index.GroupSizes(req, group)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@
 //
 // It never imports fiber, viper or Qdrant types.
 //
-// # Basics
+// # Knowledge
 //
 // An [Article] is one piece of knowledge: a standard question, variant
 // questions, an answer, and its metadata (KB, category, locale, scope,
@@ -16,17 +16,33 @@
 // dense vector from the embedder and a lexical sparse vector, and the answer
 // body is one more point of kind "answer". The article itself is kept as
 // JSON in the payload-only "articles" collection. Import upserts by
-// (KB, article id), so re-running it is safe.
+// (KB, article id), so re-running it is safe. [KB.Search] runs the dense and
+// lexical legs under the same filter, aggregates the hits per article and
+// returns [Candidate]s, best first.
 //
-// [KB.Search] runs the dense and lexical legs under the same filter (KB,
-// status published, optionally locale, scope and validity), aggregates the
-// hits per article and returns [Candidate]s, best first.
+// # Answering
 //
-// [Evaluate] replays a labeled query set through Search and reports hit@k,
-// MRR@10, nDCG@10 and latency.
+// [Engine.Ask] is the path of every question (POST /v1/ask, jieda ask,
+// jieda eval): intent ([DetectIntent]: a request for a person, a
+// complaint), retrieval, the locale the customer writes in, a follow-up
+// read with the previous turn of its [Conversation], [Features] of the
+// ranking, a calibrated confidence ([Calibration], a logistic model fitted
+// by [Fit] on labeled questions; [DefaultCalibration] ships), and the
+// decision against the KB's [Thresholds] ([Settings], per category): answer
+// verbatim, clarify with 2-3 close candidates, or hand off with a
+// [HandoffReason]. Every question gets one of the three.
 //
-// # Caveats
+// A [Handoff] packet is stored in the "handoffs" collection ([HandoffStore]:
+// listed by priority then age, resolved by agents) and delivered to the
+// KB's webhook by a [WebhookDeliverer] with retries that never give up.
+// Every question is logged with its answer id ([EventLog], batched writes);
+// feedback on answers feeds the confidence of later questions.
 //
-// Scores are not confidence: a calibrated confidence and the answer /
-// clarify / handoff decision build on Candidate's features.
+// # Evaluation
+//
+// [Engine.Evaluate] asks a labeled query set through AskTrace and reports
+// hit@k, MRR@10, nDCG@10, decision quality (answered, precision, coverage,
+// clarify and handoff rates, out-of-scope handoff recall), ECE and a
+// threshold sweep, optionally with a cross-fitted calibration.
+// [KB.Evaluate] measures ranking alone.
 package answer

@@ -116,6 +116,7 @@ func (e *Embedder) runLive(batch []*liveRequest) {
 	defer stop()
 	e.stats.liveBatches.Add(1)
 	e.stats.liveTexts.Add(int64(len(active)))
+	e.observeBatch("live", len(active))
 	vecs, err := e.live.run(ctx, pad(rows, e.tok.PadID()))
 	for i, r := range active {
 		if err != nil {

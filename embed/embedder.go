@@ -77,6 +77,18 @@ type Embedder struct {
 	closed  atomic.Bool
 
 	stats struct{ cacheHits, cacheMisses, liveBatches, liveTexts, bulkBatches, bulkTexts atomic.Int64 }
+	// batchObserver, when set, sees every batch run (see ObserveBatches).
+	batchObserver atomic.Pointer[func(pool string, size int)]
+}
+
+// ObserveBatches has f called with each batch the model runs: its pool
+// ("live" for questions, "bulk" for passages) and its size (metrics).
+func (e *Embedder) ObserveBatches(f func(pool string, size int)) { e.batchObserver.Store(&f) }
+
+func (e *Embedder) observeBatch(pool string, size int) {
+	if f := e.batchObserver.Load(); f != nil {
+		(*f)(pool, size)
+	}
 }
 
 // Open loads the ONNX Runtime library, the model directory and its
@@ -236,6 +248,7 @@ func (e *Embedder) runBulk(ctx context.Context, p padded) ([][]float32, error) {
 	}
 	e.stats.bulkBatches.Add(1)
 	e.stats.bulkTexts.Add(int64(p.rows))
+	e.observeBatch("bulk", p.rows)
 	return e.bulk.run(ctx, p)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/index"
 )
 
@@ -115,6 +116,19 @@ var sentinelErrors = []struct {
 	{index.ErrClosed, fiber.StatusServiceUnavailable},
 	{context.DeadlineExceeded, fiber.StatusServiceUnavailable},
 	{errKeyNotFound, fiber.StatusNotFound},
+	{answer.ErrEmptyQuery, fiber.StatusBadRequest},
+	{answer.ErrInvalidQuestion, fiber.StatusBadRequest},
+	{answer.ErrQuestionTooLong, fiber.StatusBadRequest},
+	{answer.ErrInvalidKB, fiber.StatusBadRequest},
+	{answer.ErrUnknownKB, fiber.StatusNotFound},
+	{answer.ErrInvalidSettings, fiber.StatusBadRequest},
+	{answer.ErrInvalidArticle, fiber.StatusBadRequest},
+	{answer.ErrArticleNotFound, fiber.StatusNotFound},
+	{answer.ErrAnswerNotFound, fiber.StatusNotFound},
+	{answer.ErrInvalidFeedback, fiber.StatusBadRequest},
+	{answer.ErrHandoffNotFound, fiber.StatusNotFound},
+	{answer.ErrHandoffResolved, fiber.StatusConflict},
+	{answer.ErrInvalidHandoff, fiber.StatusBadRequest},
 }
 
 // apiErrorOf maps any error a handler returns to the apiError the client

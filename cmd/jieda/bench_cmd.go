@@ -12,7 +12,7 @@ import (
 
 func (a *app) benchCommand() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure jieda's components"}
-	c.AddCommand(a.benchEmbedCommand(), a.benchIndexCommand())
+	c.AddCommand(a.benchEmbedCommand(), a.benchIndexCommand(), a.benchAskCommand())
 	return c
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/embed"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	Log    LogConfig    `mapstructure:"log"`
 	Embed  embed.Config `mapstructure:"embed"`
 	Store  StoreConfig  `mapstructure:"store"`
+	// Webhook tunes handoff webhook delivery (webhook.*).
+	Webhook answer.WebhookConfig `mapstructure:"webhook"`
 	// ModelsDir is where model directories live (models_dir). Default "models".
 	ModelsDir string `mapstructure:"models_dir"`
 }
@@ -52,6 +55,12 @@ type ServerConfig struct {
 	// RateBurst is how many requests a customer key may make at once above
 	// the sustained rate (server.rate_burst). Default 40.
 	RateBurst int `mapstructure:"rate_burst"`
+	// RequestTimeout bounds the work of one API request (server.request_timeout). Default 15s.
+	RequestTimeout time.Duration `mapstructure:"request_timeout"`
+	// ImportBodyLimit is the largest article import body in bytes (server.import_body_limit). Default 32 MiB.
+	ImportBodyLimit int `mapstructure:"import_body_limit"`
+	// ShutdownTimeout bounds waiting for in-flight requests at shutdown (server.shutdown_timeout). Default 15s.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
 
 // LogConfig configures logging.
@@ -80,10 +89,15 @@ func DefaultConfig() Config {
 			BodyLimit:    1 << 20,
 			RateLimit:    20,
 			RateBurst:    40,
+
+			RequestTimeout:  15 * time.Second,
+			ImportBodyLimit: 32 << 20,
+			ShutdownTimeout: 15 * time.Second,
 		},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Embed:     embed.DefaultConfig(),
 		Store:     defaultStoreConfig(),
+		Webhook:   answer.DefaultWebhookConfig(),
 		ModelsDir: "models",
 	}
 }
@@ -106,6 +120,15 @@ func (c Config) Validate() error {
 	if c.Server.RateLimit < 0 || math.IsNaN(c.Server.RateLimit) || math.IsInf(c.Server.RateLimit, 0) {
 		errs = append(errs, fmt.Errorf("server.rate_limit: %g must be a finite number ≥ 0 (0 turns rate limiting off)", c.Server.RateLimit))
 	}
+	if c.Server.RequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server.request_timeout: %s must be positive", c.Server.RequestTimeout))
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server.shutdown_timeout: %s must be positive", c.Server.ShutdownTimeout))
+	}
+	if c.Server.ImportBodyLimit < c.Server.BodyLimit {
+		errs = append(errs, fmt.Errorf("server.import_body_limit: %d must be at least server.body_limit (%d)", c.Server.ImportBodyLimit, c.Server.BodyLimit))
+	}
 	if c.Server.RateBurst < 1 {
 		errs = append(errs, fmt.Errorf("server.rate_burst: %d must be at least 1", c.Server.RateBurst))
 	}
@@ -123,6 +146,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Store.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Webhook.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("webhook: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -15,23 +15,39 @@ import (
 	"github.com/jieda/jieda/index/embedded"
 )
 
-// evalKB is the knowledge base name eval imports into its temporary store.
+// evalKB is the knowledge base name eval and calibrate import into their temporary store.
 const evalKB = "eval"
 
 func (a *app) evalCommand() *cobra.Command {
-	var kbFile, queriesFile, agg string
-	var asJSON bool
+	var kbFile, queriesFile, agg, calFile string
+	var asJSON, crossFit bool
 	var blendWeight float64
 	cmd := &cobra.Command{
 		Use:   "eval --kb FILE --queries FILE [--model DIR] [--json]",
-		Short: "Replay a labeled query set against a KB in a fresh temporary store and print quality metrics",
-		Args:  cobra.NoArgs,
+		Short: "Ask a labeled query set against a KB in a fresh temporary store and print quality metrics",
+		Long: `Builds a fresh temporary store, imports the KB, asks every query concurrently through the
+same code path as POST /v1/ask, and prints ranking quality (hit1, hit3, mrr10, ndcg10 over in-scope
+queries), decision quality (answered, answer_precision, answer_coverage, clarify_rate, handoff_rate,
+oos_handoff_recall), calibration (ece), latency and a threshold sweep.
+
+By default the confidence calibration is cross-fitted: fitted on one half of the queries and
+measured on the other, both ways round, so every figure is out of sample. --cross-fit=false uses
+the shipped default calibration, or --calibration FILE (written by jieda calibrate --out).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
 				return err
 			}
 			if !strings.Contains(","+joinAggs()+",", ","+agg+",") {
 				return fmt.Errorf("--aggregation: %q must be one of %s", agg, joinAggs())
+			}
+			var cal *answer.Calibration
+			if calFile != "" {
+				var err error
+				if cal, err = readCalibration(calFile); err != nil {
+					return err
+				}
+				crossFit = false
 			}
 			arts, err := answer.ReadArticlesFile(kbFile)
 			if err != nil {
@@ -41,7 +57,22 @@ func (a *app) evalCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := a.runEval(cmd.Context(), arts, queries, answer.SearchOptions{Aggregation: answer.Aggregation(agg), BlendWeight: blendWeight})
+			var rep answer.AskEvalReport
+			so := answer.SearchOptions{Aggregation: answer.Aggregation(agg), BlendWeight: blendWeight}
+			err = a.withTempEngine(cmd.Context(), arts, so, func(ctx context.Context, eng *answer.Engine) error {
+				if cal != nil {
+					st, _, err := eng.Settings.Get(ctx, evalKB)
+					if err != nil {
+						return err
+					}
+					st.Calibration = cal
+					if _, err := eng.Settings.Put(ctx, st); err != nil {
+						return err
+					}
+				}
+				rep, err = eng.Evaluate(ctx, evalKB, queries, answer.AskEvalOptions{CrossFit: crossFit})
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -50,9 +81,7 @@ func (a *app) evalCommand() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			fmt.Fprintf(a.stdout, "queries   %d (%d in scope)\n", rep.Queries, rep.InScope)
-			fmt.Fprintf(a.stdout, "hit1      %.3f\nhit3      %.3f\nmrr10     %.3f\nndcg10    %.3f\n", rep.Hit1, rep.Hit3, rep.MRR10, rep.NDCG10)
-			fmt.Fprintf(a.stdout, "p50_ms    %.2f\np99_ms    %.2f\n", rep.P50ms, rep.P99ms)
+			printEvalReport(a, rep)
 			return nil
 		},
 	}
@@ -60,11 +89,36 @@ func (a *app) evalCommand() *cobra.Command {
 	cmd.Flags().StringVar(&queriesFile, "queries", "", "labeled queries, JSONL {query, expect} (required)")
 	cmd.Flags().String("model", "", "model directory (embed.model_dir)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the metrics as JSON")
+	cmd.Flags().BoolVar(&crossFit, "cross-fit", true, "fit the calibration on one half of the queries, measure on the other")
+	cmd.Flags().StringVar(&calFile, "calibration", "", "use this calibration (JSON from `jieda calibrate --out`) instead of cross-fitting")
 	cmd.Flags().StringVar(&agg, "aggregation", string(answer.DefaultAggregation), "article score aggregation: "+joinAggs())
 	cmd.Flags().Float64Var(&blendWeight, "blend-weight", 0, "lexical weight of the blend aggregation (0: the default)")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd
+}
+
+func printEvalReport(a *app, rep answer.AskEvalReport) {
+	w := a.stdout
+	fmt.Fprintf(w, "queries             %d (%d in scope, %d out of scope)\n", rep.Queries, rep.InScope, rep.OutOfScope)
+	fmt.Fprintf(w, "hit1                %.3f\nhit3                %.3f\nmrr10               %.3f\nndcg10              %.3f\n", rep.Hit1, rep.Hit3, rep.MRR10, rep.NDCG10)
+	fmt.Fprintf(w, "answered            %.3f\nanswer_precision    %.3f\nanswer_coverage     %.3f\n", rep.Answered, rep.AnswerPrecision, rep.AnswerCoverage)
+	fmt.Fprintf(w, "clarify_rate        %.3f\nhandoff_rate        %.3f\noos_handoff_recall  %.3f\n", rep.ClarifyRate, rep.HandoffRate, rep.OOSHandoffRecall)
+	fmt.Fprintf(w, "ece                 %.3f\np50_ms              %.2f\np99_ms              %.2f\n", rep.ECE, rep.P50ms, rep.P99ms)
+	fmt.Fprintf(w, "calibration         %s\n", rep.Calibration)
+	fmt.Fprintf(w, "thresholds          answer %.2f, clarify %.2f, out_of_scope %.2f\n", rep.Thresholds.Answer, rep.Thresholds.Clarify, rep.Thresholds.OutOfScope)
+	reasons := make([]string, 0, len(rep.Reasons))
+	for _, r := range answer.HandoffReasons {
+		if n := rep.Reasons[r]; n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+		}
+	}
+	fmt.Fprintf(w, "handoff reasons     %s\n\n", strings.Join(reasons, ", "))
+	fmt.Fprintln(w, "threshold sweep (answer when confidence ≥ threshold):")
+	fmt.Fprintln(w, "  threshold  answered  precision  coverage")
+	for _, r := range rep.Sweep {
+		fmt.Fprintf(w, "  %9.2f  %8.3f  %9.3f  %8.3f\n", r.Threshold, r.Answered, r.Precision, r.Coverage)
+	}
 }
 
 func joinAggs() string {
@@ -75,15 +129,17 @@ func joinAggs() string {
 	return strings.Join(s, ",")
 }
 
-func (a *app) runEval(ctx context.Context, arts []answer.Article, queries []answer.LabeledQuery, so answer.SearchOptions) (_ answer.EvalReport, err error) {
+// withTempEngine imports arts as KB evalKB into a fresh temporary store
+// and runs fn with an answer engine over it.
+func (a *app) withTempEngine(ctx context.Context, arts []answer.Article, so answer.SearchOptions, fn func(context.Context, *answer.Engine) error) (err error) {
 	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
 	if err != nil {
-		return answer.EvalReport{}, err
+		return err
 	}
 	defer func() { err = errors.Join(err, e.Close()) }()
 	dir, err := os.MkdirTemp("", "jieda-eval-")
 	if err != nil {
-		return answer.EvalReport{}, err
+		return err
 	}
 	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 	cfg := a.cfg.Store.Embedded
@@ -91,17 +147,41 @@ func (a *app) runEval(ctx context.Context, arts []answer.Article, queries []answ
 	cfg.NoSync = true // a throwaway store: durability buys nothing here
 	s, err := embedded.Open(ctx, cfg, a.logger.With("component", "index"))
 	if err != nil {
-		return answer.EvalReport{}, err
+		return err
 	}
 	defer func() { err = errors.Join(err, s.Close()) }()
 	k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
 	if err != nil {
-		return answer.EvalReport{}, err
+		return err
 	}
+	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.Close()) }()
+	eng.Search = so
 	bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
 	if _, err := k.Import(ctx, evalKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}); err != nil {
-		return answer.EvalReport{}, err
+		return err
 	}
 	_ = bar.Finish()
-	return k.Evaluate(ctx, evalKB, queries, answer.EvalOptions{Search: so})
+	if err := eng.Settings.Ensure(ctx, evalKB); err != nil {
+		return err
+	}
+	return fn(ctx, eng)
+}
+
+func readCalibration(path string) (*answer.Calibration, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c answer.Calibration
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
 }

@@ -73,6 +73,13 @@ func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer
 		return err
 	}
 	_ = bar.Finish()
+	settings, err := answer.NewSettingsStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := settings.Ensure(ctx, kb); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
 		st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
 	return nil

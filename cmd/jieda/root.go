@@ -51,7 +51,8 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (YAML); default ./jieda.yaml when present")
 	root.PersistentFlags().String("data", "", "embedded store directory (store.path, default ./data)")
 	root.AddCommand(a.configCommand(), a.serveCommand(), a.modelCommand(), a.benchCommand(),
-		a.storeCommand(), a.migrateCommand(), a.keysCommand(), a.versionCommand(), a.importCommand(), a.evalCommand())
+		a.storeCommand(), a.migrateCommand(), a.keysCommand(), a.versionCommand(), a.importCommand(), a.evalCommand(),
+		a.calibrateCommand(), a.askCommand())
 	return root
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/spf13/cobra"
 
+	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/models"
@@ -46,6 +47,8 @@ type components struct {
 	engine   string
 	store    index.Store
 	storeErr error
+	// answer is the answer engine, set once the model and the store are loaded.
+	answer *answer.Engine
 }
 
 func (c *components) setStore(engine string, s index.Store, err error) {
@@ -145,6 +148,29 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	comps.setStore(engine, store, err)
 
+	runCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	if e != nil && store != nil {
+		eng, deliverer, err := a.openEngine(ctx, store, e)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := eng.Close(); err != nil {
+				a.logger.Error("closing the answer engine", "err", err)
+			}
+		}()
+		workers := make(chan struct{})
+		go func() {
+			defer close(workers)
+			_ = deliverer.Run(runCtx)
+		}()
+		defer func() { stopWorkers(); <-workers }()
+		comps.mu.Lock()
+		comps.answer = eng
+		comps.mu.Unlock()
+	}
+
 	srv := newServer(a.cfg.Server, comps, a.logger.With("component", "http")) //nolint:contextcheck // handlers use each request's context
 	ln, err := net.Listen("tcp", a.cfg.Server.Addr)
 	if err != nil {
@@ -159,7 +185,7 @@ func (a *app) serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down")
-	if err := srv.ShutdownWithTimeout(10 * time.Second); err != nil {
+	if err := srv.ShutdownWithTimeout(a.cfg.Server.ShutdownTimeout); err != nil {
 		return err
 	}
 	return <-errc
@@ -170,12 +196,20 @@ func (a *app) serve(ctx context.Context) error {
 func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ...authOption) *fiber.App {
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             max(cfg.ImportBodyLimit, cfg.BodyLimit),
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		ErrorHandler:          newErrorHandler(logger),
 	})
-	app.Use(recover.New())
+	m := newMetrics()
+	comps.mu.RLock()
+	if comps.embedder != nil {
+		m.observeEmbedder(comps.embedder)
+	}
+	comps.mu.RUnlock()
+	app.Use(recover.New(), m.middleware(), requestTimeout(cfg.RequestTimeout), limitBody(cfg.BodyLimit))
+	app.Get("/metrics", m.handler())
+	app.Get("/v1/openapi.json", openAPIHandler)
 	app.Get("/healthz", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"status": "ok"})
 	})
@@ -211,8 +245,44 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ..
 		return backupHandler(c, comps)
 	})
 	auth.keyRoutes(admin)
+	answerRoutes(v1, auth, comps, cfg, m)
 	app.Use(notFoundHandler)
 	return app
+}
+
+// requestTimeout gives each request's context a deadline.
+func requestTimeout(d time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if d <= 0 {
+			return c.Next()
+		}
+		ctx, cancel := context.WithTimeout(c.UserContext(), d)
+		defer cancel()
+		c.SetUserContext(ctx)
+		return c.Next()
+	}
+}
+
+// openEngine builds the answer engine over store and its webhook deliverer.
+func (a *app) openEngine(ctx context.Context, store index.Store, e *embed.Embedder) (*answer.Engine, *answer.WebhookDeliverer, error) {
+	k, err := newKB(ctx, store, e, a.cfg.Embed.Sparse, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
+	if err != nil {
+		return nil, nil, err
+	}
+	lookup := func(ctx context.Context, kb string) (string, string, error) {
+		st, _, err := eng.Settings.Get(ctx, kb)
+		return st.Webhook.URL, st.Webhook.Secret, err
+	}
+	d, err := answer.NewWebhookDeliverer(eng.Handoffs, a.cfg.Webhook, lookup, a.logger.With("component", "webhook"))
+	if err != nil {
+		return nil, nil, err
+	}
+	eng.Notify = d.Notify
+	return eng, d, nil
 }
 
 // backuper is a store that can write a consistent snapshot while serving.

@@ -1,0 +1,63 @@
+package answer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jieda/jieda/index"
+)
+
+// ArticlePage is one page of a KB's articles.
+type ArticlePage struct {
+	Articles []Article `json:"articles"`
+	// Next is the cursor of the following page; empty on the last.
+	Next string `json:"next,omitempty"`
+}
+
+// ListArticles pages through kb's articles (in store order, stable across
+// pages); status, when set, keeps one status.
+func (k *KB) ListArticles(ctx context.Context, kb string, status Status, cursor string, limit int) (ArticlePage, error) {
+	limit = min(max(limit, 1), 500)
+	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}
+	if status != "" {
+		f.Must = append(f.Must, index.MatchKeyword("status", string(status)))
+	}
+	page, err := k.store.Scroll(ctx, ArticlesCollection, index.ScrollRequest{
+		Filter: f, Limit: limit, Cursor: cursor, With: index.With{Payload: true},
+	})
+	if err != nil {
+		return ArticlePage{}, fmt.Errorf("listing articles: %w", err)
+	}
+	out := ArticlePage{Articles: make([]Article, 0, len(page.Points)), Next: page.Next}
+	for _, r := range page.Points {
+		sa, err := decodeStored(r.Payload)
+		if err != nil {
+			return ArticlePage{}, err
+		}
+		out.Articles = append(out.Articles, sa.art)
+	}
+	return out, nil
+}
+
+// DeleteArticle removes an article and its points from kb.
+func (k *KB) DeleteArticle(ctx context.Context, kb, id string) error {
+	m, err := k.getStored(ctx, kb, []string{id})
+	if err != nil {
+		return err
+	}
+	sa, ok := m[id]
+	if !ok {
+		return fmt.Errorf("%w: %s/%s", ErrArticleNotFound, kb, id)
+	}
+	ids := []string{questionPointID(kb, id, -1)}
+	for j := range max(sa.points, len(sa.art.Questions())) {
+		ids = append(ids, questionPointID(kb, id, j))
+	}
+	if err := k.store.Delete(ctx, PointsCollection, ids); err != nil {
+		return fmt.Errorf("deleting article points: %w", err)
+	}
+	if err := k.store.Delete(ctx, ArticlesCollection, []string{articlePointID(kb, id)}); err != nil {
+		return fmt.Errorf("deleting article: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,459 @@
+package answer
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Features are the signals confidence is computed from, for one question
+// and its ranked candidates. Every value is finite.
+type Features map[string]float64
+
+// FeatureNames lists the features ExtractFeatures computes, in a fixed order.
+var FeatureNames = []string{
+	"dense_top",     // top article's best question cosine
+	"lexical_top",   // log(1 + its best question BM25)
+	"dense_margin",  // its cosine minus the best other article's
+	"score_margin",  // (top score − runner-up score) / top score
+	"agree",         // 1 when the top article also leads both legs alone
+	"variants",      // log(1 + its questions retrieved by either leg)
+	"query_len",     // log(1 + runes of the normalized question)
+	"answer_dense",  // cosine of the question with its answer body
+	"feedback",      // (helpful − unhelpful) / (helpful + unhelpful + 5) for it
+	"score_top",     // its aggregated score
+	"lexical_share", // its best question BM25 / the sum over the top 5
+}
+
+// ExtractFeatures computes Features for the top candidate of a ranking.
+// norm is the normalized question; feedback is the top article's smoothed
+// feedback balance in [-1, 1] (0 when none).
+func ExtractFeatures(norm string, cands []Candidate, feedback float64) Features {
+	f := make(Features, len(FeatureNames))
+	for _, n := range FeatureNames {
+		f[n] = 0
+	}
+	f["query_len"] = math.Log1p(float64(utf8.RuneCountInString(norm)))
+	f["feedback"] = feedback
+	if len(cands) == 0 {
+		return f
+	}
+	top := cands[0]
+	f["dense_top"] = top.DenseScore
+	f["lexical_top"] = math.Log1p(max(top.LexicalScore, 0))
+	f["variants"] = math.Log1p(float64(top.MatchedVariants))
+	f["answer_dense"] = top.AnswerDense
+	f["score_top"] = top.Score
+	agree := 1.0
+	otherDense, lexSum := 0.0, 0.0
+	for i, c := range cands {
+		if i > 0 {
+			otherDense = max(otherDense, c.DenseScore)
+			if c.DenseScore > top.DenseScore || c.LexicalScore > top.LexicalScore {
+				agree = 0
+			}
+		}
+		if i < 5 {
+			lexSum += max(c.LexicalScore, 0)
+		}
+	}
+	f["agree"] = agree
+	f["dense_margin"] = top.DenseScore - otherDense
+	if len(cands) > 1 && top.Score > 0 {
+		f["score_margin"] = (top.Score - cands[1].Score) / top.Score
+	} else {
+		f["score_margin"] = 1
+	}
+	if lexSum > 0 {
+		f["lexical_share"] = max(top.LexicalScore, 0) / lexSum
+	}
+	for k, v := range f {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			f[k] = 0
+		}
+	}
+	return f
+}
+
+// Calibration is a logistic model: P(top article answers the question) =
+// σ(Bias + Σ Weights[i] · (x[i] − Mean[i]) / Std[i]) over the named features.
+type Calibration struct {
+	Features []string  `json:"features"`
+	Weights  []float64 `json:"weights"`
+	Mean     []float64 `json:"mean"`
+	Std      []float64 `json:"std"`
+	Bias     float64   `json:"bias"`
+	// FittedAt, Samples and ECE describe the fit (informational).
+	FittedAt time.Time `json:"fitted_at,omitzero"`
+	Samples  int       `json:"samples,omitempty"`
+	ECE      float64   `json:"ece,omitempty"`
+	Source   string    `json:"source,omitempty"`
+	// Clarify, when set, is a second model over the same features: the
+	// probability that the right article is among the top three (what a
+	// "did you mean" choice needs). Without it, clarify uses Probability.
+	Clarify *Calibration `json:"clarify,omitempty"`
+}
+
+// Validate checks the model's shape and numbers.
+func (c *Calibration) Validate() error {
+	n := len(c.Features)
+	if n == 0 {
+		return errors.New("no features")
+	}
+	if len(c.Weights) != n || len(c.Mean) != n || len(c.Std) != n {
+		return fmt.Errorf("features, weights, mean and std must have the same length (%d, %d, %d, %d)", n, len(c.Weights), len(c.Mean), len(c.Std))
+	}
+	for i, name := range c.Features {
+		if !slices.Contains(FeatureNames, name) {
+			return fmt.Errorf("unknown feature %q (known: %v)", name, FeatureNames)
+		}
+		for _, x := range []float64{c.Weights[i], c.Mean[i], c.Std[i]} {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("feature %q has a non-finite parameter", name)
+			}
+		}
+		if c.Std[i] <= 0 {
+			return fmt.Errorf("feature %q: std must be positive", name)
+		}
+	}
+	if math.IsNaN(c.Bias) || math.IsInf(c.Bias, 0) {
+		return errors.New("non-finite bias")
+	}
+	if c.Clarify != nil {
+		if c.Clarify.Clarify != nil {
+			return errors.New("clarify: a clarify model has no clarify model of its own")
+		}
+		if err := c.Clarify.Validate(); err != nil {
+			return fmt.Errorf("clarify: %w", err)
+		}
+	}
+	return nil
+}
+
+// ClarifyProbability is the probability that the right article is among
+// the top three candidates.
+func (c *Calibration) ClarifyProbability(f Features) float64 {
+	if c.Clarify != nil {
+		return c.Clarify.Probability(f)
+	}
+	return c.Probability(f)
+}
+
+// Probability returns the calibrated confidence for f, in (0, 1).
+func (c *Calibration) Probability(f Features) float64 {
+	z := c.Bias
+	for i, name := range c.Features {
+		z += c.Weights[i] * (f[name] - c.Mean[i]) / c.Std[i]
+	}
+	return sigmoid(z)
+}
+
+func sigmoid(z float64) float64 {
+	p := 1 / (1 + math.Exp(-z))
+	return min(max(p, 1e-4), 1-1e-4)
+}
+
+// Sample is one labeled question for calibration: its features, whether
+// the top article was the right one, and whether the right one was among
+// the top three.
+type Sample struct {
+	Features Features
+	Correct  bool
+	InTop3   bool
+}
+
+// FitOptions tunes Fit.
+type FitOptions struct {
+	// L2 is the ridge penalty on the standardized weights (default 1).
+	L2 float64
+	// Features to use (default FeatureNames).
+	Features []string
+	// Top3 fits P(right article among the top three) instead of P(top is right).
+	Top3 bool
+}
+
+// FitBoth fits the answer model and, as its Clarify, the top-three model.
+func FitBoth(samples []Sample, opts FitOptions) (*Calibration, error) {
+	c, err := Fit(samples, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Top3 = true
+	if c.Clarify, err = Fit(samples, opts); err != nil {
+		return nil, fmt.Errorf("clarify model: %w", err)
+	}
+	return c, nil
+}
+
+// Fit fits a Calibration to labeled samples by L2-regularized logistic
+// regression (Newton's method on standardized features).
+func Fit(samples []Sample, opts FitOptions) (*Calibration, error) {
+	names := opts.Features
+	if len(names) == 0 {
+		names = FeatureNames
+	}
+	l2 := opts.L2
+	if l2 <= 0 {
+		l2 = 1
+	}
+	if len(samples) < 10 {
+		return nil, fmt.Errorf("calibration needs at least 10 labeled questions, got %d", len(samples))
+	}
+	label := func(s Sample) bool { return s.Correct }
+	if opts.Top3 {
+		label = func(s Sample) bool { return s.InTop3 }
+	}
+	pos := 0
+	for _, s := range samples {
+		if label(s) {
+			pos++
+		}
+	}
+	if pos == 0 || pos == len(samples) {
+		return nil, fmt.Errorf("calibration needs both right and wrong top answers (%d of %d right)", pos, len(samples))
+	}
+	d := len(names)
+	c := &Calibration{Features: slices.Clone(names), Weights: make([]float64, d), Mean: make([]float64, d), Std: make([]float64, d), Samples: len(samples)}
+	n := float64(len(samples))
+	for j, name := range names {
+		for _, s := range samples {
+			c.Mean[j] += s.Features[name]
+		}
+		c.Mean[j] /= n
+		for _, s := range samples {
+			dx := s.Features[name] - c.Mean[j]
+			c.Std[j] += dx * dx
+		}
+		c.Std[j] = math.Sqrt(c.Std[j] / n)
+		if c.Std[j] < 1e-9 {
+			c.Std[j] = 1 // constant feature: its weight stays ~0
+		}
+	}
+	// x rows with a leading 1 for the bias.
+	x := make([][]float64, len(samples))
+	y := make([]float64, len(samples))
+	for i, s := range samples {
+		row := make([]float64, d+1)
+		row[0] = 1
+		for j, name := range names {
+			row[j+1] = (s.Features[name] - c.Mean[j]) / c.Std[j]
+		}
+		x[i] = row
+		if label(s) {
+			y[i] = 1
+		}
+	}
+	w := make([]float64, d+1)
+	w[0] = math.Log(float64(pos) / float64(len(samples)-pos))
+	for iter := 0; iter < 100; iter++ {
+		grad := make([]float64, d+1)
+		hess := make([][]float64, d+1)
+		for j := range hess {
+			hess[j] = make([]float64, d+1)
+		}
+		for i, row := range x {
+			z := 0.0
+			for j, v := range row {
+				z += w[j] * v
+			}
+			p := 1 / (1 + math.Exp(-z))
+			r := p - y[i]
+			h := max(p*(1-p), 1e-9)
+			for j, vj := range row {
+				grad[j] += r * vj
+				for k := j; k < len(row); k++ {
+					hess[j][k] += h * vj * row[k]
+				}
+			}
+		}
+		for j := 1; j <= d; j++ { // no penalty on the bias
+			grad[j] += l2 * w[j]
+			hess[j][j] += l2
+		}
+		for j := range hess {
+			for k := 0; k < j; k++ {
+				hess[j][k] = hess[k][j]
+			}
+		}
+		step, err := solve(hess, grad)
+		if err != nil {
+			return nil, fmt.Errorf("fitting calibration: %w", err)
+		}
+		change := 0.0
+		for j := range w {
+			w[j] -= step[j]
+			change = max(change, math.Abs(step[j]))
+		}
+		if change < 1e-8 {
+			break
+		}
+	}
+	c.Bias = w[0]
+	copy(c.Weights, w[1:])
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("fitting calibration: %w", err)
+	}
+	y2 := make([]bool, len(samples))
+	for i, s := range samples {
+		y2[i] = label(s)
+	}
+	c.ECE = ECE(c.predict(samples), y2, 10)
+	return c, nil
+}
+
+func (c *Calibration) predict(samples []Sample) []float64 {
+	p := make([]float64, len(samples))
+	for i, s := range samples {
+		p[i] = c.Probability(s.Features)
+	}
+	return p
+}
+
+// solve solves a·x = b by Gaussian elimination with partial pivoting.
+func solve(a [][]float64, b []float64) ([]float64, error) {
+	n := len(b)
+	m := make([][]float64, n)
+	for i := range a {
+		m[i] = append(slices.Clone(a[i]), b[i])
+	}
+	for col := 0; col < n; col++ {
+		piv := col
+		for r := col + 1; r < n; r++ {
+			if math.Abs(m[r][col]) > math.Abs(m[piv][col]) {
+				piv = r
+			}
+		}
+		if math.Abs(m[piv][col]) < 1e-12 {
+			return nil, errors.New("singular system")
+		}
+		m[col], m[piv] = m[piv], m[col]
+		for r := col + 1; r < n; r++ {
+			f := m[r][col] / m[col][col]
+			for k := col; k <= n; k++ {
+				m[r][k] -= f * m[col][k]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := m[r][n]
+		for k := r + 1; k < n; k++ {
+			s -= m[r][k] * x[k]
+		}
+		x[r] = s / m[r][r]
+	}
+	return x, nil
+}
+
+// ECE is the expected calibration error over equal-width confidence bins:
+// Σ_bins (n_bin / N) · |accuracy_bin − mean confidence_bin|.
+func ECE(prob []float64, correct []bool, bins int) float64 {
+	if len(prob) == 0 || bins <= 0 {
+		return 0
+	}
+	type bin struct{ n, conf, acc float64 }
+	bs := make([]bin, bins)
+	for i, p := range prob {
+		b := min(int(p*float64(bins)), bins-1)
+		bs[b].n++
+		bs[b].conf += p
+		if correct[i] {
+			bs[b].acc++
+		}
+	}
+	e := 0.0
+	for _, b := range bs {
+		if b.n > 0 {
+			e += b.n / float64(len(prob)) * math.Abs(b.acc/b.n-b.conf/b.n)
+		}
+	}
+	return e
+}
+
+// SweepRow is precision and coverage when answering at one threshold.
+type SweepRow struct {
+	Threshold float64 `json:"threshold"`
+	Answered  float64 `json:"answered"`  // share of all questions answered
+	Precision float64 `json:"precision"` // right among answered
+	Coverage  float64 `json:"coverage"`  // right answers ÷ in-scope questions
+}
+
+// Sweep computes precision/coverage at each threshold from per-question
+// confidences; correct[i] says the top article was right, inScope[i]
+// that the question has an answer in the KB.
+func Sweep(prob []float64, correct, inScope []bool, thresholds []float64) []SweepRow {
+	rows := make([]SweepRow, 0, len(thresholds))
+	nIn := 0
+	for _, in := range inScope {
+		if in {
+			nIn++
+		}
+	}
+	for _, t := range thresholds {
+		var answered, right int
+		for i, p := range prob {
+			if p >= t {
+				answered++
+				if correct[i] {
+					right++
+				}
+			}
+		}
+		r := SweepRow{Threshold: t}
+		if len(prob) > 0 {
+			r.Answered = float64(answered) / float64(len(prob))
+		}
+		if answered > 0 {
+			r.Precision = float64(right) / float64(answered)
+		}
+		if nIn > 0 {
+			r.Coverage = float64(right) / float64(nIn)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// ThresholdForPrecision returns the lowest threshold whose precision on
+// the samples reaches target (1 when none does).
+func ThresholdForPrecision(prob []float64, correct []bool, target float64) float64 {
+	idx := make([]int, len(prob))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return prob[idx[a]] > prob[idx[b]] })
+	best, right := 1.0, 0
+	for n, i := range idx {
+		if correct[i] {
+			right++
+		}
+		if float64(right)/float64(n+1) >= target && (n+1 == len(idx) || prob[idx[n+1]] < prob[i]) {
+			best = prob[i]
+		}
+	}
+	return best
+}
+
+//go:embed default_calibration.json
+var defaultCalibrationJSON []byte
+
+// DefaultCalibration is the calibration that ships, fitted by `jieda
+// calibrate` on the sample KB's labeled questions with the builtin model.
+// The returned value is shared: do not modify it.
+var DefaultCalibration = sync.OnceValue(func() *Calibration {
+	var c Calibration
+	if err := json.Unmarshal(defaultCalibrationJSON, &c); err != nil {
+		panic(fmt.Sprintf("answer: bad default_calibration.json: %v", err))
+	}
+	if err := c.Validate(); err != nil {
+		panic(fmt.Sprintf("answer: bad default_calibration.json: %v", err))
+	}
+	return &c
+})

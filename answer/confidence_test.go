@@ -1,0 +1,109 @@
+package answer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestFitRecoversCalibratedProbabilities draws labels from a known
+// logistic model and checks Fit recovers probabilities close to it, with
+// a small held-out ECE.
+func TestFitRecoversCalibratedProbabilities(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	truth := func(f Features) float64 {
+		return 1 / (1 + math.Exp(-(-1 + 4*f["dense_top"] - 2*f["query_len"] + 3*f["score_margin"])))
+	}
+	draw := func(n int) []Sample {
+		out := make([]Sample, n)
+		for i := range out {
+			f := ExtractFeatures("", nil, 0)
+			f["dense_top"] = rng.Float64()
+			f["query_len"] = rng.Float64()
+			f["score_margin"] = rng.Float64() * 0.5
+			out[i] = Sample{Features: f, Correct: rng.Float64() < truth(f)}
+		}
+		return out
+	}
+	cal, err := Fit(draw(4000), FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := draw(4000)
+	prob := make([]float64, len(test))
+	correct := make([]bool, len(test))
+	maxDiff := 0.0
+	for i, s := range test {
+		prob[i], correct[i] = cal.Probability(s.Features), s.Correct
+		maxDiff = max(maxDiff, math.Abs(prob[i]-truth(s.Features)))
+	}
+	if maxDiff > 0.08 {
+		t.Errorf("fitted probabilities differ from the truth by up to %.3f", maxDiff)
+	}
+	if e := ECE(prob, correct, 10); e > 0.03 {
+		t.Errorf("held-out ECE %.3f > 0.03", e)
+	}
+}
+
+func TestFitRejectsDegenerateData(t *testing.T) {
+	var s []Sample
+	for range 20 {
+		s = append(s, Sample{Features: ExtractFeatures("x", nil, 0), Correct: true})
+	}
+	if _, err := Fit(s, FitOptions{}); err == nil {
+		t.Error("all-correct samples: want an error")
+	}
+	if _, err := Fit(s[:3], FitOptions{}); err == nil {
+		t.Error("3 samples: want an error")
+	}
+}
+
+func TestECE(t *testing.T) {
+	// perfectly calibrated: confidence 0.25 and a quarter right
+	prob := []float64{0.25, 0.25, 0.25, 0.25}
+	if e := ECE(prob, []bool{true, false, false, false}, 10); e > 1e-12 {
+		t.Errorf("ECE = %v, want 0", e)
+	}
+	if e := ECE([]float64{0.9, 0.9}, []bool{false, false}, 10); math.Abs(e-0.9) > 1e-12 {
+		t.Errorf("ECE = %v, want 0.9", e)
+	}
+}
+
+func TestThresholdForPrecision(t *testing.T) {
+	prob := []float64{0.95, 0.9, 0.8, 0.7, 0.6, 0.5}
+	right := []bool{true, true, true, false, true, false}
+	if got := ThresholdForPrecision(prob, right, 1); got != 0.8 {
+		t.Errorf("precision 1: threshold %v, want 0.8", got)
+	}
+	if got := ThresholdForPrecision(prob, right, 0.8); got != 0.6 {
+		t.Errorf("precision 0.8: threshold %v, want 0.6", got)
+	}
+}
+
+func TestExtractFeatures(t *testing.T) {
+	cands := []Candidate{
+		{ArticleID: "a", DenseScore: 0.9, LexicalScore: 6, Score: 1.2, MatchedVariants: 3},
+		{ArticleID: "b", DenseScore: 0.7, LexicalScore: 2, Score: 0.9},
+	}
+	f := ExtractFeatures("退货", cands, 0.5)
+	for name, want := range map[string]float64{
+		"dense_top": 0.9, "dense_margin": 0.2, "agree": 1, "score_margin": 0.25, "feedback": 0.5,
+		"lexical_share": 0.75, "variants": math.Log1p(3), "query_len": math.Log1p(2),
+	} {
+		if math.Abs(f[name]-want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", name, f[name], want)
+		}
+	}
+	if len(f) != len(FeatureNames) {
+		t.Errorf("%d features, want %d", len(f), len(FeatureNames))
+	}
+	if got := ExtractFeatures("x", nil, 0)["dense_top"]; got != 0 {
+		t.Errorf("no candidates: dense_top %v", got)
+	}
+}
+
+func TestDefaultCalibrationIsValid(t *testing.T) {
+	if err := DefaultCalibration().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

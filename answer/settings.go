@@ -1,0 +1,261 @@
+package answer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jieda/jieda/index"
+)
+
+// SettingsCollection holds one payload-only point per knowledge base with its Settings.
+const SettingsCollection = "kb_settings"
+
+// Settings errors.
+var (
+	// ErrUnknownKB reports a knowledge base that has neither articles nor settings.
+	ErrUnknownKB = errors.New("unknown knowledge base")
+	// ErrInvalidSettings reports settings that fail validation.
+	ErrInvalidSettings = errors.New("invalid settings")
+)
+
+// Thresholds are the confidence cut-offs of the decision.
+type Thresholds struct {
+	// Answer is the least confidence at which the top article is returned.
+	Answer float64 `json:"answer"`
+	// Clarify is the least probability that the right article is among
+	// the top three at which they are offered as "did you mean" instead
+	// of a handoff.
+	Clarify float64 `json:"clarify"`
+	// OutOfScope: below it a handoff says out_of_scope, above it low_confidence.
+	OutOfScope float64 `json:"out_of_scope"`
+	// ClarifyRatio: the runner-up is "close" when its score is at least
+	// this share of the top score.
+	ClarifyRatio float64 `json:"clarify_ratio"`
+}
+
+// DefaultThresholds are what a new knowledge base starts with.
+func DefaultThresholds() Thresholds {
+	return Thresholds{Answer: 0.70, Clarify: 0.75, OutOfScope: 0.10, ClarifyRatio: 0.80}
+}
+
+// Validate checks the thresholds are probabilities in a sensible order.
+func (t Thresholds) Validate() error {
+	for _, v := range []struct {
+		name string
+		x    float64
+	}{{"answer", t.Answer}, {"clarify", t.Clarify}, {"out_of_scope", t.OutOfScope}, {"clarify_ratio", t.ClarifyRatio}} {
+		if math.IsNaN(v.x) || v.x < 0 || v.x > 1 {
+			return fmt.Errorf("threshold %s = %v must lie in [0, 1]", v.name, v.x)
+		}
+	}
+	if t.Answer == 0 {
+		return errors.New("threshold answer must be above 0")
+	}
+	if t.OutOfScope > t.Answer {
+		return fmt.Errorf("threshold out_of_scope (%v) must not exceed answer (%v)", t.OutOfScope, t.Answer)
+	}
+	return nil
+}
+
+// Webhook is where a KB's handoffs are delivered.
+type Webhook struct {
+	URL string `json:"url,omitempty"`
+	// Secret signs each delivery (HMAC-SHA256); it is never returned by the API.
+	Secret string `json:"secret,omitempty"`
+}
+
+// Settings are one knowledge base's own configuration.
+type Settings struct {
+	KB string `json:"kb"`
+	// Thresholds apply to every category without its own.
+	Thresholds Thresholds `json:"thresholds"`
+	// Categories overrides thresholds per article category (stricter for
+	// refunds, payments, promotions…).
+	Categories map[string]Thresholds `json:"categories,omitempty"`
+	// Calibration maps retrieval features to a probability; nil uses DefaultCalibration.
+	Calibration *Calibration `json:"calibration,omitempty"`
+	Webhook     Webhook      `json:"webhook,omitzero"`
+	// MaxQuestionRunes bounds a question's length (0: DefaultMaxQuestionRunes).
+	MaxQuestionRunes int       `json:"max_question_runes,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitzero"`
+}
+
+// DefaultMaxQuestionRunes is the longest question accepted unless a KB says otherwise.
+const DefaultMaxQuestionRunes = 500
+
+// DefaultSettings are the settings of a KB nobody configured.
+func DefaultSettings(kb string) Settings {
+	return Settings{KB: kb, Thresholds: DefaultThresholds(), MaxQuestionRunes: DefaultMaxQuestionRunes}
+}
+
+// ThresholdsFor returns the thresholds for an article category.
+func (s *Settings) ThresholdsFor(category string) Thresholds {
+	if t, ok := s.Categories[category]; ok {
+		return t
+	}
+	return s.Thresholds
+}
+
+// CalibrationOrDefault returns the KB's calibration, or the shipped default.
+func (s *Settings) CalibrationOrDefault() *Calibration {
+	if s.Calibration != nil {
+		return s.Calibration
+	}
+	return DefaultCalibration()
+}
+
+// Validate checks every field.
+func (s *Settings) Validate() error {
+	var errs []error
+	if err := ValidateID(s.KB); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidKB, err))
+	}
+	if err := s.Thresholds.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for c, t := range s.Categories {
+		if err := t.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("category %q: %w", c, err))
+		}
+	}
+	if s.Calibration != nil {
+		if err := s.Calibration.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("calibration: %w", err))
+		}
+	}
+	if s.Webhook.URL != "" {
+		u, err := url.Parse(s.Webhook.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("webhook url %q must be an absolute http(s) URL", s.Webhook.URL))
+		}
+	}
+	if s.MaxQuestionRunes < 0 || s.MaxQuestionRunes > 10000 {
+		errs = append(errs, fmt.Errorf("max_question_runes %d must lie in [0, 10000]", s.MaxQuestionRunes))
+	}
+	return errors.Join(errs...)
+}
+
+// SettingsStore keeps KB settings in the store, cached in memory for
+// the hot path. The cache is refreshed after SettingsTTL so that replicas
+// sharing a store see each other's changes.
+type SettingsStore struct {
+	store index.Store
+	now   func() time.Time
+	mu    sync.Mutex
+	cache map[string]cachedSettings
+}
+
+type cachedSettings struct {
+	s      Settings
+	found  bool
+	loaded time.Time
+}
+
+// SettingsTTL is how long a cached KB setting is trusted.
+const SettingsTTL = 5 * time.Second
+
+// NewSettingsStore creates the settings collection when it is missing.
+func NewSettingsStore(ctx context.Context, store index.Store) (*SettingsStore, error) {
+	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: SettingsCollection, Sparse: true}); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", SettingsCollection, err)
+	}
+	if err := store.CreatePayloadIndex(ctx, SettingsCollection, "kb", index.FieldKeyword); err != nil {
+		return nil, fmt.Errorf("indexing %s.kb: %w", SettingsCollection, err)
+	}
+	return &SettingsStore{store: store, now: time.Now, cache: map[string]cachedSettings{}}, nil
+}
+
+func settingsPointID(kb string) string {
+	return uuid.NewSHA1(pointNamespace, []byte("settings\x00"+kb)).String()
+}
+
+// Get returns kb's settings and whether any were saved; a KB never
+// configured gets DefaultSettings.
+func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, error) {
+	s.mu.Lock()
+	c, ok := s.cache[kb]
+	s.mu.Unlock()
+	if ok && s.now().Sub(c.loaded) < SettingsTTL {
+		return c.s, c.found, nil
+	}
+	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb)}, index.With{Payload: true})
+	if err != nil {
+		return Settings{}, false, fmt.Errorf("reading settings of %s: %w", kb, err)
+	}
+	c = cachedSettings{s: DefaultSettings(kb), loaded: s.now()}
+	if len(recs) == 1 {
+		js, _ := recs[0].Payload["settings"].(string)
+		var st Settings
+		if err := json.Unmarshal([]byte(js), &st); err != nil {
+			return Settings{}, false, fmt.Errorf("decoding settings of %s: %w", kb, err)
+		}
+		c.s, c.found = st, true
+	}
+	s.mu.Lock()
+	s.cache[kb] = c
+	s.mu.Unlock()
+	return c.s, c.found, nil
+}
+
+// Put validates and saves kb's settings.
+func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) {
+	if st.MaxQuestionRunes == 0 {
+		st.MaxQuestionRunes = DefaultMaxQuestionRunes
+	}
+	if err := st.Validate(); err != nil {
+		return Settings{}, fmt.Errorf("%w: %w", ErrInvalidSettings, err)
+	}
+	st.UpdatedAt = s.now().UTC().Truncate(time.Second)
+	js, err := json.Marshal(st)
+	if err != nil {
+		return Settings{}, fmt.Errorf("encoding settings: %w", err)
+	}
+	p := index.Point{ID: settingsPointID(st.KB), Payload: index.Payload{"kb": st.KB, "settings": string(js)}}
+	if err := s.store.Upsert(ctx, SettingsCollection, []index.Point{p}); err != nil {
+		return Settings{}, fmt.Errorf("saving settings of %s: %w", st.KB, err)
+	}
+	s.mu.Lock()
+	s.cache[st.KB] = cachedSettings{s: st, found: true, loaded: s.now()}
+	s.mu.Unlock()
+	return st, nil
+}
+
+// Ensure saves default settings for kb unless some exist (an import
+// makes a KB known).
+func (s *SettingsStore) Ensure(ctx context.Context, kb string) error {
+	_, found, err := s.Get(ctx, kb)
+	if err != nil || found {
+		return err
+	}
+	_, err = s.Put(ctx, DefaultSettings(kb))
+	return err
+}
+
+// List returns the names of every configured KB.
+func (s *SettingsStore) List(ctx context.Context) ([]string, error) {
+	var names []string
+	cursor := ""
+	for {
+		page, err := s.store.Scroll(ctx, SettingsCollection, index.ScrollRequest{Limit: 256, Cursor: cursor, With: index.With{Payload: true}})
+		if err != nil {
+			return nil, fmt.Errorf("listing knowledge bases: %w", err)
+		}
+		for _, r := range page.Points {
+			if kb, ok := r.Payload["kb"].(string); ok {
+				names = append(names, kb)
+			}
+		}
+		if page.Next == "" {
+			return names, nil
+		}
+		cursor = page.Next
+	}
+}

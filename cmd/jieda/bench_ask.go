@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/embed"
+)
+
+// benchAskKB is the knowledge base bench ask imports.
+const benchAskKB = "bench"
+
+// benchAskResult is what `jieda bench ask` measures.
+type benchAskResult struct {
+	Model     string                  `json:"model"`
+	Articles  int                     `json:"articles"`
+	Clients   int                     `json:"clients"`
+	Requests  int                     `json:"requests"`
+	Errors    int                     `json:"errors"`
+	Seconds   float64                 `json:"seconds"`
+	P50ms     float64                 `json:"ask_p50_ms"`
+	P99ms     float64                 `json:"ask_p99_ms"`
+	QPS       float64                 `json:"ask_qps"`
+	Decisions map[answer.Decision]int `json:"decisions"`
+	Batch     float64                 `json:"mean_embed_batch"`
+	Embed     map[string]embed.Stats  `json:"-"`
+}
+
+func (a *app) benchAskCommand() *cobra.Command {
+	var kbFile, queriesFile string
+	var clients int
+	var duration, warmup time.Duration
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ask --model DIR --kb FILE --queries FILE [--json]",
+		Short: "End-to-end POST /v1/ask over HTTP from concurrent clients against a server on a loopback port",
+		Long: `Imports the KB into a fresh temporary store, starts jieda serve on a loopback port (rate
+limiting off, everything else as configured, durable writes on), and drives POST /v1/ask from
+--clients concurrent HTTP clients cycling through the queries for --duration after --warmup.
+Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
+				return err
+			}
+			if clients < 1 || duration <= 0 {
+				return errors.New("--clients must be at least 1 and --duration positive")
+			}
+			arts, err := answer.ReadArticlesFile(kbFile)
+			if err != nil {
+				return fmt.Errorf("%s: %w", kbFile, err)
+			}
+			queries, err := answer.ReadQueriesFile(queriesFile)
+			if err != nil {
+				return err
+			}
+			if len(queries) == 0 {
+				return fmt.Errorf("%s: no queries", queriesFile)
+			}
+			res, err := a.benchAsk(cmd.Context(), arts, queries, clients, warmup, duration)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			fmt.Fprintf(a.stdout, "model        %s, %d articles, %d clients, %.1f s\n", res.Model, res.Articles, res.Clients, res.Seconds)
+			fmt.Fprintf(a.stdout, "ask          p50 %.2f ms  p99 %.2f ms  %.1f questions/s (%d requests, %d errors)\n", res.P50ms, res.P99ms, res.QPS, res.Requests, res.Errors)
+			fmt.Fprintf(a.stdout, "decisions    answer %d, clarify %d, handoff %d; mean embed batch %.1f\n",
+				res.Decisions[answer.DecisionAnswer], res.Decisions[answer.DecisionClarify], res.Decisions[answer.DecisionHandoff], res.Batch)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.String("model", "", "model directory (embed.model_dir)")
+	f.StringVar(&kbFile, "kb", "", "KB file (JSONL or CSV) (required)")
+	f.StringVar(&queriesFile, "queries", "", "queries, JSONL {query, …} (required)")
+	f.IntVar(&clients, "clients", 16, "concurrent HTTP clients")
+	f.DurationVar(&duration, "duration", 15*time.Second, "measured time")
+	f.DurationVar(&warmup, "warmup", 2*time.Second, "unmeasured time first")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = cmd.MarkFlagRequired("kb")
+	_ = cmd.MarkFlagRequired("queries")
+	return cmd
+}
+
+func (a *app) benchAsk(ctx context.Context, arts []answer.Article, queries []answer.LabeledQuery, clients int, warmup, duration time.Duration) (_ benchAskResult, err error) {
+	dir, err := os.MkdirTemp("", "jieda-bench-ask-")
+	if err != nil {
+		return benchAskResult{}, err
+	}
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
+	a.cfg.Store.Engine = "embedded"
+	a.cfg.Store.Path = filepath.Join(dir, "data")
+	a.cfg.Server.RateLimit = 0
+	key, model, err := a.benchAskPrepare(ctx, arts)
+	if err != nil {
+		return benchAskResult{}, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return benchAskResult{}, err
+	}
+	a.cfg.Server.Addr = ln.Addr().String()
+	_ = ln.Close()
+	base := "http://" + a.cfg.Server.Addr
+	srvCtx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- a.serve(srvCtx) }()
+	defer func() {
+		stop()
+		err = errors.Join(err, <-served)
+	}()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}, Timeout: 30 * time.Second}
+	if err := waitReady(ctx, client, base, served); err != nil {
+		return benchAskResult{}, err
+	}
+	batchesBefore, err := embedStats(ctx, client, base)
+	if err != nil {
+		return benchAskResult{}, err
+	}
+	var (
+		mu        sync.Mutex
+		lat       []float64
+		decisions = map[answer.Decision]int{}
+		errCount  atomic.Int64
+		next      atomic.Int64
+	)
+	start := time.Now()
+	measureFrom, end := start.Add(warmup), start.Add(warmup+duration)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					return
+				}
+				q := queries[int(next.Add(1))%len(queries)]
+				d, err := askOnce(ctx, client, base, key, q.Query)
+				el := time.Since(t0)
+				if t0.Before(measureFrom) {
+					continue
+				}
+				if err != nil {
+					errCount.Add(1)
+					continue
+				}
+				mu.Lock()
+				lat = append(lat, float64(el.Microseconds())/1000)
+				decisions[d]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return benchAskResult{}, err
+	}
+	batchesAfter, err := embedStats(ctx, client, base)
+	if err != nil {
+		return benchAskResult{}, err
+	}
+	slices.Sort(lat)
+	res := benchAskResult{Model: model, Articles: len(arts), Clients: clients, Requests: len(lat), Errors: int(errCount.Load()),
+		Seconds: duration.Seconds(), Decisions: decisions}
+	if len(lat) > 0 {
+		res.P50ms, res.P99ms = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+		res.QPS = float64(len(lat)) / duration.Seconds()
+	}
+	if n := batchesAfter[0] - batchesBefore[0]; n > 0 {
+		res.Batch = (batchesAfter[1] - batchesBefore[1]) / n
+	}
+	if res.Errors > 0 {
+		return res, fmt.Errorf("%d of %d requests failed", res.Errors, res.Errors+res.Requests)
+	}
+	return res, nil
+}
+
+// benchAskPrepare imports the KB and creates a customer key in the bench store.
+func (a *app) benchAskPrepare(ctx context.Context, arts []answer.Article) (key, model string, err error) {
+	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
+	if err != nil {
+		return "", "", err
+	}
+	defer func() { err = errors.Join(err, e.Close()) }()
+	s, err := a.openStore(ctx, "embedded")
+	if err != nil {
+		return "", "", err
+	}
+	defer func() { err = errors.Join(err, s.Close()) }()
+	k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
+	if err != nil {
+		return "", "", err
+	}
+	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
+	if err != nil {
+		return "", "", err
+	}
+	defer func() { err = errors.Join(err, eng.Close()) }()
+	bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
+	if _, err := k.Import(ctx, benchAskKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}); err != nil {
+		return "", "", err
+	}
+	_ = bar.Finish()
+	if err := eng.Settings.Ensure(ctx, benchAskKB); err != nil {
+		return "", "", err
+	}
+	key, _, err = createKey(ctx, s, roleCustomer, []string{benchAskKB}, "bench ask", time.Now())
+	return key, e.Info().Name, err
+}
+
+func waitReady(ctx context.Context, c *http.Client, base string, served <-chan error) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("the server stopped: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the server did not become ready")
+		}
+	}
+}
+
+// askOnce posts one question and returns the decision.
+func askOnce(ctx context.Context, c *http.Client, base, key, q string) (answer.Decision, error) {
+	body, _ := json.Marshal(answer.AskRequest{KB: benchAskKB, Question: q})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/ask", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close() //nolint:errcheck // read fully below
+	var out answer.AskResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return out.Decision, nil
+}
+
+// embedStats reads the live embed batch count and sum from /metrics.
+func embedStats(ctx context.Context, c *http.Client, base string) ([2]float64, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return [2]float64{}, err
+	}
+	defer resp.Body.Close() //nolint:errcheck // read-only
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return [2]float64{}, err
+	}
+	var out [2]float64
+	for _, line := range bytes.Split(buf.Bytes(), []byte("\n")) {
+		var v float64
+		if _, err := fmt.Sscanf(string(line), `jieda_embed_batch_size_count{pool="live"} %g`, &v); err == nil {
+			out[0] = v
+		}
+		if _, err := fmt.Sscanf(string(line), `jieda_embed_batch_size_sum{pool="live"} %g`, &v); err == nil {
+			out[1] = v
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,17 @@
+package main
+
+import (
+	_ "embed"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// openAPIDocument describes the /v1 API (OpenAPI 3.1).
+//
+//go:embed openapi.json
+var openAPIDocument []byte
+
+func openAPIHandler(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(openAPIDocument)
+}

@@ -102,9 +102,10 @@ type Engine struct {
 	Events        *EventLog
 	// Notify, when set, is called with each new handoff's id (webhook delivery).
 	Notify func(id string)
-	// OnResolve, when set, is called with each handoff an agent resolves.
-	OnResolve func(ctx context.Context, h Handoff)
-	Logger *slog.Logger
+	// OnChange, when set, is told about every article the engine writes or
+	// deletes (article revisions); ChangeInfoFrom(ctx) says who and why.
+	OnChange func(ctx context.Context, kb string, changes []ArticleChange) error
+	Logger   *slog.Logger
 	// Search tunes retrieval (zero: the defaults).
 	Search SearchOptions
 	now    func() time.Time

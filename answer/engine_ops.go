@@ -18,18 +18,37 @@ func (e *Engine) ImportArticles(ctx context.Context, kb string, arts []Article, 
 	if err := ValidateID(kb); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidKB, err)
 	}
-	s, err := e.KB.Import(ctx, kb, arts, ImportOptions{})
+	return e.ImportArticlesWith(ctx, kb, arts, ImportOptions{}, st)
+}
+
+// ImportArticlesWith is ImportArticles with import options (progress, batch size).
+func (e *Engine) ImportArticlesWith(ctx context.Context, kb string, arts []Article, opts ImportOptions, st *ImportStats) error {
+	var before map[string]Article
+	ids := make([]string, len(arts))
+	for i := range arts {
+		ids[i] = arts[i].ID
+	}
+	if e.OnChange != nil {
+		var err error
+		if before, err = e.KB.Articles(ctx, kb, ids); err != nil {
+			return err
+		}
+	}
+	s, err := e.KB.Import(ctx, kb, arts, opts)
 	if st != nil {
 		*st = s
 	}
 	if err != nil {
 		return err
 	}
-	return e.Settings.Ensure(ctx, kb)
+	if err := e.Settings.Ensure(ctx, kb); err != nil {
+		return err
+	}
+	return e.notifyChanges(ctx, kb, before, ids)
 }
 
-// ResolveHandoff closes a handoff with the agent's reply and tells
-// OnResolve (curation) about it.
+// ResolveHandoff closes a handoff with the agent's reply (and wakes the
+// webhook deliverer for its "handoff.resolved" event).
 func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (Handoff, error) {
 	h, err := e.Handoffs.Resolve(ctx, id, r)
 	if err != nil {
@@ -37,9 +56,6 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 	}
 	if e.Notify != nil {
 		e.Notify(h.ID)
-	}
-	if e.OnResolve != nil {
-		e.OnResolve(ctx, h)
 	}
 	return h, nil
 }

@@ -11,13 +11,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
+	"github.com/jieda/jieda/curate/intake"
 )
 
 // answerRoutes registers the answering API: customers ask and give
 // feedback; agents search and work handoffs; editors manage articles and
 // KB settings.
-func answerRoutes(v1 fiber.Router, auth *authenticator, comps *components, cfg ServerConfig, m *metrics) {
-	h := &apiHandlers{comps: comps, metrics: m}
+func answerRoutes(v1 fiber.Router, auth *authenticator, h *apiHandlers) {
 	v1.Post("/ask", auth.require(roleCustomer), auth.rateLimit(), h.ask)
 	v1.Post("/feedback", auth.require(roleCustomer), auth.rateLimit(), h.feedback)
 
@@ -37,11 +38,15 @@ func answerRoutes(v1 fiber.Router, auth *authenticator, comps *components, cfg S
 	v1.Post("/articles", editor, h.createArticle)
 	v1.Put("/articles/:id", editor, h.putArticle)
 	v1.Delete("/articles/:id", editor, h.deleteArticle)
+	curateRoutes(v1, auth, h)
+	historyRoutes(v1, auth, h)
+	h.sources.routes(v1.Group("/admin", auth.require(roleAdmin)))
 }
 
 type apiHandlers struct {
 	comps   *components
 	metrics *metrics
+	sources *sourceStore
 }
 
 // engine returns the answer engine, or 503 while the model or store is not loaded.
@@ -322,7 +327,19 @@ func (h *apiHandlers) resolveHandoff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(ho)
+	// The reply becomes a knowledge candidate (or is counted as dropped).
+	cur, _, err := h.curator()
+	if err != nil {
+		return err
+	}
+	rep, err := cur.Intake(c.UserContext(), ho.KB, []intake.Resolved{{
+		Question: ho.Question, Reply: in.Reply, Agent: agent, CSAT: in.CSAT, Reusable: in.Reusable,
+		Ticket: "handoff:" + ho.ID, ResolvedAt: ho.Resolution.ResolvedAt,
+	}}, curate.Source{Name: "handoff", HandoffID: ho.ID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"handoff": ho, "curation": rep})
 }
 
 func (h *apiHandlers) listKBs(c *fiber.Ctx) error {
@@ -487,9 +504,13 @@ func (h *apiHandlers) writeArticle(c *fiber.Ctx, id string, mustBeNew bool) erro
 	if err := art.Validate(); err != nil {
 		return errBadRequest("%v", err)
 	}
-	ctx := c.UserContext()
-	_, getErr := e.KB.Article(ctx, kb, art.ID)
+	_, getErr := e.KB.Article(c.UserContext(), kb, art.ID)
 	exists := getErr == nil
+	action := "edit"
+	if !exists {
+		action = "create"
+	}
+	ctx := answer.WithChangeInfo(c.UserContext(), answer.ChangeInfo{Author: principalOf(c).KeyID, Action: action, Reason: c.Get("X-Jieda-Reason")})
 	if mustBeNew && exists {
 		return newAPIError(fiber.StatusConflict, codeConflict, "article %s already exists in %s: PUT /v1/articles/%s to replace it", art.ID, kb, art.ID)
 	}
@@ -519,7 +540,8 @@ func (h *apiHandlers) deleteArticle(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := e.KB.DeleteArticle(c.UserContext(), kb, c.Params("id")); err != nil {
+	ctx := answer.WithChangeInfo(c.UserContext(), answer.ChangeInfo{Author: principalOf(c).KeyID, Action: "delete", Reason: c.Get("X-Jieda-Reason")})
+	if err := e.DeleteArticle(ctx, kb, c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -560,7 +582,8 @@ func (h *apiHandlers) importArticles(c *fiber.Ctx) error {
 		return errBadRequest("%v", err)
 	}
 	var st answer.ImportStats
-	if err := e.ImportArticles(context.WithoutCancel(c.UserContext()), kb, arts, &st); err != nil {
+	ctx := answer.WithChangeInfo(context.WithoutCancel(c.UserContext()), answer.ChangeInfo{Author: principalOf(c).KeyID, Action: "import", Reason: c.Get("X-Jieda-Reason")})
+	if err := e.ImportArticles(ctx, kb, arts, &st); err != nil {
 		return err
 	}
 	return c.JSON(st)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/models/synth"
 )
@@ -73,7 +74,11 @@ func startAnswerServer(t *testing.T, edit func(*ServerConfig)) (*testServer, *an
 	comps := &components{}
 	comps.setEmbedder(e, nil)
 	comps.setStore("embedded", store, nil)
-	comps.answer = eng
+	cur, err := curate.New(ctx, eng, cfg.Curate, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps.answer, comps.curator = eng, cur
 	clock := newFakeClock()
 	app := newServer(cfg.Server, comps, slog.New(slog.DiscardHandler), withClock(clock.Now))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -199,7 +204,7 @@ func TestAskDecisions(t *testing.T) {
 		}
 	}
 	id := hs[0].(map[string]any)["id"].(string)
-	if r := s.do(t, "POST", "/v1/handoffs/"+id+"/resolve", agent, map[string]any{"reply": "已为您转接专员处理。", "csat": 5}); r.status != 200 || r.body["status"] != "resolved" {
+	if r := s.do(t, "POST", "/v1/handoffs/"+id+"/resolve", agent, map[string]any{"reply": "已为您转接专员处理。", "csat": 5}); r.status != 200 || r.body["handoff"].(map[string]any)["status"] != "resolved" {
 		t.Errorf("resolve: %d %s", r.status, r.raw)
 	}
 	wantError(t, "case 3", s.do(t, "POST", "/v1/handoffs/"+id+"/resolve", agent, map[string]any{"reply": "again"}), 409, "conflict")

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/index"
 )
 
@@ -129,6 +130,13 @@ var sentinelErrors = []struct {
 	{answer.ErrHandoffNotFound, fiber.StatusNotFound},
 	{answer.ErrHandoffResolved, fiber.StatusConflict},
 	{answer.ErrInvalidHandoff, fiber.StatusBadRequest},
+	{curate.ErrClusterNotFound, fiber.StatusNotFound},
+	{curate.ErrClusterDecided, fiber.StatusConflict},
+	{curate.ErrInvalidAction, fiber.StatusBadRequest},
+	{curate.ErrRevisionNotFound, fiber.StatusNotFound},
+	{curate.ErrNoRevisions, fiber.StatusNotFound},
+	{curate.ErrInvalidRevision, fiber.StatusBadRequest},
+	{curate.ErrInvalidAudit, fiber.StatusBadRequest},
 }
 
 // apiErrorOf maps any error a handler returns to the apiError the client

@@ -181,4 +181,3 @@ func (a *app) saveCalibration(ctx context.Context, kb string, cal *answer.Calibr
 	_, err = ss.Put(ctx, st)
 	return err
 }
-

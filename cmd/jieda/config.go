@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	Log    LogConfig    `mapstructure:"log"`
 	Embed  embed.Config `mapstructure:"embed"`
 	Store  StoreConfig  `mapstructure:"store"`
+	// Curate tunes curation (curate.*).
+	Curate curate.Config `mapstructure:"curate"`
 	// Webhook tunes handoff webhook delivery (webhook.*).
 	Webhook answer.WebhookConfig `mapstructure:"webhook"`
 	// ModelsDir is where model directories live (models_dir). Default "models".
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		Embed:     embed.DefaultConfig(),
 		Store:     defaultStoreConfig(),
 		Webhook:   answer.DefaultWebhookConfig(),
+		Curate:    curate.DefaultConfig(),
 		ModelsDir: "models",
 	}
 }
@@ -145,6 +149,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Store.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Curate.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Webhook.Validate(); err != nil {

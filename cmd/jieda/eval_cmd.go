@@ -8,10 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
+	"github.com/jieda/jieda/curate/intake"
 	"github.com/jieda/jieda/index/embedded"
 )
 
@@ -19,7 +22,7 @@ import (
 const evalKB = "eval"
 
 func (a *app) evalCommand() *cobra.Command {
-	var kbFile, queriesFile, agg, calFile string
+	var kbFile, queriesFile, agg, calFile, resolvedFile string
 	var asJSON, crossFit bool
 	var blendWeight float64
 	cmd := &cobra.Command{
@@ -57,9 +60,22 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 			if err != nil {
 				return err
 			}
-			var rep answer.AskEvalReport
+			var resolved []intake.Resolved
+			if resolvedFile != "" {
+				if resolved, err = intake.ReadResolvedFile(resolvedFile); err != nil {
+					return err
+				}
+			}
+			var rep evalReport
 			so := answer.SearchOptions{Aggregation: answer.Aggregation(agg), BlendWeight: blendWeight}
 			err = a.withTempEngine(cmd.Context(), arts, so, func(ctx context.Context, eng *answer.Engine) error {
+				if resolvedFile != "" {
+					cur, err := a.runCuration(ctx, eng, resolved)
+					if err != nil {
+						return err
+					}
+					rep.Curation = &cur
+				}
 				if cal != nil {
 					st, _, err := eng.Settings.Get(ctx, evalKB)
 					if err != nil {
@@ -70,7 +86,7 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 						return err
 					}
 				}
-				rep, err = eng.Evaluate(ctx, evalKB, queries, answer.AskEvalOptions{CrossFit: crossFit})
+				rep.AskEvalReport, err = eng.Evaluate(ctx, evalKB, queries, answer.AskEvalOptions{CrossFit: crossFit})
 				return err
 			})
 			if err != nil {
@@ -87,6 +103,7 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 	}
 	cmd.Flags().StringVar(&kbFile, "kb", "", "KB file (JSONL or CSV) to import (required)")
 	cmd.Flags().StringVar(&queriesFile, "queries", "", "labeled queries, JSONL {query, expect} (required)")
+	cmd.Flags().StringVar(&resolvedFile, "resolved", "", "resolved agent replies (JSONL/CSV) to curate into the KB before asking: intake, clustering, every suggestion approved")
 	cmd.Flags().String("model", "", "model directory (embed.model_dir)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the metrics as JSON")
 	cmd.Flags().BoolVar(&crossFit, "cross-fit", true, "fit the calibration on one half of the queries, measure on the other")
@@ -98,8 +115,72 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 	return cmd
 }
 
-func printEvalReport(a *app, rep answer.AskEvalReport) {
+// evalReport is the answer metrics, plus curation's when --resolved is given.
+type evalReport struct {
+	answer.AskEvalReport
+	Curation *curationReport `json:"curation,omitempty"`
+}
+
+// curationReport is what the curation loop did in eval.
+type curationReport struct {
+	Resolved         int     `json:"resolved"`
+	Candidates       int     `json:"candidates"`
+	Dropped          int     `json:"dropped"`
+	Known            int     `json:"known"`
+	Suppressed       int     `json:"suppressed"`
+	Clusters         int     `json:"clusters"`
+	DistinctReplies  int     `json:"distinct_replies"`
+	PromotedArticles int     `json:"promoted_articles"`
+	PromotedVariants int     `json:"promoted_variants"`
+	IntakePerS       float64 `json:"intake_per_s"`
+	ApproveS         float64 `json:"approve_s"`
+}
+
+// runCuration streams resolved replies through intake, then approves every suggestion.
+func (a *app) runCuration(ctx context.Context, eng *answer.Engine, items []intake.Resolved) (curationReport, error) {
+	cur, err := curate.New(ctx, eng, a.cfg.Curate, a.logger.With("component", "curate"))
+	if err != nil {
+		return curationReport{}, err
+	}
+	rep := curationReport{Resolved: len(items)}
+	distinct := map[string]bool{}
+	for _, it := range items {
+		distinct[it.Reply] = true
+	}
+	rep.DistinctReplies = len(distinct)
+	bar := newBar(a.stderr, int64(len(items)), "curating replies", false)
+	start := time.Now()
+	var in curate.IntakeReport
+	const chunk = 512
+	for i := 0; i < len(items); i += chunk {
+		r, err := cur.Intake(ctx, evalKB, items[i:min(i+chunk, len(items))], curate.Source{Name: "eval"})
+		if err != nil {
+			return rep, err
+		}
+		in = r.Merge(in)
+		_ = bar.Set(min(i+chunk, len(items)))
+	}
+	_ = bar.Finish()
+	rep.IntakePerS = float64(len(items)) / time.Since(start).Seconds()
+	rep.Candidates, rep.Dropped, rep.Known, rep.Suppressed, rep.Clusters = in.Candidates, in.Dropped, in.Known, in.Suppressed, in.NewClusters
+	start = time.Now()
+	ap, err := cur.ApproveAll(ctx, evalKB, "eval")
+	if err != nil {
+		return rep, err
+	}
+	rep.ApproveS = time.Since(start).Seconds()
+	rep.PromotedArticles, rep.PromotedVariants = ap.PromotedArticles, ap.PromotedVariants
+	return rep, nil
+}
+
+func printEvalReport(a *app, rep evalReport) {
 	w := a.stdout
+	if c := rep.Curation; c != nil {
+		fmt.Fprintf(w, "resolved            %d (%d distinct replies)\n", c.Resolved, c.DistinctReplies)
+		fmt.Fprintf(w, "candidates          %d (dropped %d, already known %d, suppressed %d)\n", c.Candidates, c.Dropped, c.Known, c.Suppressed)
+		fmt.Fprintf(w, "clusters            %d\npromoted_articles   %d\npromoted_variants   %d\n", c.Clusters, c.PromotedArticles, c.PromotedVariants)
+		fmt.Fprintf(w, "intake_per_s        %.0f\napprove_s           %.1f\n\n", c.IntakePerS, c.ApproveS)
+	}
 	fmt.Fprintf(w, "queries             %d (%d in scope, %d out of scope)\n", rep.Queries, rep.InScope, rep.OutOfScope)
 	fmt.Fprintf(w, "hit1                %.3f\nhit3                %.3f\nmrr10               %.3f\nndcg10              %.3f\n", rep.Hit1, rep.Hit3, rep.MRR10, rep.NDCG10)
 	fmt.Fprintf(w, "answered            %.3f\nanswer_precision    %.3f\nanswer_coverage     %.3f\n", rep.Answered, rep.AnswerPrecision, rep.AnswerCoverage)

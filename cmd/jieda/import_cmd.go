@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/embedded"
@@ -15,7 +16,7 @@ import (
 
 func (a *app) importCommand() *cobra.Command {
 	c := &cobra.Command{Use: "import", Short: "Import knowledge into a knowledge base"}
-	c.AddCommand(a.importArticlesCommand())
+	c.AddCommand(a.importArticlesCommand(), a.importResolvedCommand())
 	return c
 }
 
@@ -67,19 +68,23 @@ func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer
 	if err != nil {
 		return err
 	}
-	bar := newBar(a.stderr, int64(len(arts)), "importing "+file, false)
-	st, err := k.Import(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }})
+	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
 	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.Close()) }()
+	hist, err := curate.NewHistory(ctx, s)
+	if err != nil {
+		return err
+	}
+	eng.OnChange = hist.RecordChanges
+	bar := newBar(a.stderr, int64(len(arts)), "importing "+file, false)
+	var st answer.ImportStats
+	ctx = answer.WithChangeInfo(ctx, answer.ChangeInfo{Author: "cli", Action: "import", Reason: "jieda import articles " + file})
+	if err := eng.ImportArticlesWith(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, &st); err != nil {
 		return err
 	}
 	_ = bar.Finish()
-	settings, err := answer.NewSettingsStore(ctx, s)
-	if err != nil {
-		return err
-	}
-	if err := settings.Ensure(ctx, kb); err != nil {
-		return err
-	}
 	fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
 		st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/models"
@@ -47,8 +48,18 @@ type components struct {
 	engine   string
 	store    index.Store
 	storeErr error
-	// answer is the answer engine, set once the model and the store are loaded.
-	answer *answer.Engine
+	// answer is the answer engine and curator the curation loop over it,
+	// set once the model and the store are loaded.
+	answer  *answer.Engine
+	curator *curate.Curator
+	logger  *slog.Logger
+}
+
+// logError logs a failure that must not fail the request (audit writes).
+func (c *components) logError(msg string, err error) {
+	if c.logger != nil {
+		c.logger.Error(msg, "err", err)
+	}
 }
 
 func (c *components) setStore(engine string, s index.Store, err error) {
@@ -155,6 +166,10 @@ func (a *app) serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		cur, err := curate.New(ctx, eng, a.cfg.Curate, a.logger.With("component", "curate"))
+		if err != nil {
+			return err
+		}
 		defer func() {
 			if err := eng.Close(); err != nil {
 				a.logger.Error("closing the answer engine", "err", err)
@@ -167,7 +182,7 @@ func (a *app) serve(ctx context.Context) error {
 		}()
 		defer func() { stopWorkers(); <-workers }()
 		comps.mu.Lock()
-		comps.answer = eng
+		comps.answer, comps.curator = eng, cur
 		comps.mu.Unlock()
 	}
 
@@ -201,6 +216,7 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ..
 		WriteTimeout:          cfg.WriteTimeout,
 		ErrorHandler:          newErrorHandler(logger),
 	})
+	comps.logger = logger
 	m := newMetrics()
 	comps.mu.RLock()
 	if comps.embedder != nil {
@@ -238,6 +254,8 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ..
 
 	auth := newAuthenticator(cfg, comps.keyStore, logger, opts...)
 	v1 := app.Group("/v1")
+	h := &apiHandlers{comps: comps, metrics: m, sources: &sourceStore{store: comps.keyStore}}
+	v1.Use(h.auditActions())
 	// Customer routes: require(roleCustomer) admits every key; rateLimit limits customer keys.
 	v1.Get("/whoami", auth.require(roleCustomer), auth.rateLimit(), whoamiHandler)
 	admin := v1.Group("/admin", auth.require(roleAdmin))
@@ -245,7 +263,7 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ..
 		return backupHandler(c, comps)
 	})
 	auth.keyRoutes(admin)
-	answerRoutes(v1, auth, comps, cfg, m)
+	answerRoutes(v1, auth, h)
 	app.Use(notFoundHandler)
 	return app
 }

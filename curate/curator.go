@@ -1,0 +1,169 @@
+package curate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate/pii"
+	"github.com/jieda/jieda/index"
+)
+
+// Collections curation keeps in the store.
+const (
+	// ItemsCollection holds one payload-only point per resolved reply taken
+	// in (scrubbed), kept or dropped, keyed by its idempotency key.
+	ItemsCollection = "curate_items"
+	// ClustersCollection holds the review queue: one point per cluster of
+	// candidates, with the dense and lexical vectors of its representative question.
+	ClustersCollection = "curate_clusters"
+)
+
+// Errors.
+var (
+	ErrClusterNotFound = errors.New("candidate not found")
+	ErrClusterDecided  = errors.New("candidate already decided")
+	ErrInvalidAction   = errors.New("invalid review action")
+	ErrInvalidConfig   = errors.New("invalid curation config")
+)
+
+// Config tunes how candidates are matched to the KB and clustered.
+type Config struct {
+	// VariantConfidence: a candidate whose question the KB already answers
+	// with this calibrated confidence becomes a suggested variant of that
+	// article (key curate.variant_confidence, default 0.8).
+	VariantConfidence float64 `mapstructure:"variant_confidence"`
+	// ReplyMatch: an agent reply this similar (character-bigram Dice) to an
+	// article's answer says the question belongs to that article
+	// (curate.reply_match, default 0.6).
+	ReplyMatch float64 `mapstructure:"reply_match"`
+	// ClusterSimilarity: a new question joins the nearest pending cluster
+	// when their cosine is at least this (curate.cluster_similarity, default 0.9).
+	ClusterSimilarity float64 `mapstructure:"cluster_similarity"`
+	// SuppressSimilarity: a candidate this close to a rejected cluster's
+	// question is suppressed (curate.suppress_similarity, default 0.92).
+	SuppressSimilarity float64 `mapstructure:"suppress_similarity"`
+	// MaxQuestions bounds the member questions a cluster keeps (curate.max_questions, default 200).
+	MaxQuestions int `mapstructure:"max_questions"`
+	// PII configures the scrubber (curate.pii.*).
+	PII pii.Config `mapstructure:"pii"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{VariantConfidence: 0.8, ReplyMatch: 0.6, ClusterSimilarity: 0.9, SuppressSimilarity: 0.92, MaxQuestions: 200, PII: pii.DefaultConfig()}
+}
+
+// Validate checks every value, naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	for _, v := range []struct {
+		key string
+		x   float64
+	}{{"variant_confidence", c.VariantConfidence}, {"reply_match", c.ReplyMatch}, {"cluster_similarity", c.ClusterSimilarity}, {"suppress_similarity", c.SuppressSimilarity}} {
+		if math.IsNaN(v.x) || v.x <= 0 || v.x > 1 {
+			errs = append(errs, fmt.Errorf("%w: curate.%s = %v must lie in (0, 1]", ErrInvalidConfig, v.key, v.x))
+		}
+	}
+	if c.MaxQuestions < 1 || c.MaxQuestions > answer.MaxVariants {
+		errs = append(errs, fmt.Errorf("%w: curate.max_questions = %d must lie in [1, %d]", ErrInvalidConfig, c.MaxQuestions, answer.MaxVariants))
+	}
+	if err := c.PII.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("curate.pii: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Curator turns resolved agent replies into reviewed knowledge: intake
+// (gates, PII scrubbing), matching against the KB, clustering, the review
+// queue and promotion. It is safe for concurrent use.
+type Curator struct {
+	eng    *answer.Engine
+	store  index.Store
+	scrub  *pii.Scrubber
+	cfg    Config
+	logger *slog.Logger
+	now    func() time.Time
+
+	locksMu sync.Mutex
+	locks   map[string]*sync.Mutex // per KB: cluster assignment
+
+	// History records every article change as a revision (New wires it to
+	// the engine's change hook); Audit records editor and admin actions.
+	History *History
+	Audit   *Audit
+}
+
+// New creates the collections curation needs and returns a Curator.
+func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logger) (*Curator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	scrub, err := pii.New(cfg.PII)
+	if err != nil {
+		return nil, err
+	}
+	store := eng.KB.Store()
+	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ItemsCollection, Sparse: true}); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", ItemsCollection, err)
+	}
+	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", ClustersCollection, err)
+	}
+	for _, f := range []struct {
+		col, field string
+		typ        index.FieldType
+	}{
+		{ItemsCollection, "kb", index.FieldKeyword},
+		{ItemsCollection, "status", index.FieldKeyword},
+		{ItemsCollection, "reason", index.FieldKeyword},
+		{ItemsCollection, "cluster_id", index.FieldKeyword},
+		{ItemsCollection, "created_at", index.FieldDatetime},
+		{ClustersCollection, "kb", index.FieldKeyword},
+		{ClustersCollection, "status", index.FieldKeyword},
+		{ClustersCollection, "kind", index.FieldKeyword},
+		{ClustersCollection, "article_id", index.FieldKeyword},
+		{ClustersCollection, "impact", index.FieldInteger},
+		{ClustersCollection, "updated_at", index.FieldDatetime},
+	} {
+		if err := store.CreatePayloadIndex(ctx, f.col, f.field, f.typ); err != nil {
+			return nil, fmt.Errorf("indexing %s.%s: %w", f.col, f.field, err)
+		}
+	}
+	hist, err := NewHistory(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	audit, err := NewAudit(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	if eng.OnChange == nil {
+		eng.OnChange = hist.RecordChanges
+	}
+	return &Curator{eng: eng, store: store, scrub: scrub, cfg: cfg, logger: logger, now: time.Now,
+		locks: map[string]*sync.Mutex{}, History: hist, Audit: audit}, nil
+}
+
+// kbLock serializes cluster assignment within one KB.
+func (c *Curator) kbLock(kb string) *sync.Mutex {
+	c.locksMu.Lock()
+	defer c.locksMu.Unlock()
+	m := c.locks[kb]
+	if m == nil {
+		m = &sync.Mutex{}
+		c.locks[kb] = m
+	}
+	return m
+}
+
+// Scrub replaces personal data in text with typed placeholders.
+func (c *Curator) Scrub(text string) string { return c.scrub.Scrub(text).Text }

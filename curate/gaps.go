@@ -114,7 +114,9 @@ type Gap struct {
 	Count    int   `json:"count"`
 	Previous int   `json:"previous"`
 	Trend    Trend `json:"trend"`
-	// Examples are up to 5 other distinct wordings, most recent first.
+	// Examples are up to 5 other distinct wordings, most recent first
+	// (questions from answer events are in their normalized form:
+	// simplified Chinese, lowercase Latin).
 	Examples []string `json:"examples"`
 	// Reasons counts the members by handoff reason (or "clarify",
 	// "unanswered" for answer events without a handoff).
@@ -222,14 +224,13 @@ func (c *Curator) Gaps(ctx context.Context, q GapQuery) (GapReport, error) {
 	if err := c.embedGapQuestions(ctx, cur); err != nil {
 		return GapReport{}, err
 	}
-	rep.Questions = len(cur)
+	rep.Questions, rep.PreviousQuestions = len(cur), len(prev)
 	if len(cur) == 0 {
 		return rep, nil
 	}
 	if err := c.embedGapQuestions(ctx, prev); err != nil {
 		return GapReport{}, err
 	}
-	rep.PreviousQuestions = len(prev)
 
 	clusters := clusterGapQuestions(cur, q.Similarity)
 	rep.Clusters = len(clusters)
@@ -450,7 +451,7 @@ func nearestGapCluster(clusters []*gapCluster, v []float32, sim float64) *gapClu
 	var best *gapCluster
 	bestCos := sim
 	for _, cl := range clusters {
-		if cos := dot(v, cl.leader); cos >= bestCos && (best == nil || cos > bestCos) {
+		if cos := float64(dot32(v, cl.leader)); cos >= bestCos && (best == nil || cos > bestCos) {
 			best, bestCos = cl, cos
 		}
 	}
@@ -466,7 +467,7 @@ func medoid(members []*gapQuestion) *gapQuestion {
 		sum := 0.0
 		for j, b := range ms {
 			if i != j {
-				sum += dot(a.dense, b.dense)
+				sum += float64(dot32(a.dense, b.dense))
 			}
 		}
 		if sum > bestSum+1e-9 {
@@ -534,4 +535,26 @@ func (c *Curator) gap(ctx context.Context, kb string, cl *gapCluster) (Gap, erro
 	}
 	g.NearMiss = nm
 	return g, nil
+}
+
+// dot32 is the dot product of two vectors of the same length in float32,
+// unrolled by 8 with four accumulators (the hot loop of clustering; about
+// 4× the float64 dot).
+func dot32(a, b []float32) float32 {
+	n := min(len(a), len(b))
+	a, b = a[:n], b[:n]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		aa := a[i : i+8 : i+8]
+		bb := b[i : i+8 : i+8]
+		s0 += aa[0]*bb[0] + aa[4]*bb[4]
+		s1 += aa[1]*bb[1] + aa[5]*bb[5]
+		s2 += aa[2]*bb[2] + aa[6]*bb[6]
+		s3 += aa[3]*bb[3] + aa[7]*bb[7]
+	}
+	for ; i < n; i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -6,6 +6,8 @@ package curate
 import (
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -75,18 +77,19 @@ func gapsArticles() []answer.Article {
 	}
 }
 
-
 // gapsTestSimilarity groups paraphrases of the builtin model, which is
 // lexical-grade (it matches shared characters, not meaning): its
 // paraphrases below lie at cosine 0.58-0.92, different topics under 0.4.
 const gapsTestSimilarity = 0.5
 
-// gapsAsk asks questions of kb "shop" and returns the handoff reason of
-// each ("" when answered).
+// gapsAsk asks questions of kb "shop", each in its own millisecond (the
+// handoffs' time resolution, so that their order is the order asked), and
+// returns the handoff reason of each ("" when answered).
 func gapsAsk(t *testing.T, eng *answer.Engine, qs ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, q := range qs {
+		time.Sleep(2 * time.Millisecond)
 		r, err := eng.Ask(context.Background(), answer.AskRequest{KB: "shop", Question: q})
 		if err != nil {
 			t.Fatalf("asking %q: %v", q, err)
@@ -347,6 +350,30 @@ func TestGapTrendString(t *testing.T) {
 	} {
 		if got := tc.t.String(); got != tc.want {
 			t.Errorf("%+v: got %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkGapClustering groups MaxGapQuestions random 512-dim questions:
+// the worst case, every question its own gap.
+func BenchmarkGapClustering(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	qs := make([]*gapQuestion, MaxGapQuestions)
+	for i := range qs {
+		v := make([]float32, 512)
+		var n float64
+		for j := range v {
+			v[j] = float32(rng.NormFloat64())
+			n += float64(v[j]) * float64(v[j])
+		}
+		for j := range v {
+			v[j] /= float32(math.Sqrt(n))
+		}
+		qs[i] = &gapQuestion{dense: v}
+	}
+	for b.Loop() {
+		if cl := clusterGapQuestions(qs, DefaultGapSimilarity); len(cl) != len(qs) {
+			b.Fatalf("%d clusters", len(cl))
 		}
 	}
 }

@@ -121,6 +121,11 @@ func lockID(id string) func() {
 // cluster) through the engine's change hook.
 func (c *Curator) Approve(ctx context.Context, id string, ap Approval) (*Cluster, error) {
 	defer lockID(id)()
+	return c.approve(ctx, id, ap, false)
+}
+
+// approve is Approve under the cluster's lock; merged marks a merge.
+func (c *Curator) approve(ctx context.Context, id string, ap Approval, merged bool) (*Cluster, error) {
 	cl, err := c.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -170,6 +175,9 @@ func (c *Curator) Approve(ctx context.Context, id string, ap Approval) (*Cluster
 		return nil, fmt.Errorf("%w: as %q must be variants or new_article", ErrInvalidAction, as)
 	}
 	cl.Status, cl.Decision, cl.UpdatedAt = StatusApproved, dec, dec.At
+	if merged {
+		cl.Status, dec.Action = StatusMerged, "merge"
+	}
 	return cl, c.save(ctx, cl)
 }
 
@@ -222,12 +230,8 @@ func (c *Curator) Merge(ctx context.Context, id, articleID, by string) (*Cluster
 	if articleID == "" {
 		return nil, fmt.Errorf("%w: merge needs article_id", ErrInvalidAction)
 	}
-	cl, err := c.Approve(ctx, id, Approval{As: "variants", ArticleID: articleID, By: by, Reason: "merged into " + articleID})
-	if err != nil {
-		return nil, err
-	}
-	cl.Status, cl.Decision.Action = StatusMerged, "merge"
-	return cl, c.save(ctx, cl)
+	defer lockID(id)()
+	return c.approve(ctx, id, Approval{As: "variants", ArticleID: articleID, By: by, Reason: "merged into " + articleID}, true)
 }
 
 func (c *Curator) save(ctx context.Context, cl *Cluster) error {

@@ -40,7 +40,6 @@ func answerRoutes(v1 fiber.Router, auth *authenticator, h *apiHandlers) {
 	v1.Delete("/articles/:id", editor, h.deleteArticle)
 	curateRoutes(v1, auth, h)
 	historyRoutes(v1, auth, h)
-	h.sources.routes(v1.Group("/admin", auth.require(roleAdmin)))
 }
 
 type apiHandlers struct {
@@ -328,18 +327,24 @@ func (h *apiHandlers) resolveHandoff(c *fiber.Ctx) error {
 		return err
 	}
 	// The reply becomes a knowledge candidate (or is counted as dropped).
+	// The handoff is resolved either way: a failure here is reported, not
+	// turned into an error the agent could only retry into a 409.
+	out := fiber.Map{"handoff": ho}
 	cur, _, err := h.curator()
-	if err != nil {
-		return err
+	if err == nil {
+		var rep curate.IntakeReport
+		rep, err = cur.Intake(c.UserContext(), ho.KB, []intake.Resolved{{
+			Question: ho.Question, Reply: in.Reply, Agent: agent, CSAT: in.CSAT, Reusable: in.Reusable,
+			Ticket: "handoff:" + ho.ID, ResolvedAt: ho.Resolution.ResolvedAt,
+		}}, curate.Source{Name: "handoff", HandoffID: ho.ID})
+		out["curation"] = rep
 	}
-	rep, err := cur.Intake(c.UserContext(), ho.KB, []intake.Resolved{{
-		Question: ho.Question, Reply: in.Reply, Agent: agent, CSAT: in.CSAT, Reusable: in.Reusable,
-		Ticket: "handoff:" + ho.ID, ResolvedAt: ho.Resolution.ResolvedAt,
-	}}, curate.Source{Name: "handoff", HandoffID: ho.ID})
 	if err != nil {
-		return err
+		h.comps.logError("curating a resolved handoff's reply", err)
+		out["curation_error"] = "the reply could not be taken in as a knowledge candidate; it can be imported later with jieda import resolved"
+		delete(out, "curation")
 	}
-	return c.JSON(fiber.Map{"handoff": ho, "curation": rep})
+	return c.JSON(out)
 }
 
 func (h *apiHandlers) listKBs(c *fiber.Ctx) error {

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -23,6 +25,42 @@ func curateRoutes(v1 fiber.Router, auth *authenticator, h *apiHandlers) {
 	v1.Post("/candidates/:id/reject", editor, h.rejectCandidate)
 	v1.Post("/candidates/:id/merge", editor, h.mergeCandidate)
 	v1.Post("/intake/:source", h.intakeWebhook)
+	v1.Get("/gaps", editor, h.gaps)
+}
+
+// gaps is the knowledge-gap report: clusters of handed-off and
+// low-confidence questions no candidate covers yet.
+func (h *apiHandlers) gaps(c *fiber.Ctx) error {
+	cur, e, err := h.curator()
+	if err != nil {
+		return err
+	}
+	kb, err := kbParam(c, e)
+	if err != nil {
+		return err
+	}
+	q := curate.GapQuery{KB: kb}
+	if q.Limit, err = intQuery(c, "limit", 20, 1, 200); err != nil {
+		return err
+	}
+	if q.MinCount, err = intQuery(c, "min_count", 2, 1, 1000000); err != nil {
+		return err
+	}
+	now := time.Now()
+	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
+		if s := c.Query(name); s != "" {
+			t, err := parseGapTime(s, now)
+			if err != nil {
+				return errBadRequest("%s: %v", name, err)
+			}
+			*dst = t
+		}
+	}
+	rep, err := cur.Gaps(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
 }
 
 // curator returns the curator, or 503 while the model or store is not loaded.
@@ -166,6 +204,9 @@ func (h *apiHandlers) bulkCandidates(c *fiber.Ctx) error {
 	if len(in.IDs) == 0 || len(in.IDs) > 500 {
 		return errBadRequest("ids: between 1 and 500 candidate ids")
 	}
+	if in.Action != "approve" && in.Action != "reject" && in.Action != "merge" {
+		return errBadRequest("action %q must be approve, reject or merge", in.Action)
+	}
 	type result struct {
 		ID        string          `json:"id"`
 		OK        bool            `json:"ok"`
@@ -197,6 +238,10 @@ func (h *apiHandlers) intakeWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	src, err := h.sources.get(c.UserContext(), c.Params("source"))
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == fiber.StatusNotFound {
+		return errUnauthorized("invalid or missing webhook signature") // unknown sources look like bad signatures
+	}
 	if err != nil {
 		return err
 	}
@@ -207,6 +252,9 @@ func (h *apiHandlers) intakeWebhook(c *fiber.Ctx) error {
 		if !intake.VerifyChatwootSignature(src.Secret, c.Get("X-Chatwoot-Timestamp"), body, c.Get("X-Chatwoot-Signature")) &&
 			!intake.VerifySignature(src.Secret, body, c.Get("X-Jieda-Signature")) {
 			return errUnauthorized("invalid or missing webhook signature")
+		}
+		if ts := c.Get("X-Chatwoot-Timestamp"); ts != "" && !freshTimestamp(ts, time.Now()) {
+			return errUnauthorized("stale webhook timestamp (more than %s off): a replay?", maxWebhookSkew)
 		}
 		item, err = intake.ParseChatwoot(body)
 		if errors.Is(err, intake.ErrNotResolved) || errors.Is(err, intake.ErrNoExchange) {
@@ -230,6 +278,19 @@ func (h *apiHandlers) intakeWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"accepted": true, "intake": rep})
+}
+
+// maxWebhookSkew bounds how old (or early) a signed webhook timestamp may be.
+const maxWebhookSkew = 5 * time.Minute
+
+// freshTimestamp reports whether unix-seconds ts is within maxWebhookSkew of now.
+func freshTimestamp(ts string, now time.Time) bool {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	d := now.Sub(time.Unix(sec, 0))
+	return d <= maxWebhookSkew && d >= -maxWebhookSkew
 }
 
 func cmpOr(a, b string) string {

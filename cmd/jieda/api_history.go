@@ -62,12 +62,18 @@ func (h *apiHandlers) diffRevisions(c *fiber.Ctx) error {
 		}
 		return cur.History.Revision(ctx, kb, id, v)
 	}
-	latest := revs[0].Version
-	to, err := pick("to", latest)
+	to, err := pick("to", revs[0].Version)
 	if err != nil {
 		return err
 	}
-	from, err := pick("from", max(1, to.Version-1))
+	prev := to.Version // default from: the revision before to (revs is newest first)
+	for _, r := range revs {
+		if r.Version < to.Version {
+			prev = r.Version
+			break
+		}
+	}
+	from, err := pick("from", prev)
 	if err != nil {
 		return err
 	}
@@ -114,7 +120,12 @@ func (h *apiHandlers) listAudit(c *fiber.Ctx) error {
 		return err
 	}
 	if kb := c.Query("kb"); kb != "" {
+		if err := authorizeKB(c, kb); err != nil {
+			return err
+		}
 		q.KBs = []string{kb}
+	} else if p := principalOf(c); len(p.KBs) > 0 {
+		q.KBs = p.KBs // a scoped admin reads its own KBs' entries only
 	}
 	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
 		if s := c.Query(name); s != "" {

@@ -137,6 +137,7 @@ var sentinelErrors = []struct {
 	{curate.ErrNoRevisions, fiber.StatusNotFound},
 	{curate.ErrInvalidRevision, fiber.StatusBadRequest},
 	{curate.ErrInvalidAudit, fiber.StatusBadRequest},
+	{curate.ErrInvalidGapQuery, fiber.StatusBadRequest},
 }
 
 // apiErrorOf maps any error a handler returns to the apiError the client

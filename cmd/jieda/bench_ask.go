@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,7 @@ type benchAskResult struct {
 }
 
 func (a *app) benchAskCommand() *cobra.Command {
-	var kbFile, queriesFile string
+	var kbFile, queriesFile, cpuProfile string
 	var clients int
 	var duration, warmup time.Duration
 	var asJSON bool
@@ -71,6 +72,17 @@ Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
 			if len(queries) == 0 {
 				return fmt.Errorf("%s: no queries", queriesFile)
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close() //nolint:errcheck // profile
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			res, err := a.benchAsk(cmd.Context(), arts, queries, clients, warmup, duration)
 			if err != nil {
 				return err
@@ -95,6 +107,7 @@ Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
 	f.DurationVar(&duration, "duration", 15*time.Second, "measured time")
 	f.DurationVar(&warmup, "warmup", 2*time.Second, "unmeasured time first")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd

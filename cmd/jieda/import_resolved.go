@@ -98,4 +98,3 @@ func (a *app) intakeWithProgress(ctx context.Context, cur *curate.Curator, kb, f
 	_ = bar.Finish()
 	return rep, nil
 }
-

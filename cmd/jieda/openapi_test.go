@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,8 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/curate"
+	"github.com/jieda/jieda/curate/intake"
 )
 
 // openAPIDoc parses the embedded OpenAPI document.
@@ -354,7 +360,7 @@ func TestOpenAPIRoles(t *testing.T) {
 	for _, name := range names {
 		role, _ := ops[name]["x-jieda-role"].(string)
 		method, path, _ := strings.Cut(name, " ")
-		path = strings.NewReplacer("{id}", "x1", "{kb}", "shop").Replace(path)
+		path = strings.NewReplacer("{id}", "x1", "{kb}", "shop", "{source}", "desk", "{name}", "desk").Replace(path)
 		if strings.Contains(path, "{") {
 			t.Errorf("%s: no test value for a path parameter", name)
 			continue
@@ -413,10 +419,11 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 }
 
 // validateSchema checks v against the subset of JSON Schema the document
-// uses ($ref, allOf, type, properties, required, additionalProperties,
-// items, enum, const) and returns what does not match. strict also
-// rejects object fields the schema (with its allOf parts) does not
-// declare, so the document lists every field the server sends.
+// uses ($ref, allOf, anyOf, type, properties, required,
+// additionalProperties, items, enum, const) and returns what does not
+// match. strict also rejects object fields the schema (with its allOf
+// parts) does not declare, so the document lists every field the server
+// sends.
 func validateSchema(doc map[string]any, s map[string]any, v any, at string, strict bool) []string {
 	var errs []string
 	ref, isRef := s["$ref"].(string)
@@ -430,6 +437,18 @@ func validateSchema(doc map[string]any, s map[string]any, v any, at string, stri
 	if all, ok := s["allOf"].([]any); ok {
 		for _, sub := range all {
 			errs = append(errs, validateSchema(doc, sub.(map[string]any), v, at, false)...)
+		}
+	}
+	if alts, ok := s["anyOf"].([]any); ok {
+		matched := false
+		for _, alt := range alts {
+			if len(validateSchema(doc, alt.(map[string]any), v, at, strict)) == 0 {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			errs = append(errs, at+": matches none of anyOf")
 		}
 	}
 	if tv, ok := s["type"]; ok {
@@ -605,6 +624,41 @@ func sendRaw(t *testing.T, s *testServer, method, path, key, contentType, body s
 	return response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 }
 
+// sendWith sends body (when not empty) as JSON with extra headers and an
+// optional bearer key.
+func sendWith(t *testing.T, s *testServer, method, path, key string, headers map[string]string, body string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &out.body); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %v\n%s", method, path, err, raw)
+		}
+	}
+	return out
+}
+
 // TestOpenAPIConformance drives every answering route against a server
 // with the answer engine and checks each response against the document.
 func TestOpenAPIConformance(t *testing.T) {
@@ -615,6 +669,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	scoped, _ := s.newKey(t, roleAgent, "other")
 	customer, _ := s.newKey(t, roleCustomer)
 	admin, _ := s.newKey(t, roleAdmin)
+	scopedEditor, _ := s.newKey(t, roleEditor, "other")
 	seen := map[string]bool{}
 	check := func(op string, r response, want int) response {
 		t.Helper()
@@ -696,6 +751,149 @@ func TestOpenAPIConformance(t *testing.T) {
 	check("DELETE /v1/articles/{id}", s.do(t, "DELETE", "/v1/articles/new-2?kb=shop", editor, nil), 204)
 	check("DELETE /v1/articles/{id}", s.do(t, "DELETE", "/v1/articles/new-2?kb=shop", editor, nil), 404)
 
+	// Article history: new-1 was created (version 1) and replaced
+	// (version 2); a third version carries a reason header.
+	check("PUT /v1/articles/{id}", sendWith(t, s, "PUT", "/v1/articles/new-1?kb=shop", editor, map[string]string{"X-Jieda-Reason": "policy change"},
+		`{"question":"支持货到付款吗","answer":"支持，需加收5元手续费。"}`), 200)
+	r = check("GET /v1/articles/{id}/revisions", s.do(t, "GET", "/v1/articles/new-1/revisions?kb=shop", editor, nil), 200)
+	if revs, _ := r.body["revisions"].([]any); len(revs) != 3 || revs[0].(map[string]any)["reason"] != "policy change" {
+		t.Errorf("revisions of new-1: %s, want 3 with the newest's reason from X-Jieda-Reason", r.raw)
+	}
+	check("GET /v1/articles/{id}/revisions", s.do(t, "GET", "/v1/articles/new-2/revisions?kb=shop", editor, nil), 200) // created, then deleted
+	check("GET /v1/articles/{id}/revisions", s.do(t, "GET", "/v1/articles/none/revisions?kb=shop", editor, nil), 404)
+	check("GET /v1/articles/{id}/revisions", s.do(t, "GET", "/v1/articles/new-1/revisions", editor, nil), 400)
+	check("GET /v1/articles/{id}/diff", s.do(t, "GET", "/v1/articles/new-1/diff?kb=shop&from=1&to=3", editor, nil), 200)
+	check("GET /v1/articles/{id}/diff", s.do(t, "GET", "/v1/articles/new-1/diff?kb=shop", editor, nil), 200)
+	check("GET /v1/articles/{id}/diff", s.do(t, "GET", "/v1/articles/new-1/diff?kb=shop&from=x", editor, nil), 400)
+	check("GET /v1/articles/{id}/diff", s.do(t, "GET", "/v1/articles/new-1/diff?kb=shop&to=99", editor, nil), 404)
+	check("POST /v1/articles/{id}/rollback", s.do(t, "POST", "/v1/articles/new-1/rollback?kb=shop", editor, map[string]any{"version": 1, "reason": "恢复第 1 版"}), 200)
+	check("POST /v1/articles/{id}/rollback", s.do(t, "POST", "/v1/articles/new-1/rollback?kb=shop", editor, map[string]any{"version": 99}), 404)
+	check("POST /v1/articles/{id}/rollback", s.do(t, "POST", "/v1/articles/new-1/rollback?kb=shop", editor, map[string]any{"version": 0}), 400)
+	check("POST /v1/articles/{id}/rollback", s.do(t, "POST", "/v1/articles/new-2/rollback?kb=shop", editor, map[string]any{"version": 2}), 400) // the deletion
+
+	// Intake sources and the signed webhook.
+	const secret = "0123456789abcdef-secret"
+	check("PUT /v1/admin/intake-sources/{name}", s.do(t, "PUT", "/v1/admin/intake-sources/desk", admin, map[string]any{"kind": "generic", "kb": "shop", "secret": secret}), 200)
+	check("PUT /v1/admin/intake-sources/{name}", s.do(t, "PUT", "/v1/admin/intake-sources/cw", admin, map[string]any{"kind": "chatwoot", "kb": "shop", "secret": secret}), 200)
+	check("PUT /v1/admin/intake-sources/{name}", s.do(t, "PUT", "/v1/admin/intake-sources/gone", admin, map[string]any{"kind": "generic", "kb": "shop", "secret": secret}), 200)
+	check("PUT /v1/admin/intake-sources/{name}", s.do(t, "PUT", "/v1/admin/intake-sources/bad", admin, map[string]any{"kind": "zendesk", "kb": "shop", "secret": secret}), 400)
+	check("PUT /v1/admin/intake-sources/{name}", s.do(t, "PUT", "/v1/admin/intake-sources/bad", admin, map[string]any{"kind": "generic", "kb": "shop", "secret": "short"}), 400)
+	r = check("GET /v1/admin/intake-sources", s.do(t, "GET", "/v1/admin/intake-sources", admin, nil), 200)
+	if strings.Contains(r.raw, secret) {
+		t.Errorf("GET /v1/admin/intake-sources shows a secret: %s", r.raw)
+	}
+	check("DELETE /v1/admin/intake-sources/{name}", s.do(t, "DELETE", "/v1/admin/intake-sources/gone", admin, nil), 204)
+	check("DELETE /v1/admin/intake-sources/{name}", s.do(t, "DELETE", "/v1/admin/intake-sources/gone", admin, nil), 404)
+	sign := func(signed string) string {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(signed))
+		return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	}
+	postIntake := func(source, body string) response {
+		t.Helper()
+		return sendWith(t, s, "POST", "/v1/intake/"+source, "", map[string]string{"X-Jieda-Signature": sign(body)}, body)
+	}
+	items := map[string]string{
+		"approve": `{"question":"你们周末发货吗","reply":"周末正常发货，下午四点前付款的订单当天发出。","agent":"小美","csat":5,"ticket":"T-1","resolved_at":"2025-03-01"}`,
+		"reject":  `{"question":"你们公司有多少员工","reply":"我们公司目前有大约两百名员工，分布在三个城市。","ticket":"T-2"}`,
+		"merge":   `{"question":"可以用花呗分期付款吗","reply":"可以，结算时选择花呗分期，支持三期和六期。","ticket":"T-3"}`,
+		"bulk1":   `{"question":"能不能指定顺丰快递","reply":"默认发中通，如需顺丰请在备注中说明并补差价十元。","ticket":"T-4"}`,
+		"bulk2":   `{"question":"会员积分怎么兑换礼品","reply":"在会员中心的积分商城里选择礼品即可兑换，积分不退。","ticket":"T-5"}`,
+	}
+	for _, name := range []string{"approve", "reject", "merge", "bulk1", "bulk2"} {
+		if r := check("POST /v1/intake/{source}", postIntake("desk", items[name]), 200); !strings.Contains(r.raw, `"accepted":true`) {
+			t.Errorf("intake %s: %s", name, r.raw)
+		}
+	}
+	if r := check("POST /v1/intake/{source}", postIntake("desk", items["approve"]), 200); !strings.Contains(r.raw, `"duplicates":1`) {
+		t.Errorf("the same ticket again: %s, want a duplicate", r.raw)
+	}
+	check("POST /v1/intake/{source}", sendWith(t, s, "POST", "/v1/intake/desk", "", nil, items["approve"]), 401)
+	check("POST /v1/intake/{source}", sendWith(t, s, "POST", "/v1/intake/desk", "", map[string]string{"X-Jieda-Signature": "sha256=00"}, items["approve"]), 401)
+	check("POST /v1/intake/{source}", postIntake("nope", items["approve"]), 401) // unknown sources look like bad signatures
+	check("POST /v1/intake/{source}", postIntake("desk", `{"question":"只有问题"}`), 400)
+	cw := `{"event":"conversation_resolved","conversation":{"id":2077,"status":"resolved","meta":{"assignee":{"name":"小王","type":"user"}},"messages":[` +
+		`{"content":"我的包裹三天了还没到，是不是丢了","message_type":"incoming","created_at":"2025-01-02T09:00:20Z","sender":{"name":"张三","type":"contact"}},` +
+		`{"content":"暴雨期间包裹暂存在当地网点，道路恢复后次日派送。","message_type":"outgoing","created_at":"2025-01-02T09:04:00Z","sender":{"name":"小王","type":"user"}}]}}`
+	stale := "1735812000"
+	check("POST /v1/intake/{source}", sendWith(t, s, "POST", "/v1/intake/cw", "", map[string]string{"X-Chatwoot-Timestamp": stale, "X-Chatwoot-Signature": sign(stale + "." + cw)}, cw), 401)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	r = check("POST /v1/intake/{source}", sendWith(t, s, "POST", "/v1/intake/cw", "", map[string]string{"X-Chatwoot-Timestamp": ts, "X-Chatwoot-Signature": sign(ts + "." + cw)}, cw), 200)
+	if !strings.Contains(r.raw, `"accepted":true`) {
+		t.Errorf("a Chatwoot resolution: %s", r.raw)
+	}
+	openEvent := `{"event":"conversation_status_changed","id":1044,"status":"open","messages":[]}`
+	if r := check("POST /v1/intake/{source}", postIntake("cw", openEvent), 200); !strings.Contains(r.raw, `"accepted":false`) {
+		t.Errorf("a Chatwoot event that resolves nothing: %s, want accepted false", r.raw)
+	}
+
+	// The review queue.
+	r = check("GET /v1/candidates", s.do(t, "GET", "/v1/candidates?kb=shop&sort=recent&limit=50", editor, nil), 200)
+	cand := map[string]string{}
+	for _, c := range r.body["candidates"].([]any) {
+		m := c.(map[string]any)
+		for name, body := range items {
+			if q := m["representative"].(string); strings.Contains(body, `"question":"`+q+`"`) {
+				cand[name] = m["id"].(string)
+			}
+		}
+	}
+	if len(cand) != len(items) {
+		t.Fatalf("candidates: found %v of the intake items: %s", cand, r.raw)
+	}
+	check("GET /v1/candidates", s.do(t, "GET", "/v1/candidates?kb=shop&status=bogus", editor, nil), 400)
+	check("GET /v1/candidates", s.do(t, "GET", "/v1/candidates?kb=nope", editor, nil), 404)
+	check("GET /v1/candidates", s.do(t, "GET", "/v1/candidates?kb=shop", scopedEditor, nil), 403)
+	check("GET /v1/candidates/{id}", s.do(t, "GET", "/v1/candidates/"+cand["approve"], editor, nil), 200)
+	check("GET /v1/candidates/{id}", s.do(t, "GET", "/v1/candidates/"+cand["approve"], scopedEditor, nil), 404)
+	check("GET /v1/candidates/{id}", s.do(t, "GET", "/v1/candidates/4a0e8f3c-7a43-4d3e-9c4f-6a1e2b0d9c17", editor, nil), 404)
+	check("POST /v1/candidates/{id}/approve", s.do(t, "POST", "/v1/candidates/"+cand["approve"]+"/approve", editor, map[string]any{"as": "bogus"}), 400)
+	check("POST /v1/candidates/{id}/approve", s.do(t, "POST", "/v1/candidates/"+cand["approve"]+"/approve", editor, map[string]any{
+		"as": "new_article", "article_id": "weekend-ship", "question": "周末发货吗？", "category": "shipping", "locale": "zh-CN", "reason": "客服高频问题"}), 200)
+	check("POST /v1/candidates/{id}/approve", s.do(t, "POST", "/v1/candidates/"+cand["approve"]+"/approve", editor, nil), 409)
+	check("POST /v1/candidates/{id}/reject", s.do(t, "POST", "/v1/candidates/"+cand["reject"]+"/reject", editor, map[string]any{}), 400)
+	check("POST /v1/candidates/{id}/reject", s.do(t, "POST", "/v1/candidates/"+cand["reject"]+"/reject", editor, map[string]any{"reason": "内部信息"}), 200)
+	check("POST /v1/candidates/{id}/reject", s.do(t, "POST", "/v1/candidates/"+cand["reject"]+"/reject", editor, map[string]any{"reason": "again"}), 409)
+	check("POST /v1/candidates/{id}/merge", s.do(t, "POST", "/v1/candidates/"+cand["merge"]+"/merge", editor, map[string]any{}), 400)
+	check("POST /v1/candidates/{id}/merge", s.do(t, "POST", "/v1/candidates/"+cand["merge"]+"/merge", editor, map[string]any{"article_id": "none"}), 404)
+	check("POST /v1/candidates/{id}/merge", s.do(t, "POST", "/v1/candidates/"+cand["merge"]+"/merge", editor, map[string]any{"article_id": "ship-fee"}), 200)
+	r = check("POST /v1/candidates/bulk", s.do(t, "POST", "/v1/candidates/bulk", editor, map[string]any{
+		"action": "reject", "ids": []string{cand["bulk1"], cand["bulk2"], "4a0e8f3c-7a43-4d3e-9c4f-6a1e2b0d9c17"}, "reason": "不适合公开"}), 200)
+	if res, _ := r.body["results"].([]any); len(res) != 3 || res[0].(map[string]any)["ok"] != true || res[2].(map[string]any)["ok"] != false {
+		t.Errorf("bulk reject: %s, want two decided and one error", r.raw)
+	}
+	check("POST /v1/candidates/bulk", s.do(t, "POST", "/v1/candidates/bulk", editor, map[string]any{"action": "reject", "ids": []string{}}), 400)
+	for _, st := range []string{"approved", "rejected", "merged"} {
+		check("GET /v1/candidates", s.do(t, "GET", "/v1/candidates?kb=shop&status="+st, editor, nil), 200)
+	}
+
+	// Knowledge gaps: a question the KB cannot answer, asked twice.
+	for range 2 {
+		check("POST /v1/ask", s.do(t, "POST", "/v1/ask", customer, map[string]any{"kb": "shop", "question": "你们的股票代码是多少"}), 200)
+	}
+	r = check("GET /v1/gaps", s.do(t, "GET", "/v1/gaps?kb=shop&min_count=1&since=7d", editor, nil), 200)
+	if gaps, _ := r.body["gaps"].([]any); len(gaps) == 0 {
+		t.Errorf("gaps: %s, want at least one", r.raw)
+	}
+	check("GET /v1/gaps", s.do(t, "GET", "/v1/gaps?kb=shop&since=bogus", editor, nil), 400)
+	check("GET /v1/gaps", s.do(t, "GET", "/v1/gaps?kb=shop&limit=0", editor, nil), 400)
+	check("GET /v1/gaps", s.do(t, "GET", "/v1/gaps?kb=nope", editor, nil), 404)
+	check("GET /v1/gaps", s.do(t, "GET", "/v1/gaps?kb=shop", scopedEditor, nil), 403)
+
+	// The audit log holds the changes above.
+	r = check("GET /v1/audit", s.do(t, "GET", "/v1/audit?kb=shop&limit=5", admin, nil), 200)
+	if entries, _ := r.body["entries"].([]any); len(entries) != 5 {
+		t.Errorf("audit: %s, want a full page of 5", r.raw)
+	}
+	if next, _ := r.body["next"].(string); next != "" {
+		check("GET /v1/audit", s.do(t, "GET", "/v1/audit?kb=shop&limit=5&cursor="+url.QueryEscape(next), admin, nil), 200)
+	} else {
+		t.Errorf("audit: no next cursor after a full page: %s", r.raw)
+	}
+	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?action="+url.QueryEscape("POST /v1/candidates/:id/approve"), admin, nil), 200)
+	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?since=bogus", admin, nil), 400)
+	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?limit=0", admin, nil), 400)
+
 	check("GET /v1/admin/backup", s.do(t, "GET", "/v1/admin/backup", admin, nil), 200)
 	check("GET /v1/admin/keys", s.do(t, "GET", "/v1/admin/keys", admin, nil), 200)
 	check("POST /v1/admin/keys", s.do(t, "POST", "/v1/admin/keys", admin, map[string]any{"role": "root"}), 400)
@@ -709,5 +907,96 @@ func TestOpenAPIConformance(t *testing.T) {
 		if !seen[op] && op != "POST /v1/admin/keys" {
 			t.Errorf("%s is not exercised by this test", op)
 		}
+	}
+}
+
+// TestOpenAPIExamples checks every request and response example against
+// its documented schema, and the curation examples against the server's
+// own decoders: approvals decode as a curate.Approval, intake examples
+// parse as the help-desk payloads they stand for.
+func TestOpenAPIExamples(t *testing.T) {
+	doc := openAPIDoc(t)
+	ops := openAPIOps(t, doc)
+	n := 0
+	checkMedia := func(where string, media map[string]any) {
+		schema, _ := media["schema"].(map[string]any)
+		examples, _ := media["examples"].(map[string]any)
+		for name, ex := range examples {
+			n++
+			v := resolveRef(t, doc, ex.(map[string]any))["value"]
+			for _, e := range validateSchema(doc, schema, v, "$", true) {
+				t.Errorf("%s example %s: %s", where, name, e)
+			}
+		}
+	}
+	for key, op := range ops {
+		if rb, ok := op["requestBody"].(map[string]any); ok {
+			for ct, media := range rb["content"].(map[string]any) {
+				if ct == "application/json" {
+					checkMedia(key+" request", media.(map[string]any))
+				}
+			}
+		}
+		for code, r := range op["responses"].(map[string]any) {
+			content, _ := resolveRef(t, doc, r.(map[string]any))["content"].(map[string]any)
+			if media, ok := content["application/json"].(map[string]any); ok {
+				checkMedia(key+" "+code, media)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no examples found")
+	}
+
+	examples := func(op string) map[string]any {
+		t.Helper()
+		o := ops[op]
+		if o == nil {
+			t.Fatalf("%s is not documented", op)
+		}
+		media := o["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)
+		ex, _ := media["examples"].(map[string]any)
+		if len(ex) == 0 {
+			t.Fatalf("%s has no request examples", op)
+		}
+		return ex
+	}
+	hasHan := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff })
+	}
+	zh := false
+	for name, ex := range examples("POST /v1/candidates/{id}/approve") {
+		raw, _ := json.Marshal(ex.(map[string]any)["value"])
+		var ap curate.Approval
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ap); err != nil {
+			t.Errorf("approve example %s does not decode as an Approval: %v", name, err)
+		}
+		zh = zh || hasHan(ap.Answer+ap.Question+strings.Join(ap.Questions, ""))
+	}
+	if !zh {
+		t.Error("no Chinese approve example")
+	}
+	kinds := map[string]bool{}
+	for name, ex := range examples("POST /v1/intake/{source}") {
+		raw, _ := json.Marshal(ex.(map[string]any)["value"])
+		item, err := intake.ParseGeneric(raw)
+		kind := "generic"
+		if strings.Contains(string(raw), `"event"`) {
+			item, err = intake.ParseChatwoot(raw)
+			kind = "chatwoot"
+		}
+		if err != nil {
+			t.Errorf("intake example %s does not parse as a %s payload: %v", name, kind, err)
+			continue
+		}
+		if !hasHan(item.Question) || !hasHan(item.Reply) {
+			t.Errorf("intake example %s: question %q, reply %q, want Chinese", name, item.Question, item.Reply)
+		}
+		kinds[kind] = true
+	}
+	if !kinds["generic"] || !kinds["chatwoot"] {
+		t.Errorf("intake examples cover %v, want generic and chatwoot", kinds)
 	}
 }

@@ -52,7 +52,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().String("data", "", "embedded store directory (store.path, default ./data)")
 	root.AddCommand(a.configCommand(), a.serveCommand(), a.modelCommand(), a.benchCommand(),
 		a.storeCommand(), a.migrateCommand(), a.keysCommand(), a.versionCommand(), a.importCommand(), a.evalCommand(),
-		a.calibrateCommand(), a.askCommand())
+		a.calibrateCommand(), a.askCommand(), a.gapsCommand())
 	return root
 }
 

@@ -263,6 +263,7 @@ func newServer(cfg ServerConfig, comps *components, logger *slog.Logger, opts ..
 		return backupHandler(c, comps)
 	})
 	auth.keyRoutes(admin)
+	h.sources.routes(admin)
 	answerRoutes(v1, auth, h)
 	app.Use(notFoundHandler)
 	return app

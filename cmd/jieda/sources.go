@@ -74,9 +74,12 @@ func (s *sourceStore) get(ctx context.Context, name string) (intakeSource, error
 	return src, nil
 }
 
-// routes: PUT/GET/DELETE /v1/admin/intake-sources/:name, GET /v1/admin/intake-sources.
+// routes: PUT/GET/DELETE /v1/admin/intake-sources/:name, GET
+// /v1/admin/intake-sources; for admin keys valid for every KB (a source
+// name is global).
 func (s *sourceStore) routes(admin fiber.Router) {
-	admin.Put("/intake-sources/:name", func(c *fiber.Ctx) error {
+	all := requireAllKBs("managing intake sources")
+	admin.Put("/intake-sources/:name", all, func(c *fiber.Ctx) error {
 		var src intakeSource
 		if err := decodeJSON(c, &src); err != nil {
 			return err
@@ -109,7 +112,7 @@ func (s *sourceStore) routes(admin fiber.Router) {
 		src.Secret = ""
 		return c.JSON(src)
 	})
-	admin.Get("/intake-sources", func(c *fiber.Ctx) error {
+	admin.Get("/intake-sources", all, func(c *fiber.Ctx) error {
 		st, err := s.open(c.UserContext())
 		if err != nil {
 			return err
@@ -134,7 +137,7 @@ func (s *sourceStore) routes(admin fiber.Router) {
 			}
 		}
 	})
-	admin.Delete("/intake-sources/:name", func(c *fiber.Ctx) error {
+	admin.Delete("/intake-sources/:name", all, func(c *fiber.Ctx) error {
 		if _, err := s.get(c.UserContext(), c.Params("name")); err != nil {
 			return err
 		}

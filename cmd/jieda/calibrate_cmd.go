@@ -18,6 +18,7 @@ import (
 func (a *app) calibrateCommand() *cobra.Command {
 	var kbFile, queriesFile, save, out string
 	var asJSON bool
+	var targetPrecision float64
 	cmd := &cobra.Command{
 		Use:   "calibrate --kb FILE --queries FILE [--save KB] [--out FILE]",
 		Short: "Fit the confidence calibration on a labeled query set",
@@ -64,8 +65,12 @@ settings in the store (--data); --out writes it as JSON (for jieda eval --calibr
 					return err
 				}
 			}
+			answerAt := 0.0
+			if targetPrecision > 0 {
+				answerAt = answer.ThresholdForPrecision(rep.heldOutProb, rep.heldOutRight, targetPrecision)
+			}
 			if save != "" {
-				if err := a.saveCalibration(cmd.Context(), save, cal); err != nil {
+				if err := a.saveCalibration(cmd.Context(), save, cal, answerAt); err != nil {
 					return err
 				}
 			}
@@ -86,7 +91,11 @@ settings in the store (--data); --out writes it as JSON (for jieda eval --calibr
 			}
 			fmt.Fprintf(a.stdout, "  %-14s %+.3f\n", "bias", cal.Bias)
 			if save != "" {
-				fmt.Fprintf(a.stdout, "saved in the settings of kb %q\n", save)
+				fmt.Fprintf(a.stdout, "saved in the settings of kb %q", save)
+				if answerAt > 0 {
+					fmt.Fprintf(a.stdout, " with answer threshold %.3f (precision %.2f held out)", answerAt, targetPrecision)
+				}
+				fmt.Fprintln(a.stdout)
 			}
 			if out != "" {
 				fmt.Fprintf(a.stdout, "written to %s\n", out)
@@ -100,6 +109,7 @@ settings in the store (--data); --out writes it as JSON (for jieda eval --calibr
 	cmd.Flags().StringVar(&save, "save", "", "store the calibration in this knowledge base's settings")
 	cmd.Flags().StringVar(&out, "out", "", "write the calibration as JSON to this file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().Float64Var(&targetPrecision, "target-precision", 0, "with --save, also set the KB's answer threshold to reach this precision on the held-out half (e.g. 0.95)")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd
@@ -116,6 +126,8 @@ type calibrationReport struct {
 		Precision float64 `json:"precision"`
 		Threshold float64 `json:"threshold"`
 	} `json:"thresholds"`
+	heldOutProb  []float64
+	heldOutRight []bool
 }
 
 // calibrate fits on one half (by a hash of the query), measures ECE and
@@ -145,6 +157,7 @@ func calibrate(queries []answer.LabeledQuery, samples []answer.Sample) (calibrat
 		prob[i], right[i] = half.Probability(s.Features), s.Correct
 	}
 	rep.HeldOutECE = answer.ECE(prob, right, 10)
+	rep.heldOutProb, rep.heldOutRight = prob, right
 	for _, p := range []float64{0.90, 0.95, 0.98} {
 		rep.Targets = append(rep.Targets, struct {
 			Precision float64 `json:"precision"`
@@ -160,7 +173,7 @@ func calibrate(queries []answer.LabeledQuery, samples []answer.Sample) (calibrat
 }
 
 // saveCalibration stores cal in kb's settings in the configured store.
-func (a *app) saveCalibration(ctx context.Context, kb string, cal *answer.Calibration) (err error) {
+func (a *app) saveCalibration(ctx context.Context, kb string, cal *answer.Calibration, answerAt float64) (err error) {
 	s, err := a.openStore(ctx, a.cfg.Store.Engine)
 	if errors.Is(err, embedded.ErrLocked) {
 		return fmt.Errorf("%w\n(a running `jieda serve` holds the embedded store: stop it first, or PUT /v1/kbs/%s/settings)", err, kb)
@@ -178,6 +191,10 @@ func (a *app) saveCalibration(ctx context.Context, kb string, cal *answer.Calibr
 		return err
 	}
 	st.Calibration = cal
+	if answerAt > 0 && answerAt < 1 {
+		st.Thresholds.Answer = answerAt
+		st.Thresholds.OutOfScope = min(st.Thresholds.OutOfScope, answerAt)
+	}
 	_, err = ss.Put(ctx, st)
 	return err
 }

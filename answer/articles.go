@@ -59,5 +59,6 @@ func (k *KB) DeleteArticle(ctx context.Context, kb, id string) error {
 	if err := k.store.Delete(ctx, ArticlesCollection, []string{articlePointID(kb, id)}); err != nil {
 		return fmt.Errorf("deleting article: %w", err)
 	}
+	k.lexiconDelete(kb, []string{id})
 	return nil
 }

@@ -63,6 +63,7 @@ type KB struct {
 	sparse *embed.SparseEncoder
 	logger *slog.Logger
 	now    func() time.Time
+	lex    lexicons // per-KB term statistics for reranking (see lexicon.go)
 }
 
 // NewKB returns a KB over store, creating its collections and payload
@@ -251,6 +252,9 @@ func (k *KB) importBatch(ctx context.Context, kb string, arts []Article, st *Imp
 	}
 	if err := k.store.Upsert(ctx, ArticlesCollection, docs); err != nil {
 		return fmt.Errorf("writing articles: %w", err)
+	}
+	if err := k.lexiconUpdate(kb, arts); err != nil {
+		return err
 	}
 	st.Points += len(points)
 	return nil

@@ -61,6 +61,9 @@ type SearchOptions struct {
 	BlendWeight float64
 	// RRFK is reciprocal rank fusion's k (default 60).
 	RRFK int
+	// NoRerank skips the reranker (see rank.go) and returns the
+	// aggregation's ranking, to measure the first stage alone.
+	NoRerank bool
 }
 
 func (o SearchOptions) withDefaults() SearchOptions {
@@ -83,7 +86,8 @@ type Candidate struct {
 	Kind     string `json:"kind"`
 	Category string `json:"category,omitempty"`
 	Locale   string `json:"locale,omitempty"`
-	// Score ranks candidates; its scale depends on the aggregation.
+	// Score ranks candidates: the reranker's score (about 0 to 3.5), or with
+	// NoRerank the aggregation's, whose scale depends on the aggregation.
 	Score float64 `json:"score"`
 	// DenseScore is the top dense cosine among the article's questions.
 	DenseScore float64 `json:"dense_score"`
@@ -94,6 +98,32 @@ type Candidate struct {
 	AnswerLexical float64 `json:"answer_lexical"`
 	// MatchedVariants counts the article's question points retrieved by either leg.
 	MatchedVariants int `json:"matched_variants"`
+
+	// The reranker's features, each in [0, 1], computed with term weights
+	// learned from the KB's own articles (rare across articles weighs more;
+	// question templates such as 怎么 or "how do i" weigh little). They are
+	// zero when Search ran with NoRerank.
+
+	// Coverage is the weighted share of the query's terms found in the
+	// article's questions (any of them): low means the query talks about
+	// something the article never mentions.
+	Coverage float64 `json:"coverage"`
+	// Centroid is the cosine between the query and the article as a whole
+	// (the mean of its questions' term vectors).
+	Centroid float64 `json:"centroid"`
+	// QuestionOverlap is the best weighted Dice overlap between the query
+	// and one of the article's questions (1: the same terms).
+	QuestionOverlap float64 `json:"question_overlap"`
+	// AnswerCoverage is the weighted share of the query's terms found in
+	// the answer body.
+	AnswerCoverage float64 `json:"answer_coverage"`
+	// AnswerOverlap is the weighted Dice overlap of the query and the
+	// answer body (high only for a short answer that is nearly the query).
+	AnswerOverlap float64 `json:"answer_overlap"`
+	// Prob is the reranker's softmax share of this candidate among the
+	// rescored ones: the top candidate's Prob is high when it stands out.
+	// It is a ranking signal, not a calibrated confidence.
+	Prob float64 `json:"prob"`
 }
 
 // Search finds the published articles of kb that best answer query, best first.
@@ -120,14 +150,26 @@ func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) (
 		return nil, fmt.Errorf("dense search: %w", err)
 	}
 	var lexical []index.ScoredPoint
-	if sv := k.sparse.EncodeQuery(norm); len(sv.Indices) > 0 {
-		lexical, err = k.store.Query(ctx, PointsCollection, index.QueryRequest{
-			Sparse: &index.Sparse{Indices: sv.Indices, Values: sv.Values}, Filter: filter, Limit: o.PerLeg, With: with})
+	if sv := queryVector(k.sparse, norm); len(sv.Indices) > 0 {
+		lexical, err = k.store.Query(ctx, PointsCollection, index.QueryRequest{Sparse: &sv, Filter: filter, Limit: o.PerLeg, With: with})
 		if err != nil {
 			return nil, fmt.Errorf("lexical search: %w", err)
 		}
 	}
-	return aggregate(dense, lexical, o), nil
+	arts := aggregate(dense, lexical, o)
+	if !o.NoRerank {
+		lex, err := k.lexicon(ctx, kb)
+		if err != nil {
+			return nil, err
+		}
+		rerank(arts, lex, lex.query(lexTerms(k.sparse, norm)), o.Limit)
+	}
+	n := min(o.Limit, len(arts))
+	res := make([]Candidate, n)
+	for i := range n {
+		res[i] = arts[i].c
+	}
+	return res, nil
 }
 
 // searchFilter keeps kb's published points, and applies locale, scope and validity.
@@ -163,7 +205,7 @@ type articleAgg struct {
 	questionIDs map[string]bool
 }
 
-func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []Candidate {
+func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []*articleAgg {
 	arts := map[string]*articleAgg{}
 	fused := map[string]float64{} // point id → point-level RRF
 	get := func(p *index.ScoredPoint) *articleAgg {
@@ -266,13 +308,13 @@ func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []Candidate 
 			}
 		}
 	}
-	slices.SortFunc(out, func(x, y *articleAgg) int {
+	sortArticles(out)
+	return out
+}
+
+// sortArticles orders articles by score, best first, ties by id.
+func sortArticles(arts []*articleAgg) {
+	slices.SortFunc(arts, func(x, y *articleAgg) int {
 		return cmp.Or(cmp.Compare(y.c.Score, x.c.Score), cmp.Compare(x.c.ArticleID, y.c.ArticleID))
 	})
-	n := min(o.Limit, len(out))
-	res := make([]Candidate, n)
-	for i := range n {
-		res[i] = out[i].c
-	}
-	return res
 }

@@ -1,0 +1,287 @@
+package answer
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"sync"
+
+	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
+)
+
+// A lexicon is what the reranker learns from one KB's own articles: each
+// article's terms (questions and answer) and how many articles use each
+// term. Article frequency is the point: question templates (怎么, "how do
+// i", 我想了解) turn up in the questions of nearly every article and weigh
+// nothing, while a term found in one article's paraphrases weighs most.
+//
+// A lexicon is immutable once built; changes make a new one that shares
+// the untouched articles (copy on write), so Search reads it without locks.
+type lexicon struct {
+	arts map[string]*artLex
+	qdf  map[uint32]int32 // articles whose questions have the term
+	adf  map[uint32]int32 // articles whose answer has the term
+
+	// Derived from the above when the lexicon is built (see derive).
+	qidf    map[uint32]float64 // idf by qdf
+	aidf    map[uint32]float64 // idf by adf
+	derived map[string]*artDerived
+}
+
+// artLex is one article's terms.
+type artLex struct {
+	// questions holds each question's distinct terms.
+	questions [][]lexTerm
+	// posts lists, for each term, the questions that have it.
+	posts map[uint32][]uint16 // (MaxVariants+1 < 1<<16)
+	// answer is the answer body's distinct terms (true: a function term).
+	answer map[uint32]bool
+}
+
+// artDerived are an article's sums under the lexicon's current IDF.
+type artDerived struct {
+	centroidNorm float64   // norm of the question centroid
+	questionSum  []float64 // each question's term weight sum
+	answerSum    float64   // the answer's term weight sum (by answer IDF)
+}
+
+// newArtLex tokenizes an article's questions and answer.
+func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEncoder) (*artLex, error) {
+	qs := a.Questions()
+	al := &artLex{questions: make([][]lexTerm, 0, len(qs)), posts: map[uint32][]uint16{}, answer: map[uint32]bool{}}
+	for i, q := range qs {
+		n, err := norm(q)
+		if err != nil {
+			return nil, err
+		}
+		ts := lexTerms(sp, n)
+		al.questions = append(al.questions, ts)
+		for _, t := range ts {
+			al.posts[t.id] = append(al.posts[t.id], uint16(i))
+		}
+	}
+	n, err := norm(a.Answer)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range lexTerms(sp, n) {
+		al.answer[t.id] = t.fn
+	}
+	return al, nil
+}
+
+// with returns a copy of l with the given articles replaced (nil removes one).
+func (l *lexicon) with(changed map[string]*artLex) *lexicon {
+	nl := &lexicon{arts: maps.Clone(l.arts), qdf: maps.Clone(l.qdf), adf: maps.Clone(l.adf)}
+	if nl.arts == nil {
+		nl.arts, nl.qdf, nl.adf = map[string]*artLex{}, map[uint32]int32{}, map[uint32]int32{}
+	}
+	for id, a := range changed {
+		if old := nl.arts[id]; old != nil {
+			nl.count(old, -1)
+			delete(nl.arts, id)
+		}
+		if a != nil {
+			nl.count(a, 1)
+			nl.arts[id] = a
+		}
+	}
+	nl.derive()
+	return nl
+}
+
+func (l *lexicon) count(a *artLex, d int32) {
+	for id := range a.posts {
+		if l.qdf[id] += d; l.qdf[id] <= 0 {
+			delete(l.qdf, id)
+		}
+	}
+	for id := range a.answer {
+		if l.adf[id] += d; l.adf[id] <= 0 {
+			delete(l.adf, id)
+		}
+	}
+}
+
+// derive computes the IDF tables and each article's sums: a pass over all
+// terms, a few milliseconds for a thousand articles.
+func (l *lexicon) derive() {
+	n := len(l.arts)
+	l.qidf = make(map[uint32]float64, len(l.qdf))
+	for t, df := range l.qdf {
+		l.qidf[t] = idf(n, df)
+	}
+	l.aidf = make(map[uint32]float64, len(l.adf))
+	for t, df := range l.adf {
+		l.aidf[t] = idf(n, df)
+	}
+	l.derived = make(map[string]*artDerived, n)
+	for id, a := range l.arts {
+		d := &artDerived{questionSum: make([]float64, len(a.questions))}
+		nq := float64(max(1, len(a.questions)))
+		for t, ps := range a.posts {
+			w := l.qidf[t] * float64(len(ps)) / nq
+			d.centroidNorm += w * w
+		}
+		d.centroidNorm = math.Sqrt(d.centroidNorm)
+		for i, ts := range a.questions {
+			for _, t := range ts {
+				d.questionSum[i] += l.termWeight(t)
+			}
+		}
+		for t, fn := range a.answer {
+			d.answerSum += fnWeight(l.aidf[t], fn)
+		}
+		l.derived[id] = d
+	}
+}
+
+// idf is the inverse article frequency of a term among n articles whose
+// frequency is df (BM25's, always positive).
+func idf(n int, df int32) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// lexicons caches each KB's lexicon, built from the store on a KB's first
+// Search and kept current by Import. The zero value is ready to use.
+type lexicons struct {
+	mu  sync.Mutex
+	kbs map[string]*lexEntry
+}
+
+type lexEntry struct {
+	gen     uint64        // bumped by every change to the KB
+	lex     *lexicon      // nil until loaded
+	loading chan struct{} // non-nil while a load runs; closed when it ends
+}
+
+func (c *lexicons) entry(kb string) *lexEntry {
+	if c.kbs == nil {
+		c.kbs = map[string]*lexEntry{}
+	}
+	e := c.kbs[kb]
+	if e == nil {
+		e = &lexEntry{}
+		c.kbs[kb] = e
+	}
+	return e
+}
+
+// get returns kb's lexicon, loading it with load when it is not cached.
+// A load that overlaps a change is not kept, so a Search that starts after
+// a change returns always sees it.
+func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context) (*lexicon, error)) (*lexicon, error) {
+	for {
+		c.mu.Lock()
+		e := c.entry(kb)
+		if e.lex != nil {
+			l := e.lex
+			c.mu.Unlock()
+			return l, nil
+		}
+		if ch := e.loading; ch != nil {
+			c.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		gen, ch := e.gen, make(chan struct{})
+		e.loading = ch
+		c.mu.Unlock()
+
+		l, err := load(ctx)
+
+		c.mu.Lock()
+		if err == nil && e.gen == gen {
+			e.lex = l
+		}
+		e.loading = nil
+		close(ch)
+		c.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return l, nil // a change during the load was concurrent with this Search
+	}
+}
+
+// update applies changed articles (nil: deleted) to kb's cached lexicon,
+// if one is loaded, and makes any load in flight be redone.
+func (c *lexicons) update(kb string, changed map[string]*artLex) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(kb)
+	e.gen++
+	if e.lex != nil {
+		e.lex = e.lex.with(changed)
+	}
+}
+
+// invalidate drops kb's cached lexicon: the next Search rebuilds it.
+func (c *lexicons) invalidate(kb string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(kb)
+	e.gen++
+	e.lex = nil
+}
+
+// lexiconUpdate records imported articles in the cached lexicon of kb.
+func (k *KB) lexiconUpdate(kb string, arts []Article) error {
+	changed := make(map[string]*artLex, len(arts))
+	for i := range arts {
+		al, err := newArtLex(&arts[i], k.emb.Normalize, k.sparse)
+		if err != nil {
+			k.lex.invalidate(kb)
+			return fmt.Errorf("article %s: %w", arts[i].ID, err)
+		}
+		changed[arts[i].ID] = al
+	}
+	k.lex.update(kb, changed)
+	return nil
+}
+
+// lexiconDelete removes deleted articles from the cached lexicon of kb.
+func (k *KB) lexiconDelete(kb string, ids []string) {
+	changed := make(map[string]*artLex, len(ids))
+	for _, id := range ids {
+		changed[id] = nil
+	}
+	k.lex.update(kb, changed)
+}
+
+// lexicon returns kb's lexicon, built from the stored articles (all of
+// them, whatever their status: Search's filter decides what is returned).
+func (k *KB) lexicon(ctx context.Context, kb string) (*lexicon, error) {
+	return k.lex.get(ctx, kb, func(ctx context.Context) (*lexicon, error) {
+		changed := map[string]*artLex{}
+		req := index.ScrollRequest{Filter: &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}, Limit: 1000, With: index.With{Payload: true}}
+		for {
+			page, err := k.store.Scroll(ctx, ArticlesCollection, req)
+			if err != nil {
+				return nil, fmt.Errorf("reading articles: %w", err)
+			}
+			for _, r := range page.Points {
+				sa, err := decodeStored(r.Payload)
+				if err != nil {
+					return nil, err
+				}
+				al, err := newArtLex(&sa.art, k.emb.Normalize, k.sparse)
+				if err != nil {
+					return nil, fmt.Errorf("article %s: %w", sa.art.ID, err)
+				}
+				changed[sa.art.ID] = al
+			}
+			if page.Next == "" {
+				break
+			}
+			req.Cursor = page.Next
+		}
+		return (&lexicon{}).with(changed), nil
+	})
+}

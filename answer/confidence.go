@@ -30,6 +30,23 @@ var FeatureNames = []string{
 	"feedback",      // (helpful − unhelpful) / (helpful + unhelpful + 5) for it
 	"score_top",     // its aggregated score
 	"lexical_share", // its best question BM25 / the sum over the top 5
+	"coverage",      // share of the question's terms found in its questions
+	"centroid",      // cosine of the question with its questions' centroid
+	"q_overlap",     // best term overlap with one of its questions
+	"a_coverage",    // share of the question's terms found in its answer
+	"a_overlap",     // term overlap with its answer
+	"prob",          // its softmax share of the rerank scores
+	"prob_margin",   // its share minus the runner-up's
+	"centroid_gap",  // its centroid cosine minus the runner-up's
+	// Products and squares let the logistic model bend: a high centroid
+	// cosine means more when the terms are covered too.
+	"centroid_sq",     // centroid²
+	"cov_x_centroid",  // coverage × centroid
+	"prob_x_centroid", // prob × centroid
+	"dense_sq",        // dense_top²
+	"uncovered",       // 1 − coverage, squared: a question term no question of it has
+	"miss_unigram",    // the rarest question character it has nowhere
+	"miss_term",       // the rarest other question term it has nowhere
 }
 
 // ExtractFeatures computes Features for the top candidate of a ranking.
@@ -65,6 +82,20 @@ func ExtractFeatures(norm string, cands []Candidate, feedback float64) Features 
 		}
 	}
 	f["agree"] = agree
+	f["coverage"], f["centroid"], f["q_overlap"] = top.Coverage, top.Centroid, top.QuestionOverlap
+	f["a_coverage"], f["a_overlap"], f["prob"] = top.AnswerCoverage, top.AnswerOverlap, top.Prob
+	f["prob_margin"] = top.Prob
+	f["centroid_gap"] = top.Centroid
+	if len(cands) > 1 {
+		f["prob_margin"] -= cands[1].Prob
+		f["centroid_gap"] -= cands[1].Centroid
+	}
+	f["centroid_sq"] = top.Centroid * top.Centroid
+	f["cov_x_centroid"] = top.Coverage * top.Centroid
+	f["prob_x_centroid"] = top.Prob * top.Centroid
+	f["dense_sq"] = top.DenseScore * top.DenseScore
+	f["uncovered"] = (1 - top.Coverage) * (1 - top.Coverage)
+	f["miss_unigram"], f["miss_term"] = top.MissUnigram, top.MissTerm
 	f["dense_margin"] = top.DenseScore - otherDense
 	if len(cands) > 1 && top.Score > 0 {
 		f["score_margin"] = (top.Score - cands[1].Score) / top.Score
@@ -383,6 +414,9 @@ type SweepRow struct {
 	Answered  float64 `json:"answered"`  // share of all questions answered
 	Precision float64 `json:"precision"` // right among answered
 	Coverage  float64 `json:"coverage"`  // right answers ÷ in-scope questions
+	// OOSHandoff is the share of out-of-scope questions below the threshold
+	// (handed off or clarified rather than answered).
+	OOSHandoff float64 `json:"oos_handoff"`
 }
 
 // Sweep computes precision/coverage at each threshold from per-question
@@ -396,14 +430,17 @@ func Sweep(prob []float64, correct, inScope []bool, thresholds []float64) []Swee
 			nIn++
 		}
 	}
+	nOut := len(prob) - nIn
 	for _, t := range thresholds {
-		var answered, right int
+		var answered, right, oosBelow int
 		for i, p := range prob {
 			if p >= t {
 				answered++
 				if correct[i] {
 					right++
 				}
+			} else if !inScope[i] {
+				oosBelow++
 			}
 		}
 		r := SweepRow{Threshold: t}
@@ -415,6 +452,9 @@ func Sweep(prob []float64, correct, inScope []bool, thresholds []float64) []Swee
 		}
 		if nIn > 0 {
 			r.Coverage = float64(right) / float64(nIn)
+		}
+		if nOut > 0 {
+			r.OOSHandoff = float64(oosBelow) / float64(nOut)
 		}
 		rows = append(rows, r)
 	}

@@ -28,6 +28,8 @@ type lexTerm struct {
 	id uint32
 	// fn marks a question-template or function term.
 	fn bool
+	// uni marks a single CJK character (a word of its own or part of one).
+	uni bool
 }
 
 // lexTerms returns the distinct terms of normalized text, as the sparse
@@ -50,7 +52,7 @@ func lexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
 			continue
 		}
 		seen[id] = true
-		out = append(out, lexTerm{id: id, fn: fn})
+		out = append(out, lexTerm{id: id, fn: fn, uni: runeLen(t) == 1 && !isLatinWord(t)})
 	}
 	return out
 }

@@ -31,6 +31,7 @@ const (
 // queryTerms are a query's terms weighted by the KB's lexicon.
 type queryTerms struct {
 	w     map[uint32]float64 // term → weight (article IDF, template terms down-weighted)
+	uni   map[uint32]bool    // single-character CJK terms
 	total float64            // sum of the weights
 	norm  float64            // Euclidean norm of the weights
 	n     int                // articles in the lexicon
@@ -56,10 +57,13 @@ func fnWeight(w float64, fn bool) float64 {
 
 // query weighs a query's terms.
 func (l *lexicon) query(terms []lexTerm) queryTerms {
-	q := queryTerms{w: make(map[uint32]float64, len(terms)), n: len(l.arts)}
+	q := queryTerms{w: make(map[uint32]float64, len(terms)), uni: map[uint32]bool{}, n: len(l.arts)}
 	for _, t := range terms {
 		w := l.termWeight(t)
 		q.w[t.id] = w
+		if t.uni {
+			q.uni[t.id] = true
+		}
 		q.total += w
 		q.norm += w * w
 	}
@@ -84,6 +88,11 @@ type lexScores struct {
 	answer float64
 	// ansDice is the Dice overlap of the query and the answer body.
 	ansDice float64
+	// missUni and missBi are the weight of the heaviest query character
+	// (missUni) or other term (missBi) the article has nowhere (questions
+	// nor answer), relative to the rarest possible term's: a query about
+	// something this article never mentions.
+	missUni, missBi float64
 }
 
 // score computes article id's features for q; an article missing from the
@@ -101,7 +110,16 @@ func (l *lexicon) score(q queryTerms, id string) lexScores {
 		inter = make([]float64, len(a.questions))
 	}
 	var dot, answerMissing float64
+	maxIDF := idf(len(l.arts), 1)
 	for t, w := range q.w {
+		_, inAnswer := a.answer[t]
+		if len(a.posts[t]) == 0 && !inAnswer && maxIDF > 0 {
+			if q.uni[t] {
+				s.missUni = max(s.missUni, w/maxIDF)
+			} else {
+				s.missBi = max(s.missBi, w/maxIDF)
+			}
+		}
 		if ps := a.posts[t]; len(ps) > 0 {
 			share := float64(len(ps)) / nq
 			s.cover += w
@@ -127,6 +145,7 @@ func (l *lexicon) score(q queryTerms, id string) lexScores {
 	s.ansDice = 2 * s.answer / (q.total + s.answer + max(0, answerMissing))
 	s.cover, s.mean, s.answer = unit(s.cover/q.total), unit(s.mean/q.total), unit(s.answer/q.total)
 	s.centroid, s.best, s.ansDice = unit(s.centroid), unit(s.best), unit(s.ansDice)
+	s.missUni, s.missBi = unit(s.missUni), unit(s.missBi)
 	return s
 }
 
@@ -145,6 +164,7 @@ func rerank(arts []*articleAgg, l *lexicon, q queryTerms, limit int) {
 		s := l.score(q, a.c.ArticleID)
 		a.c.Coverage, a.c.Centroid, a.c.QuestionOverlap = s.cover, s.centroid, s.best
 		a.c.AnswerCoverage, a.c.AnswerOverlap = s.answer, s.ansDice
+		a.c.MissUnigram, a.c.MissTerm = s.missUni, s.missBi
 		a.c.Score = max(wDense*a.bestDense+wCover*s.cover+wMean*s.mean+wBest*s.best+
 			wCentroid*s.centroid+wAnswer*s.answer+wAnsDice*s.ansDice, wAnsAlone*s.ansDice)
 	}

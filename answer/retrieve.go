@@ -124,6 +124,11 @@ type Candidate struct {
 	// rescored ones: the top candidate's Prob is high when it stands out.
 	// It is a ranking signal, not a calibrated confidence.
 	Prob float64 `json:"prob"`
+	// MissUnigram and MissTerm weigh the rarest query character and other
+	// term the article has nowhere (relative to the rarest possible), in
+	// [0, 1]: high when the query asks about something else.
+	MissUnigram float64 `json:"miss_unigram"`
+	MissTerm    float64 `json:"miss_term"`
 }
 
 // Search finds the published articles of kb that best answer query, best first.

@@ -43,7 +43,7 @@ type Thresholds struct {
 
 // DefaultThresholds are what a new knowledge base starts with.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Answer: 0.70, Clarify: 0.75, OutOfScope: 0.10, ClarifyRatio: 0.80}
+	return Thresholds{Answer: 0.85, Clarify: 0.95, OutOfScope: 0.15, ClarifyRatio: 0.80}
 }
 
 // Validate checks the thresholds are probabilities in a sensible order.

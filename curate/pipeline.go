@@ -305,17 +305,19 @@ func (a *assigner) assign(ctx context.Context, p *pending, src Source) (status, 
 // one whose answer the agent's reply repeats, else the one the KB already
 // answers the question with high confidence.
 func (a *assigner) targetArticle(ctx context.Context, p *pending) (*answer.Article, error) {
-	hits, err := a.c.eng.KB.SearchAnswers(ctx, a.kb, p.reply, 5)
+	hits, err := a.c.eng.KB.SearchAnswers(ctx, a.kb, p.reply, 20)
 	if err != nil {
 		return nil, err
 	}
 	bestID, best := "", 0.0
 	for _, h := range hits {
-		if s := diceSimilarity(p.reply, h.Answer); s > best {
+		// the reply is scrubbed: compare it with the answer scrubbed alike
+		if s := diceSimilarity(p.reply, a.c.Scrub(h.Answer)); s > best {
 			bestID, best = h.ArticleID, s
 		}
 	}
 	if best < a.c.cfg.ReplyMatch {
+		a.c.logger.Debug("reply matches no article's answer", "kb", a.kb, "best", bestID, "similarity", best, "hits", len(hits))
 		cands, conf, err := a.c.eng.Rank(ctx, a.kb, p.question)
 		if err != nil && !errors.Is(err, answer.ErrEmptyQuery) {
 			return nil, err

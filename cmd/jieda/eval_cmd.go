@@ -196,9 +196,9 @@ func printEvalReport(a *app, rep evalReport) {
 	}
 	fmt.Fprintf(w, "handoff reasons     %s\n\n", strings.Join(reasons, ", "))
 	fmt.Fprintln(w, "threshold sweep (answer when confidence ≥ threshold):")
-	fmt.Fprintln(w, "  threshold  answered  precision  coverage")
+	fmt.Fprintln(w, "  threshold  answered  precision  coverage  oos_handoff")
 	for _, r := range rep.Sweep {
-		fmt.Fprintf(w, "  %9.2f  %8.3f  %9.3f  %8.3f\n", r.Threshold, r.Answered, r.Precision, r.Coverage)
+		fmt.Fprintf(w, "  %9.2f  %8.3f  %9.3f  %8.3f  %11.3f\n", r.Threshold, r.Answered, r.Precision, r.Coverage, r.OOSHandoff)
 	}
 }
 

@@ -27,7 +27,6 @@ var FeatureNames = []string{
 	"variants",      // log(1 + its questions retrieved by either leg)
 	"query_len",     // log(1 + runes of the normalized question)
 	"answer_dense",  // cosine of the question with its answer body
-	"feedback",      // (helpful − unhelpful) / (helpful + unhelpful + 5) for it
 	"score_top",     // its aggregated score
 	"lexical_share", // its best question BM25 / the sum over the top 5
 	"coverage",      // share of the question's terms found in its questions
@@ -121,6 +120,11 @@ type Calibration struct {
 	Mean     []float64 `json:"mean"`
 	Std      []float64 `json:"std"`
 	Bias     float64   `json:"bias"`
+	// FeedbackWeight adds FeedbackWeight × the top article's feedback
+	// balance (Features["feedback"], in (-1, 1)) to the log-odds: labeled
+	// query sets carry no customer feedback, so its weight is a prior
+	// (DefaultFeedbackWeight) rather than fitted.
+	FeedbackWeight float64 `json:"feedback_weight"`
 	// FittedAt, Samples and ECE describe the fit (informational).
 	FittedAt time.Time `json:"fitted_at,omitzero"`
 	Samples  int       `json:"samples,omitempty"`
@@ -154,8 +158,8 @@ func (c *Calibration) Validate() error {
 			return fmt.Errorf("feature %q: std must be positive", name)
 		}
 	}
-	if math.IsNaN(c.Bias) || math.IsInf(c.Bias, 0) {
-		return errors.New("non-finite bias")
+	if math.IsNaN(c.Bias) || math.IsInf(c.Bias, 0) || math.IsNaN(c.FeedbackWeight) || math.IsInf(c.FeedbackWeight, 0) {
+		return errors.New("non-finite bias or feedback weight")
 	}
 	if c.Clarify != nil {
 		if c.Clarify.Clarify != nil {
@@ -179,7 +183,7 @@ func (c *Calibration) ClarifyProbability(f Features) float64 {
 
 // Probability returns the calibrated confidence for f, in (0, 1).
 func (c *Calibration) Probability(f Features) float64 {
-	z := c.Bias
+	z := c.Bias + c.FeedbackWeight*f["feedback"]
 	for i, name := range c.Features {
 		z += c.Weights[i] * (f[name] - c.Mean[i]) / c.Std[i]
 	}
@@ -190,6 +194,11 @@ func sigmoid(z float64) float64 {
 	p := 1 / (1 + math.Exp(-z))
 	return min(max(p, 1e-4), 1-1e-4)
 }
+
+// DefaultFeedbackWeight is the log-odds one unit of feedback balance adds:
+// ten helpful votes and none unhelpful (balance 0.67) turn a confidence of
+// 0.80 into 0.91; the reverse into 0.62.
+const DefaultFeedbackWeight = 1.5
 
 // Sample is one labeled question for calibration: its features, whether
 // the top article was the right one, and whether the right one was among
@@ -328,6 +337,7 @@ func Fit(samples []Sample, opts FitOptions) (*Calibration, error) {
 	}
 	c.Bias = w[0]
 	copy(c.Weights, w[1:])
+	c.FeedbackWeight = DefaultFeedbackWeight
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("fitting calibration: %w", err)
 	}

@@ -87,15 +87,18 @@ func TestExtractFeatures(t *testing.T) {
 	}
 	f := ExtractFeatures("退货", cands, 0.5)
 	for name, want := range map[string]float64{
-		"dense_top": 0.9, "dense_margin": 0.2, "agree": 1, "score_margin": 0.25, "feedback": 0.5,
+		"dense_top": 0.9, "dense_margin": 0.2, "agree": 1, "score_margin": 0.25,
 		"lexical_share": 0.75, "variants": math.Log1p(3), "query_len": math.Log1p(2),
 	} {
 		if math.Abs(f[name]-want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", name, f[name], want)
 		}
 	}
-	if len(f) != len(FeatureNames) {
-		t.Errorf("%d features, want %d", len(f), len(FeatureNames))
+	if f["feedback"] != 0.5 {
+		t.Errorf("feedback = %v, want 0.5", f["feedback"])
+	}
+	if len(f) != len(FeatureNames)+1 { // + feedback
+		t.Errorf("%d features, want %d", len(f), len(FeatureNames)+1)
 	}
 	if got := ExtractFeatures("x", nil, 0)["dense_top"]; got != 0 {
 		t.Errorf("no candidates: dense_top %v", got)

@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/embed"
 )
 
 // benchAskKB is the knowledge base bench ask imports.
@@ -27,36 +26,50 @@ const benchAskKB = "bench"
 
 // benchAskResult is what `jieda bench ask` measures.
 type benchAskResult struct {
-	Model     string                  `json:"model"`
-	Articles  int                     `json:"articles"`
-	Clients   int                     `json:"clients"`
-	Requests  int                     `json:"requests"`
-	Errors    int                     `json:"errors"`
-	Seconds   float64                 `json:"seconds"`
-	P50ms     float64                 `json:"ask_p50_ms"`
-	P99ms     float64                 `json:"ask_p99_ms"`
+	Model    string  `json:"model"`
+	Articles int     `json:"articles"`
+	Clients  int     `json:"clients"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	// Rate is the paced phase's offered load; P50ms and P99ms its latency.
+	Rate  float64 `json:"rate"`
+	P50ms float64 `json:"ask_p50_ms"`
+	P99ms float64 `json:"ask_p99_ms"`
+	// QPS is the saturation phase's throughput (closed loop), with its latency.
 	QPS       float64                 `json:"ask_qps"`
+	SatP50ms  float64                 `json:"saturated_p50_ms"`
+	SatP99ms  float64                 `json:"saturated_p99_ms"`
 	Decisions map[answer.Decision]int `json:"decisions"`
 	Batch     float64                 `json:"mean_embed_batch"`
-	Embed     map[string]embed.Stats  `json:"-"`
 }
 
 func (a *app) benchAskCommand() *cobra.Command {
 	var kbFile, queriesFile, cpuProfile string
 	var clients int
+	var cache bool
+	var rate float64
 	var duration, warmup time.Duration
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ask --model DIR --kb FILE --queries FILE [--json]",
 		Short: "End-to-end POST /v1/ask over HTTP from concurrent clients against a server on a loopback port",
 		Long: `Imports the KB into a fresh temporary store, starts jieda serve on a loopback port (rate
-limiting off, everything else as configured, durable writes on), and drives POST /v1/ask from
---clients concurrent HTTP clients cycling through the queries for --duration after --warmup.
-Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
+limiting and the query cache off, everything else as configured, durable writes on), and drives
+POST /v1/ask from --clients concurrent HTTP clients cycling through the queries, each phase for
+--duration after --warmup:
+
+  saturation: every client asks again as soon as it is answered: ask_qps is the throughput
+              (its latency is clients ÷ throughput by construction: saturated_p50_ms…);
+  paced:      the clients together offer --rate questions/s on a fixed schedule; ask_p50_ms and
+              ask_p99_ms are the latency at that load, counted from each scheduled send time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
 				return err
+			}
+			if !cache {
+				a.cfg.Embed.CacheSize = 0 // every question is embedded: the queries cycle, so a cache would soon answer them all
 			}
 			if clients < 1 || duration <= 0 {
 				return errors.New("--clients must be at least 1 and --duration positive")
@@ -83,7 +96,7 @@ Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
 				}
 				defer pprof.StopCPUProfile()
 			}
-			res, err := a.benchAsk(cmd.Context(), arts, queries, clients, warmup, duration)
+			res, err := a.benchAsk(cmd.Context(), arts, queries, clients, rate, warmup, duration)
 			if err != nil {
 				return err
 			}
@@ -93,7 +106,9 @@ Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
 				return enc.Encode(res)
 			}
 			fmt.Fprintf(a.stdout, "model        %s, %d articles, %d clients, %.1f s\n", res.Model, res.Articles, res.Clients, res.Seconds)
-			fmt.Fprintf(a.stdout, "ask          p50 %.2f ms  p99 %.2f ms  %.1f questions/s (%d requests, %d errors)\n", res.P50ms, res.P99ms, res.QPS, res.Requests, res.Errors)
+			fmt.Fprintf(a.stdout, "saturated    %.1f questions/s (closed loop; p50 %.2f ms, p99 %.2f ms)\n", res.QPS, res.SatP50ms, res.SatP99ms)
+			fmt.Fprintf(a.stdout, "paced        p50 %.2f ms  p99 %.2f ms at %.0f questions/s offered\n", res.P50ms, res.P99ms, res.Rate)
+			fmt.Fprintf(a.stdout, "requests     %d (%d errors)\n", res.Requests, res.Errors)
 			fmt.Fprintf(a.stdout, "decisions    answer %d, clarify %d, handoff %d; mean embed batch %.1f\n",
 				res.Decisions[answer.DecisionAnswer], res.Decisions[answer.DecisionClarify], res.Decisions[answer.DecisionHandoff], res.Batch)
 			return nil
@@ -104,6 +119,8 @@ Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
 	f.StringVar(&kbFile, "kb", "", "KB file (JSONL or CSV) (required)")
 	f.StringVar(&queriesFile, "queries", "", "queries, JSONL {query, …} (required)")
 	f.IntVar(&clients, "clients", 16, "concurrent HTTP clients")
+	f.Float64Var(&rate, "rate", 150, "offered questions/s of the paced phase (0 skips it)")
+	f.BoolVar(&cache, "cache", false, "keep the query-vector cache on (the queries repeat, so it soon answers them all)")
 	f.DurationVar(&duration, "duration", 15*time.Second, "measured time")
 	f.DurationVar(&warmup, "warmup", 2*time.Second, "unmeasured time first")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
@@ -113,7 +130,7 @@ Prints ask_p50_ms, ask_p99_ms and ask_qps.`,
 	return cmd
 }
 
-func (a *app) benchAsk(ctx context.Context, arts []answer.Article, queries []answer.LabeledQuery, clients int, warmup, duration time.Duration) (_ benchAskResult, err error) {
+func (a *app) benchAsk(ctx context.Context, arts []answer.Article, queries []answer.LabeledQuery, clients int, rate float64, warmup, duration time.Duration) (_ benchAskResult, err error) {
 	dir, err := os.MkdirTemp("", "jieda-bench-ask-")
 	if err != nil {
 		return benchAskResult{}, err
@@ -148,63 +165,118 @@ func (a *app) benchAsk(ctx context.Context, arts []answer.Article, queries []ans
 	if err != nil {
 		return benchAskResult{}, err
 	}
-	var (
-		mu        sync.Mutex
-		lat       []float64
-		decisions = map[answer.Decision]int{}
-		errCount  atomic.Int64
-		next      atomic.Int64
-	)
-	start := time.Now()
-	measureFrom, end := start.Add(warmup), start.Add(warmup+duration)
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if !t0.Before(end) {
-					return
-				}
-				q := queries[int(next.Add(1))%len(queries)]
-				d, err := askOnce(ctx, client, base, key, q.Query)
-				el := time.Since(t0)
-				if t0.Before(measureFrom) {
-					continue
-				}
-				if err != nil {
-					errCount.Add(1)
-					continue
-				}
-				mu.Lock()
-				lat = append(lat, float64(el.Microseconds())/1000)
-				decisions[d]++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	drive := &askDriver{client: client, base: base, key: key, queries: queries}
+	// Saturation: every client asks again as soon as it has an answer.
+	sat, err := drive.run(ctx, clients, 0, warmup, duration)
+	if err != nil {
 		return benchAskResult{}, err
 	}
 	batchesAfter, err := embedStats(ctx, client, base)
 	if err != nil {
 		return benchAskResult{}, err
 	}
-	slices.Sort(lat)
-	res := benchAskResult{Model: model, Articles: len(arts), Clients: clients, Requests: len(lat), Errors: int(errCount.Load()),
-		Seconds: duration.Seconds(), Decisions: decisions}
-	if len(lat) > 0 {
-		res.P50ms, res.P99ms = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
-		res.QPS = float64(len(lat)) / duration.Seconds()
-	}
+	res := benchAskResult{Model: model, Articles: len(arts), Clients: clients, Seconds: duration.Seconds(), Rate: rate,
+		QPS: float64(sat.n()) / duration.Seconds(), SatP50ms: sat.pct(0.50), SatP99ms: sat.pct(0.99),
+		Requests: sat.n(), Errors: sat.errors, Decisions: sat.decisions}
 	if n := batchesAfter[0] - batchesBefore[0]; n > 0 {
 		res.Batch = (batchesAfter[1] - batchesBefore[1]) / n
 	}
-	if res.Errors > 0 {
-		return res, fmt.Errorf("%d of %d requests failed", res.Errors, res.Errors+res.Requests)
+	if rate > 0 {
+		// Paced: the clients together offer rate questions/s on a fixed
+		// schedule; latency counts from each question's scheduled time.
+		paced, err := drive.run(ctx, clients, rate, warmup, duration)
+		if err != nil {
+			return benchAskResult{}, err
+		}
+		res.P50ms, res.P99ms = paced.pct(0.50), paced.pct(0.99)
+		res.Errors += paced.errors
+		res.Requests += paced.n()
 	}
+	if res.Errors > 0 {
+		return res, fmt.Errorf("%d requests failed", res.Errors)
+	}
+	return res, nil
+}
+
+// askDriver sends the queries round-robin to /v1/ask.
+type askDriver struct {
+	client  *http.Client
+	base    string
+	key     string
+	queries []answer.LabeledQuery
+	next    atomic.Int64
+}
+
+// askRun is one phase's measurements.
+type askRun struct {
+	lat       []float64
+	errors    int
+	decisions map[answer.Decision]int
+}
+
+func (r *askRun) n() int { return len(r.lat) }
+
+func (r *askRun) pct(p float64) float64 {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+}
+
+// run drives clients for warmup+d; rate 0 is closed-loop (as fast as
+// answers come back), else each client sends on a fixed schedule of
+// rate/clients questions/s and latency counts from the scheduled time
+// (so a slow answer delays no measurement: no coordinated omission).
+func (dr *askDriver) run(ctx context.Context, clients int, rate float64, warmup, d time.Duration) (*askRun, error) {
+	var mu sync.Mutex
+	res := &askRun{decisions: map[answer.Decision]int{}}
+	start := time.Now()
+	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var interval time.Duration
+			next := start
+			if rate > 0 {
+				interval = time.Duration(float64(clients) / rate * float64(time.Second))
+				next = start.Add(interval * time.Duration(c) / time.Duration(clients)) // stagger the clients
+			}
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if rate > 0 {
+					if wait := time.Until(next); wait > 0 {
+						time.Sleep(wait)
+					}
+					t0 = next
+					next = next.Add(interval)
+				}
+				if !t0.Before(end) {
+					return
+				}
+				q := dr.queries[int(dr.next.Add(1))%len(dr.queries)]
+				dec, err := askOnce(ctx, dr.client, dr.base, dr.key, q.Query)
+				el := time.Since(t0)
+				if t0.Before(measureFrom) {
+					continue
+				}
+				mu.Lock()
+				if err != nil {
+					res.errors++
+				} else {
+					res.lat = append(res.lat, float64(el.Microseconds())/1000)
+					res.decisions[dec]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(res.lat)
 	return res, nil
 }
 

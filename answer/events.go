@@ -97,7 +97,7 @@ func NewEventLog(ctx context.Context, store index.Store, logger *slog.Logger) (*
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		flushEvery: 200 * time.Millisecond,
 	}
-	go l.run()
+	go l.run(context.WithoutCancel(ctx))
 	return l, nil
 }
 
@@ -120,7 +120,7 @@ func (l *EventLog) Record(ev Event) {
 	}
 }
 
-func (l *EventLog) run() {
+func (l *EventLog) run(ctx context.Context) {
 	defer close(l.done)
 	t := time.NewTicker(l.flushEvery)
 	defer t.Stop()
@@ -129,17 +129,17 @@ func (l *EventLog) run() {
 		case <-t.C:
 		case _, ok := <-l.wake:
 			if !ok {
-				l.flush()
+				l.flush(ctx)
 				return
 			}
 		}
-		l.flush()
+		l.flush(ctx)
 	}
 }
 
 // flush writes the pending events in one batch; on failure they are kept
 // for the next try.
-func (l *EventLog) flush() {
+func (l *EventLog) flush(ctx context.Context) {
 	l.mu.Lock()
 	if len(l.pending) == 0 {
 		l.mu.Unlock()
@@ -150,7 +150,7 @@ func (l *EventLog) flush() {
 		batch = append(batch, eventPoint(ev))
 	}
 	l.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := l.store.Upsert(ctx, EventsCollection, batch); err != nil {
 		l.logger.Warn("writing answer events; will retry", "events", len(batch), "err", err)
@@ -217,7 +217,7 @@ func (l *EventLog) Feedback(ctx context.Context, in FeedbackInput, allowed func(
 	if utf8.RuneCountInString(in.Comment) > MaxFeedbackComment {
 		return Event{}, fmt.Errorf("%w: comment is longer than %d characters", ErrInvalidFeedback, MaxFeedbackComment)
 	}
-	l.flush() // the event may still be queued
+	l.flush(ctx) // the event may still be queued
 	recs, err := l.store.Get(ctx, EventsCollection, []string{in.AnswerID}, index.With{Payload: true})
 	if err != nil {
 		return Event{}, fmt.Errorf("reading answer %s: %w", in.AnswerID, err)

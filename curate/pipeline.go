@@ -101,7 +101,6 @@ type pending struct {
 	question string // scrubbed
 	reply    string // scrubbed
 	enc      answer.Encoded
-	payload  index.Payload
 }
 
 // Intake takes resolved replies into kb: each is gated, scrubbed of

@@ -302,14 +302,14 @@ func TestHandoffWebhookDelivery(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if !answer.VerifyWebhook("s3cret", body, r.Header.Get("X-Jieda-Signature")) {
-			http.Error(w, "bad signature", 401)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		if fails > 0 {
 			fails--
-			http.Error(w, "try later", 503)
+			http.Error(w, "try later", http.StatusServiceUnavailable)
 			return
 		}
 		var ev answer.WebhookEvent

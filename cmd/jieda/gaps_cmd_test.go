@@ -25,9 +25,6 @@ func runGapsCLI(t *testing.T, ctx context.Context, args ...string) (int, string,
 	var out, errb bytes.Buffer
 	a := &app{stdout: &out, stderr: &errb}
 	root := a.rootCommand() //nolint:contextcheck // as in execute
-	if c, _, err := root.Find([]string{"gaps"}); err != nil || c.Name() != "gaps" {
-		root.AddCommand(a.gapsCommand())
-	}
 	root.SetArgs(args)
 	root.SetOut(&out)
 	root.SetErr(&errb)

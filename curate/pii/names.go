@@ -155,7 +155,7 @@ func nameReading(name string, surnames map[string]bool) bool {
 	for _, r := range name {
 		rs = append(rs, r)
 	}
-	given := rs
+	var given []rune
 	switch {
 	case len(rs) >= 2 && surnames[string(rs[:2])]:
 		given = rs[2:]

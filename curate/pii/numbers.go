@@ -357,7 +357,7 @@ func cardGroups(s string, gs []group) bool {
 		l := g.end - g.start
 		// Groups of 3+ digits; a short last group only after groups of 4
 		// ("6228 4801 2345 6789 00").
-		if l < 3 && !(i == len(gs)-1 && i > 0 && fours) {
+		if l < 3 && (i != len(gs)-1 || i == 0 || !fours) {
 			return false
 		}
 		fours = fours && l == 4

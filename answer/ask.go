@@ -275,7 +275,9 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 		switch {
 		case !tr.TopActive && conf >= th.OutOfScope:
 			reason = ReasonExpiredAnswer
-		case conf >= th.Answer && tr.TopActive:
+		case (conf >= th.Answer || tr.Features["exact"] == 1) && tr.TopActive:
+			// An exact match of one of the article's questions (an FAQ link,
+			// a clarify choice sent back) is answered whatever the threshold.
 			resp.Decision = DecisionAnswer
 			resp.Answer = &AnswerBody{ArticleID: art.ID, Question: art.Question, Answer: art.Answer,
 				Category: art.Category, Version: art.Version, Confidence: conf}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jieda/jieda/embed"
 )
 
 // Features are the signals confidence is computed from, for one question
@@ -46,6 +48,7 @@ var FeatureNames = []string{
 	"uncovered",       // 1 − coverage, squared: a question term no question of it has
 	"miss_unigram",    // the rarest question character it has nowhere
 	"miss_term",       // the rarest other question term it has nowhere
+	"exact",           // 1 when the question is one of its questions, as normalized
 }
 
 // ExtractFeatures computes Features for the top candidate of a ranking.
@@ -95,6 +98,9 @@ func ExtractFeatures(norm string, cands []Candidate, feedback float64) Features 
 	f["dense_sq"] = top.DenseScore * top.DenseScore
 	f["uncovered"] = (1 - top.Coverage) * (1 - top.Coverage)
 	f["miss_unigram"], f["miss_term"] = top.MissUnigram, top.MissTerm
+	if q, err := embed.Normalize(top.Question); err == nil && q == norm && norm != "" {
+		f["exact"] = 1
+	}
 	f["dense_margin"] = top.DenseScore - otherDense
 	if len(cands) > 1 && top.Score > 0 {
 		f["score_margin"] = (top.Score - cands[1].Score) / top.Score

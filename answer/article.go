@@ -66,6 +66,9 @@ type Article struct {
 	// ValidFrom and ValidTo bound when the answer is true (promotions end).
 	ValidFrom *time.Time `json:"valid_from,omitempty"`
 	ValidTo   *time.Time `json:"valid_to,omitempty"`
+	// ReviewBy is when an editor should check the article again; past it,
+	// the article is listed for review (GET /v1/articles?review_due=true).
+	ReviewBy *time.Time `json:"review_by,omitempty"`
 	// Status is draft, published or archived; empty means published on import.
 	Status Status `json:"status,omitempty"`
 	// Version counts revisions, from 1.

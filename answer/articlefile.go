@@ -177,7 +177,7 @@ func readJSONL(r io.Reader) (arts []Article, lines []int, errs []LineError, err 
 // question and answer are required; variants are separated by "|" or new
 // lines; scope is "key=value" pairs separated by ";"; valid_from/valid_to
 // are RFC 3339 datetimes or dates.
-var csvColumns = []string{"id", "question", "variants", "answer", "category", "locale", "scope", "status", "valid_from", "valid_to"}
+var csvColumns = []string{"id", "question", "variants", "answer", "category", "locale", "scope", "status", "valid_from", "valid_to", "review_by"}
 
 func readCSV(r io.Reader) (arts []Article, lines []int, errs []LineError, err error) {
 	cr := csv.NewReader(r)
@@ -277,7 +277,7 @@ func csvArticle(rec []string, col map[string]int) (Article, error) {
 	for _, f := range []struct {
 		name string
 		dst  **time.Time
-	}{{"valid_from", &a.ValidFrom}, {"valid_to", &a.ValidTo}} {
+	}{{"valid_from", &a.ValidFrom}, {"valid_to", &a.ValidTo}, {"review_by", &a.ReviewBy}} {
 		s := strings.TrimSpace(get(f.name))
 		if s == "" {
 			continue

@@ -1,8 +1,10 @@
 package answer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jieda/jieda/index"
 )
@@ -14,13 +16,26 @@ type ArticlePage struct {
 	Next string `json:"next,omitempty"`
 }
 
-// ListArticles pages through kb's articles (in store order, stable across
-// pages); status, when set, keeps one status.
-func (k *KB) ListArticles(ctx context.Context, kb string, status Status, cursor string, limit int) (ArticlePage, error) {
+// ArticleQuery selects articles to list.
+type ArticleQuery struct {
+	// Status, when set, keeps one status.
+	Status Status
+	// ReviewDueAt, when set, keeps articles whose review_by is at or before it.
+	ReviewDueAt time.Time
+	Cursor      string
+	Limit       int // 1..500, default 100
+}
+
+// ListArticles pages through kb's articles (in store order, stable across pages).
+func (k *KB) ListArticles(ctx context.Context, kb string, q ArticleQuery) (ArticlePage, error) {
+	limit, cursor := cmp.Or(q.Limit, 100), q.Cursor
 	limit = min(max(limit, 1), 500)
 	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}
-	if status != "" {
-		f.Must = append(f.Must, index.MatchKeyword("status", string(status)))
+	if q.Status != "" {
+		f.Must = append(f.Must, index.MatchKeyword("status", string(q.Status)))
+	}
+	if !q.ReviewDueAt.IsZero() {
+		f.Must = append(f.Must, index.TimeRange("review_by", index.DatetimeRange{Lte: q.ReviewDueAt}))
 	}
 	page, err := k.store.Scroll(ctx, ArticlesCollection, index.ScrollRequest{
 		Filter: f, Limit: limit, Cursor: cursor, With: index.With{Payload: true},

@@ -101,6 +101,7 @@ func NewKB(ctx context.Context, store index.Store, emb Embedder, sparse *embed.S
 		{ArticlesCollection, "article_id", index.FieldKeyword},
 		{ArticlesCollection, "status", index.FieldKeyword},
 		{ArticlesCollection, "updated_at", index.FieldDatetime},
+		{ArticlesCollection, "review_by", index.FieldDatetime},
 	} {
 		if err := store.CreatePayloadIndex(ctx, f.col, f.field, f.typ); err != nil {
 			return nil, fmt.Errorf("indexing %s.%s: %w", f.col, f.field, err)
@@ -226,6 +227,9 @@ func (k *KB) importBatch(ctx context.Context, kb string, arts []Article, st *Imp
 			"kb": kb, "article_id": a.ID, "status": string(a.Status), "updated_at": a.UpdatedAt.Format(time.RFC3339),
 			"points": int64(len(qs)), "article": string(js),
 		}})
+		if a.ReviewBy != nil {
+			docs[len(docs)-1].Payload["review_by"] = a.ReviewBy.UTC().Format(time.RFC3339)
+		}
 	}
 	vecs, err := k.emb.Embed(ctx, texts, embed.RolePassage)
 	if err != nil {

@@ -97,6 +97,8 @@ type Curator struct {
 	// the engine's change hook); Audit records editor and admin actions.
 	History *History
 	Audit   *Audit
+
+	kbt kbThresholds
 }
 
 // New creates the collections curation needs and returns a Curator.
@@ -114,6 +116,9 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logge
 	store := eng.KB.Store()
 	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ItemsCollection, Sparse: true}); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", ItemsCollection, err)
+	}
+	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: SettingsCollection, Sparse: true}); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", SettingsCollection, err)
 	}
 	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", ClustersCollection, err)
@@ -150,7 +155,7 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logge
 		eng.OnChange = hist.RecordChanges
 	}
 	return &Curator{eng: eng, store: store, scrub: scrub, cfg: cfg, logger: logger, now: time.Now,
-		locks: map[string]*sync.Mutex{}, History: hist, Audit: audit}, nil
+		locks: map[string]*sync.Mutex{}, History: hist, Audit: audit, kbt: kbThresholds{cache: map[string]cachedThresholds{}}}, nil
 }
 
 // kbLock serializes cluster assignment within one KB.

@@ -183,7 +183,11 @@ func (c *Curator) intakeBatch(ctx context.Context, kb string, items []intake.Res
 		lock := c.kbLock(kb)
 		lock.Lock()
 		defer lock.Unlock()
-		asg := newAssigner(c, kb, now)
+		th, err := c.effective(ctx, kb)
+		if err != nil {
+			return rep, err
+		}
+		asg := newAssigner(c, kb, th, now)
 		for _, p := range work {
 			status, clusterID, kind, err := asg.assign(ctx, p, src)
 			if err != nil {
@@ -249,14 +253,15 @@ func cmpOr(a, b string) string {
 type assigner struct {
 	c       *Curator
 	kb      string
+	th      Thresholds
 	now     time.Time
 	touched map[string]*Cluster // by id
 	fresh   []*Cluster          // created in this batch (not yet searchable in the store)
 	created int
 }
 
-func newAssigner(c *Curator, kb string, now time.Time) *assigner {
-	return &assigner{c: c, kb: kb, now: now, touched: map[string]*Cluster{}}
+func newAssigner(c *Curator, kb string, th Thresholds, now time.Time) *assigner {
+	return &assigner{c: c, kb: kb, th: th, now: now, touched: map[string]*Cluster{}}
 }
 
 // assign decides one item: known, suppressed, or a member of a cluster.
@@ -315,13 +320,13 @@ func (a *assigner) targetArticle(ctx context.Context, p *pending) (*answer.Artic
 			bestID, best = h.ArticleID, s
 		}
 	}
-	if best < a.c.cfg.ReplyMatch {
+	if best < a.th.ReplyMatch {
 		a.c.logger.Debug("reply matches no article's answer", "kb", a.kb, "best", bestID, "similarity", best, "hits", len(hits))
 		cands, conf, err := a.c.eng.Rank(ctx, a.kb, p.question)
 		if err != nil && !errors.Is(err, answer.ErrEmptyQuery) {
 			return nil, err
 		}
-		if len(cands) == 0 || conf < a.c.cfg.VariantConfidence {
+		if len(cands) == 0 || conf < a.th.VariantConfidence {
 			return nil, nil
 		}
 		bestID = cands[0].ArticleID
@@ -348,7 +353,7 @@ func (a *assigner) rejected(ctx context.Context, p *pending) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("searching rejected candidates: %w", err)
 	}
-	if len(hits) == 1 && float64(hits[0].Score) >= a.c.cfg.SuppressSimilarity {
+	if len(hits) == 1 && float64(hits[0].Score) >= a.th.SuppressSimilarity {
 		return hits[0].ID, nil
 	}
 	return "", nil
@@ -383,10 +388,10 @@ func (a *assigner) nearestNewCluster(ctx context.Context, p *pending) (*Cluster,
 	bestScore := 0.0
 	consider := func(cl *Cluster, cos float64) {
 		score := cos
-		if diceSimilarity(p.reply, cl.BestReply) >= a.c.cfg.ReplyMatch {
-			score = max(score, a.c.cfg.ClusterSimilarity) // the same answer: the same question
+		if diceSimilarity(p.reply, cl.BestReply) >= a.th.ReplyMatch {
+			score = max(score, a.th.ClusterSimilarity) // the same answer: the same question
 		}
-		if score >= a.c.cfg.ClusterSimilarity && score > bestScore {
+		if score >= a.th.ClusterSimilarity && score > bestScore {
 			best, bestScore = cl, score
 		}
 	}

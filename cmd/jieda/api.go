@@ -458,7 +458,11 @@ func (h *apiHandlers) listArticles(c *fiber.Ctx) error {
 	if status != "" && !status.Valid() {
 		return errBadRequest("status %q must be draft, published or archived", status)
 	}
-	page, err := e.KB.ListArticles(c.UserContext(), kb, status, c.Query("cursor"), limit)
+	q := answer.ArticleQuery{Status: status, Cursor: c.Query("cursor"), Limit: limit}
+	if c.QueryBool("review_due") {
+		q.ReviewDueAt = e.Now()
+	}
+	page, err := e.KB.ListArticles(c.UserContext(), kb, q)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,54 @@ func curateRoutes(v1 fiber.Router, auth *authenticator, h *apiHandlers) {
 	v1.Post("/candidates/:id/merge", editor, h.mergeCandidate)
 	v1.Post("/intake/:source", h.intakeWebhook)
 	v1.Get("/gaps", editor, h.gaps)
+	v1.Get("/kbs/:kb/curation", editor, h.getCuration)
+	v1.Put("/kbs/:kb/curation", editor, h.putCuration)
+}
+
+// curationJSON shows a KB's stored thresholds and the effective ones.
+func curationJSON(kb string, stored, defaults curate.Thresholds) fiber.Map {
+	return fiber.Map{"kb": kb, "thresholds": stored, "defaults": defaults}
+}
+
+func (h *apiHandlers) getCuration(c *fiber.Ctx) error {
+	cur, e, err := h.curator()
+	if err != nil {
+		return err
+	}
+	kb, err := kbPathParam(c)
+	if err != nil {
+		return err
+	}
+	if err := e.KnownKB(c.UserContext(), kb); err != nil {
+		return err
+	}
+	t, err := cur.Thresholds(c.UserContext(), kb)
+	if err != nil {
+		return err
+	}
+	return c.JSON(curationJSON(kb, t, cur.Defaults()))
+}
+
+func (h *apiHandlers) putCuration(c *fiber.Ctx) error {
+	cur, e, err := h.curator()
+	if err != nil {
+		return err
+	}
+	kb, err := kbPathParam(c)
+	if err != nil {
+		return err
+	}
+	if err := e.KnownKB(c.UserContext(), kb); err != nil {
+		return err
+	}
+	var t curate.Thresholds
+	if err := decodeJSON(c, &t); err != nil {
+		return err
+	}
+	if err := cur.SetThresholds(c.UserContext(), kb, t); err != nil {
+		return err
+	}
+	return c.JSON(curationJSON(kb, t, cur.Defaults()))
 }
 
 // gaps is the knowledge-gap report: clusters of handed-off and

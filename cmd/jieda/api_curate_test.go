@@ -188,3 +188,38 @@ func TestRevisionsRollbackAudit(t *testing.T) {
 		t.Errorf("newest audit entry = %v", e)
 	}
 }
+
+// TestReviewDue lists the articles whose review_by date has passed.
+func TestReviewDue(t *testing.T) {
+	s, _ := startAnswerServer(t, nil)
+	editor, _ := s.newKey(t, roleEditor)
+	importTestKB(t, s, editor, "shop")
+	for id, when := range map[string]string{"old": "2020-01-01T00:00:00Z", "later": "2999-01-01T00:00:00Z"} {
+		art := map[string]any{"question": "问题" + id, "answer": "答案" + id, "review_by": when}
+		if r := s.do(t, "PUT", "/v1/articles/"+id+"?kb=shop", editor, art); r.status != 201 {
+			t.Fatalf("create %s: %d %s", id, r.status, r.raw)
+		}
+	}
+	r := s.do(t, "GET", "/v1/articles?kb=shop&review_due=true", editor, nil)
+	arts, _ := r.body["articles"].([]any)
+	if r.status != 200 || len(arts) != 1 || arts[0].(map[string]any)["id"] != "old" {
+		t.Errorf("review due: %d %s, want only the article past its review_by", r.status, r.raw)
+	}
+}
+
+// TestCurationThresholds stores a KB's own curation thresholds.
+func TestCurationThresholds(t *testing.T) {
+	s, _ := startAnswerServer(t, nil)
+	editor, _ := s.newKey(t, roleEditor)
+	importTestKB(t, s, editor, "shop")
+	if r := s.do(t, "PUT", "/v1/kbs/shop/curation", editor, map[string]any{"cluster_similarity": 0.8}); r.status != 200 {
+		t.Fatalf("put: %d %s", r.status, r.raw)
+	}
+	r := s.do(t, "GET", "/v1/kbs/shop/curation", editor, nil)
+	th := r.body["thresholds"].(map[string]any)
+	if r.status != 200 || th["cluster_similarity"] != 0.8 || r.body["defaults"].(map[string]any)["reply_match"] != 0.6 {
+		t.Errorf("get: %d %s", r.status, r.raw)
+	}
+	wantError(t, "threshold above 1", s.do(t, "PUT", "/v1/kbs/shop/curation", editor, map[string]any{"reply_match": 2}), 400, "bad_request")
+	wantError(t, "unknown kb", s.do(t, "GET", "/v1/kbs/nosuch/curation", editor, nil), 404, "not_found")
+}

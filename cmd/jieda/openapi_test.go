@@ -728,6 +728,10 @@ func TestOpenAPIConformance(t *testing.T) {
 	check("GET /v1/kbs", s.do(t, "GET", "/v1/kbs", editor, nil), 200)
 	check("GET /v1/kbs/{kb}/settings", s.do(t, "GET", "/v1/kbs/shop/settings", editor, nil), 200)
 	check("GET /v1/kbs/{kb}/settings", s.do(t, "GET", "/v1/kbs/nope/settings", editor, nil), 404)
+	check("PUT /v1/kbs/{kb}/curation", s.do(t, "PUT", "/v1/kbs/shop/curation", editor, map[string]any{"cluster_similarity": 0.85}), 200)
+	check("PUT /v1/kbs/{kb}/curation", s.do(t, "PUT", "/v1/kbs/shop/curation", editor, map[string]any{"reply_match": 3}), 400)
+	check("GET /v1/kbs/{kb}/curation", s.do(t, "GET", "/v1/kbs/shop/curation", editor, nil), 200)
+	check("GET /v1/kbs/{kb}/curation", s.do(t, "GET", "/v1/kbs/nope/curation", editor, nil), 404)
 	check("PUT /v1/kbs/{kb}/settings", s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{
 		"thresholds": map[string]any{"answer": 0.7, "clarify": 0.25, "out_of_scope": 0.1, "clarify_ratio": 0.85},
 		"categories": map[string]any{"shipping": map[string]any{"answer": 0.8, "clarify": 0.3, "out_of_scope": 0.1, "clarify_ratio": 0.85}},

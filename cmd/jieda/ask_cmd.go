@@ -1,15 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/index/embedded"
 )
 
 func (a *app) askCommand() *cobra.Command {
@@ -23,49 +22,29 @@ would: an answer with its confidence, a "did you mean" choice, or a handoff with
 handoff is stored and listed like one from the API). The store must not be held by a running
 jieda serve; ask the server with curl instead.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.load(cmd, map[string]string{"model-dir": "embed.model_dir"}); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, e.Close()) }()
-			s, err := a.openStore(ctx, a.cfg.Store.Engine)
-			if errors.Is(err, embedded.ErrLocked) {
-				return fmt.Errorf("%w\n(a running `jieda serve` holds the embedded store: ask it with curl -d '{\"kb\":...,\"question\":...}' …/v1/ask)", err)
-			}
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, s.Close()) }()
-			k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
-			if err != nil {
-				return err
-			}
-			eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, eng.Close()) }()
-			req := answer.AskRequest{KB: kb, Question: args[0], Locale: locale}
-			if conversation != "" {
-				req.Conversation = &answer.Conversation{ID: conversation}
-			}
-			resp, err := eng.Ask(ctx, req)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(resp)
-			}
-			printAskResponse(a, resp)
-			return nil
+			busy := "ask it with curl -d '{\"kb\":...,\"question\":...}' …/v1/ask"
+			return a.withLocal(cmd.Context(), busy, func(ctx context.Context, l *local) error {
+				req := answer.AskRequest{KB: kb, Question: args[0], Locale: locale}
+				if conversation != "" {
+					req.Conversation = &answer.Conversation{ID: conversation}
+				}
+				resp, err := l.engine.Ask(ctx, req)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					enc.SetEscapeHTML(false)
+					return enc.Encode(resp)
+				}
+				printAskResponse(a, resp)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&kb, "kb", "youxuan", "knowledge base name")

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,9 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/curate"
-	"github.com/jieda/jieda/index/embedded"
 )
 
 func (a *app) gapsCommand() *cobra.Command {
@@ -51,43 +49,19 @@ by a running jieda serve; ask the server's GET /v1/gaps instead.`,
 				return fmt.Errorf("--until: %w", err)
 			}
 			ctx := cmd.Context()
-			e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, e.Close()) }()
-			s, err := a.openStore(ctx, a.cfg.Store.Engine)
-			if errors.Is(err, embedded.ErrLocked) {
-				return fmt.Errorf("%w\n(a running `jieda serve` holds the embedded store: ask it with curl …/v1/gaps?kb=%s)", err, kb)
-			}
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, s.Close()) }()
-			k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
-			if err != nil {
-				return err
-			}
-			eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, eng.Close()) }()
-			cur, err := curate.New(ctx, eng, a.cfg.Curate, a.logger.With("component", "curate"))
-			if err != nil {
-				return err
-			}
-			rep, err := cur.Gaps(ctx, q)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(rep)
-			}
-			return printGapReport(a.stdout, rep)
+			return a.withLocal(ctx, "ask it with curl …/v1/gaps?kb="+kb, func(ctx context.Context, l *local) error {
+				rep, err := l.curator.Gaps(ctx, q)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					enc.SetEscapeHTML(false)
+					return enc.Encode(rep)
+				}
+				return printGapReport(a.stdout, rep)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&kb, "kb", "", "knowledge base name (required)")

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
-	"github.com/jieda/jieda/index/embedded"
 )
 
 func (a *app) importCommand() *cobra.Command {
@@ -50,44 +47,19 @@ Articles are upserted by id: running the same import again is safe.`,
 	return cmd
 }
 
-func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer.Article) (err error) {
-	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, e.Close()) }()
-	s, err := a.openStore(ctx, a.cfg.Store.Engine)
-	if errors.Is(err, embedded.ErrLocked) {
-		return fmt.Errorf("%w\n(a running `jieda serve` holds the embedded store: stop it first)", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, s.Close()) }()
-	k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
-	if err != nil {
-		return err
-	}
-	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, eng.Close()) }()
-	hist, err := curate.NewHistory(ctx, s)
-	if err != nil {
-		return err
-	}
-	eng.OnChange = hist.RecordChanges
-	bar := newBar(a.stderr, int64(len(arts)), "importing "+file, false)
-	var st answer.ImportStats
-	ctx = answer.WithChangeInfo(ctx, answer.ChangeInfo{Author: "cli", Action: "import", Reason: "jieda import articles " + file})
-	if err := eng.ImportArticlesWith(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, &st); err != nil {
-		return err
-	}
-	_ = bar.Finish()
-	fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
-		st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
-	return nil
+func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer.Article) error {
+	return a.withLocal(ctx, "stop it first, or POST /v1/articles/import", func(ctx context.Context, l *local) error {
+		bar := newBar(a.stderr, int64(len(arts)), "importing "+file, false)
+		var st answer.ImportStats
+		ctx = answer.WithChangeInfo(ctx, answer.ChangeInfo{Author: "cli", Action: "import", Reason: "jieda import articles " + file})
+		if err := l.engine.ImportArticlesWith(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, &st); err != nil {
+			return err
+		}
+		_ = bar.Finish()
+		fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
+			st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
+		return nil
+	})
 }
 
 // newKB builds the answer KB over a store and an embedder.

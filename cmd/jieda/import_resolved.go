@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,7 +9,6 @@ import (
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/curate/intake"
-	"github.com/jieda/jieda/index/embedded"
 )
 
 func (a *app) importResolvedCommand() *cobra.Command {
@@ -24,7 +22,7 @@ each reply goes through the quality gates, PII scrubbing, matching against the K
 into the review queue (GET /v1/candidates). Each item is keyed by its ticket (or its text), so a
 re-run, or a run resumed after an interruption, skips what was already taken in.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.load(cmd, map[string]string{"model-dir": "embed.model_dir"}); err != nil {
 				return err
 			}
@@ -35,45 +33,20 @@ re-run, or a run resumed after an interruption, skips what was already taken in.
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			ctx := cmd.Context()
-			e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, e.Close()) }()
-			s, err := a.openStore(ctx, a.cfg.Store.Engine)
-			if errors.Is(err, embedded.ErrLocked) {
-				return fmt.Errorf("%w\n(a running `jieda serve` holds the embedded store: stop it first)", err)
-			}
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, s.Close()) }()
-			k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
-			if err != nil {
-				return err
-			}
-			eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, eng.Close()) }()
-			cur, err := curate.New(ctx, eng, a.cfg.Curate, a.logger.With("component", "curate"))
-			if err != nil {
-				return err
-			}
-			rep, err := a.intakeWithProgress(ctx, cur, kb, args[0], items)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "took in %d resolved replies into kb %q: %d candidates (%d suggested variants, %d new-article), %d new clusters; %d already taken in, %d already known questions, %d suppressed, %d dropped\n",
-				rep.Received, kb, rep.Candidates, rep.Variants, rep.NewArticles, rep.NewClusters, rep.Duplicates, rep.Known, rep.Suppressed, rep.Dropped)
-			for _, r := range intake.DropReasons() {
-				if n := rep.DropReasons[r]; n > 0 {
-					fmt.Fprintf(a.stdout, "  dropped %-14s %d\n", r, n)
+			return a.withLocal(cmd.Context(), "stop it first", func(ctx context.Context, l *local) error {
+				rep, err := a.intakeWithProgress(ctx, l.curator, kb, args[0], items)
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				fmt.Fprintf(a.stdout, "took in %d resolved replies into kb %q: %d candidates (%d suggested variants, %d new-article), %d new clusters; %d already taken in, %d already known questions, %d suppressed, %d dropped\n",
+					rep.Received, kb, rep.Candidates, rep.Variants, rep.NewArticles, rep.NewClusters, rep.Duplicates, rep.Known, rep.Suppressed, rep.Dropped)
+				for _, r := range intake.DropReasons() {
+					if n := rep.DropReasons[r]; n > 0 {
+						fmt.Fprintf(a.stdout, "  dropped %-14s %d\n", r, n)
+					}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&kb, "kb", "", "knowledge base name (required)")

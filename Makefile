@@ -42,11 +42,12 @@ test: setup
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## bench: Go benchmarks once each, then `jieda bench embed` on a bge-small-zh-shaped synthetic model
+## bench: Go benchmarks once each, then `jieda bench embed` and `jieda bench ask` (the sample KB) on a bge-small-zh-shaped synthetic model
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
 	@test -f $(BENCH_MODEL)/model.onnx || $(BIN) model synth --like $(DEFAULT_MODEL) --out $(BENCH_MODEL)
 	$(BIN) bench embed --model $(BENCH_MODEL)
+	$(BIN) bench ask --model $(BENCH_MODEL) --kb $(SAMPLE_KB) --queries answer/samplekb/queries.jsonl
 
 GOLANGCI := .cache/bin/golangci-lint
 GOLANGCI_VERSION := v2.15.0

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/jieda/jieda/index/qdrant"
+	"github.com/jieda/jieda/index/qdrant/qdranttest"
 )
 
 // TestCurationLoop is the loop over real HTTP on a real store: a question
@@ -14,7 +17,32 @@ import (
 // becomes a candidate, an editor approves it, and the same question is
 // then answered with the agent's reply.
 func TestCurationLoop(t *testing.T) {
+	curationLoop(t, startAnswerServerOnly(t))
+}
+
+// TestCurationLoopOnQdrant runs the same loop with the Qdrant engine (over
+// the in-process server speaking Qdrant's gRPC protocol; a real Qdrant
+// when QDRANT_ADDR is set is exercised by the index contract suite).
+func TestCurationLoopOnQdrant(t *testing.T) {
+	srv := qdranttest.Start(t, nil)
+	cfg := qdrant.DefaultConfig()
+	cfg.Addr = srv.Addr()
+	q, err := qdrant.Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	s, _ := startAnswerServerOn(t, q, nil)
+	curationLoop(t, s)
+}
+
+func startAnswerServerOnly(t *testing.T) *testServer {
 	s, _ := startAnswerServer(t, nil)
+	return s
+}
+
+func curationLoop(t *testing.T, s *testServer) {
+	t.Helper()
 	editor, _ := s.newKey(t, roleEditor)
 	customer, _ := s.newKey(t, roleCustomer)
 	agent, _ := s.newKey(t, roleAgent)

@@ -19,6 +19,7 @@ import (
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/models/synth"
 )
 
@@ -55,8 +56,13 @@ func builtinEmbedder(t *testing.T) *embed.Embedder {
 // model, a real embedded store, the webhook deliverer running.
 func startAnswerServer(t *testing.T, edit func(*ServerConfig)) (*testServer, *answer.Engine) {
 	t.Helper()
+	return startAnswerServerOn(t, openEmbedded(t, t.TempDir()), edit)
+}
+
+// startAnswerServerOn is startAnswerServer over a given store.
+func startAnswerServerOn(t *testing.T, store index.Store, edit func(*ServerConfig)) (*testServer, *answer.Engine) {
+	t.Helper()
 	e := builtinEmbedder(t)
-	store := openEmbedded(t, t.TempDir())
 	cfg := DefaultConfig()
 	if edit != nil {
 		edit(&cfg.Server)

@@ -102,6 +102,9 @@ type Engine struct {
 	Events        *EventLog
 	// Notify, when set, is called with each new handoff's id (webhook delivery).
 	Notify func(id string)
+	// Scrub, when set, removes personal data from the question text the
+	// answer log keeps (curation sets it to its PII scrubber).
+	Scrub func(string) string
 	// OnChange, when set, is told about every article the engine writes or
 	// deletes (article revisions); ChangeInfoFrom(ctx) says who and why.
 	OnChange func(ctx context.Context, kb string, changes []ArticleChange) error
@@ -321,7 +324,11 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 		resp.Decision = DecisionHandoff
 		resp.Handoff = &HandoffRef{ID: h.ID, Reason: reason}
 	}
-	ev := Event{ID: resp.AnswerID, KB: req.KB, Normalized: norm, Decision: resp.Decision, Confidence: conf, CreatedAt: now}
+	logged := norm
+	if e.Scrub != nil {
+		logged = e.Scrub(norm)
+	}
+	ev := Event{ID: resp.AnswerID, KB: req.KB, Normalized: logged, Decision: resp.Decision, Confidence: conf, CreatedAt: now}
 	switch {
 	case resp.Answer != nil:
 		ev.ArticleID = resp.Answer.ArticleID

@@ -154,6 +154,9 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logge
 	if eng.OnChange == nil {
 		eng.OnChange = hist.RecordChanges
 	}
+	if eng.Scrub == nil {
+		eng.Scrub = func(s string) string { return scrub.Scrub(s).Text }
+	}
 	return &Curator{eng: eng, store: store, scrub: scrub, cfg: cfg, logger: logger, now: time.Now,
 		locks: map[string]*sync.Mutex{}, History: hist, Audit: audit, kbt: kbThresholds{cache: map[string]cachedThresholds{}}}, nil
 }

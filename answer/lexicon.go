@@ -36,8 +36,8 @@ type artLex struct {
 	questions [][]lexTerm
 	// posts lists, for each term, the questions that have it.
 	posts map[uint32][]uint16 // (MaxVariants+1 < 1<<16)
-	// answer is the answer body's distinct terms (true: a function term).
-	answer map[uint32]bool
+	// answer is the answer body's distinct terms and their classes.
+	answer map[uint32]termClass
 }
 
 // artDerived are an article's sums under the lexicon's current IDF.
@@ -50,7 +50,7 @@ type artDerived struct {
 // newArtLex tokenizes an article's questions and answer.
 func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEncoder) (*artLex, error) {
 	qs := a.Questions()
-	al := &artLex{questions: make([][]lexTerm, 0, len(qs)), posts: map[uint32][]uint16{}, answer: map[uint32]bool{}}
+	al := &artLex{questions: make([][]lexTerm, 0, len(qs)), posts: map[uint32][]uint16{}, answer: map[uint32]termClass{}}
 	for i, q := range qs {
 		n, err := norm(q)
 		if err != nil {
@@ -67,7 +67,7 @@ func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEn
 		return nil, err
 	}
 	for _, t := range lexTerms(sp, n) {
-		al.answer[t.id] = t.fn
+		al.answer[t.id] = t.class
 	}
 	return al, nil
 }
@@ -131,8 +131,8 @@ func (l *lexicon) derive() {
 				d.questionSum[i] += l.termWeight(t)
 			}
 		}
-		for t, fn := range a.answer {
-			d.answerSum += fnWeight(l.aidf[t], fn)
+		for t, c := range a.answer {
+			d.answerSum += c.scale(l.aidf[t])
 		}
 		l.derived[id] = d
 	}

@@ -17,57 +17,153 @@ import (
 
 // termFunction is the weight of a template or function term relative to a
 // content term in the reranker; queryFunction is its weight in the query of
-// the lexical leg.
+// the lexical leg. termSynonym and querySynonym are the same for the words
+// of a query's near-synonyms that the query lacks (see queryLexTerms and
+// queryVector), chosen by measurement: higher let synonyms outvote the
+// query's own words.
 const (
 	termFunction  = 0.2
 	queryFunction = 0.3
+	querySynonym  = 0.3
+	termSynonym   = 0.25
 )
+
+// termClass says how much a term says about what a text is about.
+type termClass uint8
+
+const (
+	classContent  termClass = iota // a content term: full weight
+	classFunction                  // a template or function term (termFunction)
+	classConcept                   // a near-synonym group's term (termConcept; see rank_synonyms.go)
+	classSynonym                   // a query's synonym's word, which it lacks (termSynonym)
+)
+
+// scale down-weights w for a function or concept term.
+func (c termClass) scale(w float64) float64 {
+	switch c {
+	case classFunction:
+		return w * termFunction
+	case classConcept:
+		return w * termConcept
+	case classSynonym:
+		return w * termSynonym
+	}
+	return w
+}
 
 // lexTerm is one distinct term of a text.
 type lexTerm struct {
-	id uint32
-	// fn marks a question-template or function term.
-	fn bool
+	id    uint32
+	class termClass
 	// uni marks a single CJK character (a word of its own or part of one).
 	uni bool
 }
 
 // lexTerms returns the distinct terms of normalized text, as the sparse
 // encoder tokenizes it (CJK unigrams and bigrams, Latin words and codes),
-// with Latin words stemmed and template words marked.
+// with Latin words stemmed and template words marked, followed by the
+// concept terms of the near-synonym groups the text has a word of.
 func lexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
 	raw := sp.Terms(norm)
-	out := make([]lexTerm, 0, len(raw))
+	out := make([]lexTerm, 0, len(raw)+4)
 	seen := make(map[uint32]bool, len(raw))
+	var words []string // Latin words, stemmed, in order
 	for _, t := range raw {
-		fn := false
+		class := classContent
 		if isLatinWord(t) {
-			fn = enStopwords[t]
+			if enStopwords[t] {
+				class = classFunction
+			}
 			t = stem(t)
-		} else {
-			fn = zhFunction[t]
+			words = append(words, t)
+		} else if zhFunction[t] {
+			class = classFunction
 		}
 		id := embed.TermID(t)
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		out = append(out, lexTerm{id: id, fn: fn, uni: runeLen(t) == 1 && !isLatinWord(t)})
+		out = append(out, lexTerm{id: id, class: class, uni: runeLen(t) == 1 && !isLatinWord(t)})
 	}
+	concepts.match(norm, words, func(g *conceptGroup) {
+		if !seen[g.id] {
+			seen[g.id] = true
+			out = append(out, lexTerm{id: g.id, class: classConcept})
+		}
+	})
 	return out
+}
+
+// queryLexTerms returns lexTerms of a normalized query followed by the
+// words of its near-synonyms (rank_synonyms.go) that it lacks, as
+// classSynonym terms: multi-character CJK terms and Latin words, not the
+// single characters that many unrelated words share.
+func queryLexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
+	terms := lexTerms(sp, norm)
+	if termSynonym == 0 {
+		return terms
+	}
+	seen := make(map[uint32]bool, len(terms))
+	var words []string
+	for _, t := range terms {
+		seen[t.id] = true
+	}
+	for _, t := range sp.Terms(norm) {
+		if isLatinWord(t) {
+			words = append(words, stem(t))
+		}
+	}
+	concepts.match(norm, words, func(g *conceptGroup) {
+		for _, m := range g.members {
+			for _, t := range sp.Terms(m) {
+				if isLatinWord(t) {
+					if enStopwords[t] {
+						continue
+					}
+					t = stem(t)
+				} else if runeLen(t) == 1 || zhFunction[t] {
+					continue
+				}
+				if id := embed.TermID(t); !seen[id] {
+					seen[id] = true
+					terms = append(terms, lexTerm{id: id, class: classSynonym})
+				}
+			}
+		}
+	})
+	return terms
 }
 
 // queryVector is the lexical leg's query: the sparse encoder's terms of
 // normalized text, each weighing 1 but template and function terms
-// queryFunction.
+// queryFunction, and the terms of the near-synonyms of its words
+// (rank_synonyms.go) that it lacks, querySynonym.
 func queryVector(sp *embed.SparseEncoder, norm string) index.Sparse {
 	w := map[uint32]float32{}
+	var words []string
 	for _, t := range sp.Terms(norm) {
 		v := float32(1)
 		if isLatinWord(t) && enStopwords[t] || zhFunction[t] {
 			v = queryFunction
 		}
+		if isLatinWord(t) {
+			words = append(words, stem(t))
+		}
 		w[embed.TermID(t)] = v
+	}
+	if querySynonym > 0 {
+		syn := map[uint32]float32{}
+		concepts.match(norm, words, func(g *conceptGroup) {
+			for _, m := range g.members {
+				for _, t := range sp.Terms(m) {
+					if id := embed.TermID(t); w[id] == 0 && !isFunctionTerm(t) {
+						syn[id] = querySynonym
+					}
+				}
+			}
+		})
+		maps.Copy(w, syn)
 	}
 	v := index.Sparse{Indices: slices.Sorted(maps.Keys(w))}
 	v.Values = make([]float32, len(v.Indices))
@@ -162,3 +258,6 @@ func setOf(words []string) map[string]bool {
 
 // runeLen is the length of s in characters.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// isFunctionTerm reports a template or function term (English stopword or Chinese function word).
+func isFunctionTerm(t string) bool { return isLatinWord(t) && enStopwords[t] || zhFunction[t] }

@@ -1,6 +1,9 @@
 package answer
 
-import "math"
+import (
+	"maps"
+	"math"
+)
 
 // The reranker rescores the first stage's best articles with features
 // computed against the KB's lexicon (see lexicon.go): how much of the query
@@ -12,11 +15,11 @@ import "math"
 const (
 	rerankTop = 50 // first-stage articles rescored
 
-	wDense    = 0.5  // best dense cosine of the article's questions
+	wDense    = 0.7  // best dense cosine of the article's questions
 	wCover    = 0.3  // lexScores.cover
 	wMean     = 0.3  // lexScores.mean
 	wBest     = 0.25 // lexScores.best
-	wCentroid = 1    // lexScores.centroid
+	wCentroid = 0.9  // lexScores.centroid
 	wAnswer   = 0.6  // lexScores.answer
 	wAnsDice  = 0.3  // lexScores.ansDice
 	// wAnsAlone scores an article by its answer alone when that beats the
@@ -32,43 +35,56 @@ const (
 type queryTerms struct {
 	w     map[uint32]float64 // term → weight (article IDF, template terms down-weighted)
 	uni   map[uint32]bool    // single-character CJK terms
+	syn   map[uint32]bool    // classSynonym terms: matched, never missed, not in total or norm
 	total float64            // sum of the weights
 	norm  float64            // Euclidean norm of the weights
 	n     int                // articles in the lexicon
 }
 
 // termWeight is a question term's weight in lexicon l: its IDF among the
-// articles' questions, down-weighted for a template or function term.
+// articles' questions, down-weighted for a template, function or concept
+// term.
 func (l *lexicon) termWeight(t lexTerm) float64 {
 	w, ok := l.qidf[t.id]
 	if !ok {
 		w = idf(len(l.arts), 0)
 	}
-	return fnWeight(w, t.fn)
-}
-
-// fnWeight down-weights w for a function term.
-func fnWeight(w float64, fn bool) float64 {
-	if fn {
-		return w * termFunction
-	}
-	return w
+	return t.class.scale(w)
 }
 
 // query weighs a query's terms.
 func (l *lexicon) query(terms []lexTerm) queryTerms {
-	q := queryTerms{w: make(map[uint32]float64, len(terms)), uni: map[uint32]bool{}, n: len(l.arts)}
+	q := queryTerms{w: make(map[uint32]float64, len(terms)), uni: map[uint32]bool{}, syn: map[uint32]bool{}, n: len(l.arts)}
 	for _, t := range terms {
 		w := l.termWeight(t)
 		q.w[t.id] = w
 		if t.uni {
 			q.uni[t.id] = true
 		}
+		if t.class == classSynonym {
+			q.syn[t.id] = true
+			continue
+		}
 		q.total += w
 		q.norm += w * w
 	}
 	q.norm = math.Sqrt(q.norm)
 	return q
+}
+
+// plain returns q without its classSynonym terms, or a zero queryTerms
+// when it has none.
+func (q queryTerms) plain() queryTerms {
+	if len(q.syn) == 0 {
+		return queryTerms{}
+	}
+	p := q
+	p.w = maps.Clone(q.w)
+	for t := range q.syn {
+		delete(p.w, t)
+	}
+	p.syn = nil
+	return p
 }
 
 // lexScores are an article's lexicon features for a query, each in [0, 1].
@@ -113,7 +129,7 @@ func (l *lexicon) score(q queryTerms, id string) lexScores {
 	maxIDF := idf(len(l.arts), 1)
 	for t, w := range q.w {
 		_, inAnswer := a.answer[t]
-		if len(a.posts[t]) == 0 && !inAnswer && maxIDF > 0 {
+		if len(a.posts[t]) == 0 && !inAnswer && maxIDF > 0 && !concepts.ids[t] && !q.syn[t] {
 			if q.uni[t] {
 				s.missUni = max(s.missUni, w/maxIDF)
 			} else {
@@ -129,9 +145,9 @@ func (l *lexicon) score(q queryTerms, id string) lexScores {
 				inter[i] += w
 			}
 		}
-		if fn, ok := a.answer[t]; ok {
+		if c, ok := a.answer[t]; ok {
 			s.answer += w
-			answerMissing -= fnWeight(l.aidf[t], fn)
+			answerMissing -= c.scale(l.aidf[t])
 		}
 	}
 	if d.centroidNorm > 0 && q.norm > 0 {
@@ -160,13 +176,17 @@ func rerank(arts []*articleAgg, l *lexicon, q queryTerms, limit int) {
 	if len(top) == 0 {
 		return
 	}
+	plain := q.plain()
 	for _, a := range top {
 		s := l.score(q, a.c.ArticleID)
+		a.c.Score = max(wDense*a.bestDense+wCover*s.cover+wMean*s.mean+wBest*s.best+
+			wCentroid*s.centroid+wAnswer*s.answer+wAnsDice*s.ansDice, wAnsAlone*s.ansDice)
+		if plain.w != nil {
+			s = l.score(plain, a.c.ArticleID)
+		}
 		a.c.Coverage, a.c.Centroid, a.c.QuestionOverlap = s.cover, s.centroid, s.best
 		a.c.AnswerCoverage, a.c.AnswerOverlap = s.answer, s.ansDice
 		a.c.MissUnigram, a.c.MissTerm = s.missUni, s.missBi
-		a.c.Score = max(wDense*a.bestDense+wCover*s.cover+wMean*s.mean+wBest*s.best+
-			wCentroid*s.centroid+wAnswer*s.answer+wAnsDice*s.ansDice, wAnsAlone*s.ansDice)
 	}
 	sortArticles(top)
 	// Prob: softmax of the scores over the rescored articles.

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestLexTermsMarksTemplates(t *testing.T) {
 			}
 			for _, lt := range lexTerms(sp, text) {
 				if lt.id == id {
-					got[term] = lt.fn
+					got[term] = lt.class == classFunction
 				}
 			}
 		}
@@ -237,5 +238,118 @@ func TestLexiconFollowsImport(t *testing.T) {
 	}
 	if diff := cmp.Diff(fresh.answer, l.arts["gift-card"].answer); diff != "" {
 		t.Errorf("lexicon answer terms after concurrent imports (-want +got):\n%s", diff)
+	}
+}
+
+func TestConceptsMatchSynonyms(t *testing.T) {
+	sp, err := embed.NewSparseEncoder(embed.DefaultSparseConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conceptsOf := func(text string) []uint32 {
+		var ids []uint32
+		for _, lt := range lexTerms(sp, text) {
+			if lt.class == classConcept {
+				ids = append(ids, lt.id)
+			}
+		}
+		return ids
+	}
+	shared := func(a, b string) bool {
+		for _, x := range conceptsOf(a) {
+			if slices.Contains(conceptsOf(b), x) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, pair := range [][2]string{
+		{"怎么开通会员", "如何办理会员"},
+		{"转账上限是多少", "转账限额"},
+		{"卡丢了怎么办", "挂失银行卡"},
+		{"i topped up my account", "how to add money"},
+		{"my card was stolen", "i lost my card"},
+	} {
+		if !shared(pair[0], pair[1]) {
+			t.Errorf("%q and %q share no concept", pair[0], pair[1])
+		}
+	}
+	for _, pair := range [][2]string{{"发票怎么开", "运费多少"}, {"where is my parcel", "change my pin"}} {
+		if shared(pair[0], pair[1]) {
+			t.Errorf("%q and %q share a concept", pair[0], pair[1])
+		}
+	}
+	// a Latin member matches whole words only
+	if got := conceptsOf("atmosphere"); len(got) != 0 {
+		t.Errorf("atmosphere matched concepts %v", got)
+	}
+	if got := conceptsOf("atm取款"); len(got) == 0 {
+		t.Error("atm取款 matched no concept")
+	}
+}
+
+func TestQueryLexTermsAddsSynonyms(t *testing.T) {
+	sp, err := embed.NewSparseEncoder(embed.DefaultSparseConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn := map[uint32]bool{}
+	for _, lt := range queryLexTerms(sp, "转账上限") {
+		if lt.class == classSynonym {
+			syn[lt.id] = true
+		}
+	}
+	if !syn[embed.TermID("限额")] || !syn[embed.TermID("额度")] {
+		t.Error("转账上限: 限额 and 额度 not added")
+	}
+	for _, own := range []string{"上限", "转账", "限"} {
+		if syn[embed.TermID(own)] {
+			t.Errorf("%q added as a synonym (the query has it, or it is one character)", own)
+		}
+	}
+	// synonyms rank the article that says it in other words first, and
+	// stay out of the features that confidence reads
+	ctx := context.Background()
+	k, _ := newTestKB(t)
+	arts := []Article{
+		{ID: "limit", Question: "转账限额是多少", Answer: "单笔五万元。"},
+		{ID: "transfer", Question: "怎么转账", Answer: "在首页点转账。"},
+		{ID: "fee", Question: "转账手续费", Answer: "行内免费。"},
+	}
+	if _, err := k.Import(ctx, "shop", arts, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cands, err := k.Search(ctx, "shop", "转账最多能转多少", SearchOptions{})
+	if err != nil || len(cands) == 0 {
+		t.Fatal(cands, err)
+	}
+	if cands[0].ArticleID != "limit" {
+		t.Errorf("got %v, want limit first", ids(cands))
+	}
+	l, err := k.lexicon(ctx, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := l.query(queryLexTerms(sp, "转账上限"))
+	if plain := q.plain(); plain.total != q.total || len(plain.w) >= len(q.w) {
+		t.Errorf("plain query: total %v (want %v), %d terms of %d", plain.total, q.total, len(plain.w), len(q.w))
+	}
+}
+
+func TestQueryVectorAddsSynonyms(t *testing.T) {
+	sp, err := embed.NewSparseEncoder(embed.DefaultSparseConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := queryVector(sp, "转账上限")
+	got := map[uint32]float32{}
+	for i, id := range v.Indices {
+		got[id] = v.Values[i]
+	}
+	if w := got[embed.TermID("上限")]; w != 1 {
+		t.Errorf("own term 上限 weighs %v, want 1", w)
+	}
+	if w := got[embed.TermID("限额")]; w != querySynonym {
+		t.Errorf("synonym 限额 weighs %v, want %v", w, querySynonym)
 	}
 }

@@ -167,7 +167,7 @@ func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) (
 		if err != nil {
 			return nil, err
 		}
-		rerank(arts, lex, lex.query(lexTerms(k.sparse, norm)), o.Limit)
+		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
 	}
 	n := min(o.Limit, len(arts))
 	res := make([]Candidate, n)

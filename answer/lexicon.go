@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
@@ -152,10 +153,17 @@ type lexicons struct {
 }
 
 type lexEntry struct {
-	gen     uint64        // bumped by every change to the KB
-	lex     *lexicon      // nil until loaded
-	loading chan struct{} // non-nil while a load runs; closed when it ends
+	gen      uint64        // bumped by every change to the KB
+	lex      *lexicon      // nil until loaded
+	loadedAt time.Time     // when lex was loaded from the store
+	loading  chan struct{} // non-nil while a load runs; closed when it ends
 }
+
+// lexiconRefresh is how old a loaded lexicon may grow before a Search
+// reloads it from the store in the background. This process's own changes
+// apply at once (update); the reload picks up those other replicas made to
+// a shared store (Qdrant).
+var lexiconRefresh = 2 * time.Minute
 
 func (c *lexicons) entry(kb string) *lexEntry {
 	if c.kbs == nil {
@@ -178,6 +186,9 @@ func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context
 		e := c.entry(kb)
 		if e.lex != nil {
 			l := e.lex
+			if e.loading == nil && time.Since(e.loadedAt) > lexiconRefresh {
+				c.refresh(e, load)
+			}
 			c.mu.Unlock()
 			return l, nil
 		}
@@ -198,7 +209,7 @@ func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context
 
 		c.mu.Lock()
 		if err == nil && e.gen == gen {
-			e.lex = l
+			e.lex, e.loadedAt = l, time.Now()
 		}
 		e.loading = nil
 		close(ch)
@@ -208,6 +219,28 @@ func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context
 		}
 		return l, nil // a change during the load was concurrent with this Search
 	}
+}
+
+// refresh reloads e in the background (c.mu held); the current lexicon
+// serves meanwhile, and a reload that overlaps a change is dropped.
+func (c *lexicons) refresh(e *lexEntry, load func(context.Context) (*lexicon, error)) {
+	gen, ch := e.gen, make(chan struct{})
+	e.loading = ch
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		l, err := load(ctx)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err == nil && e.gen == gen {
+			e.lex, e.loadedAt = l, time.Now()
+		}
+		if err != nil {
+			e.loadedAt = time.Now() // try again after another interval
+		}
+		e.loading = nil
+		close(ch)
+	}()
 }
 
 // update applies changed articles (nil: deleted) to kb's cached lexicon,

@@ -187,7 +187,7 @@ func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context
 		if e.lex != nil {
 			l := e.lex
 			if e.loading == nil && time.Since(e.loadedAt) > lexiconRefresh {
-				c.refresh(e, load)
+				c.refresh(ctx, e, load)
 			}
 			c.mu.Unlock()
 			return l, nil
@@ -223,11 +223,12 @@ func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context
 
 // refresh reloads e in the background (c.mu held); the current lexicon
 // serves meanwhile, and a reload that overlaps a change is dropped.
-func (c *lexicons) refresh(e *lexEntry, load func(context.Context) (*lexicon, error)) {
+func (c *lexicons) refresh(ctx context.Context, e *lexEntry, load func(context.Context) (*lexicon, error)) {
 	gen, ch := e.gen, make(chan struct{})
 	e.loading = ch
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// the reload outlives the Search that started it
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		l, err := load(ctx)
 		c.mu.Lock()

@@ -16,10 +16,10 @@ import (
 	"unicode/utf8"
 )
 
-// Format is an article file format.
+// Format is an import file's format (articles, resolved replies).
 type Format string
 
-// Article file formats.
+// Import file formats.
 const (
 	FormatJSONL Format = "jsonl"
 	FormatCSV   Format = "csv"
@@ -36,7 +36,7 @@ func FormatOf(path string) (Format, error) {
 	return "", fmt.Errorf("%w: %s (want .jsonl or .csv)", ErrUnknownFormat, path)
 }
 
-// LineError is one problem at one line of an article file (lines count from 1).
+// LineError is one problem at one line of an import file (lines count from 1).
 type LineError struct {
 	Line int
 	Err  error
@@ -45,17 +45,42 @@ type LineError struct {
 func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e LineError) Unwrap() error { return e.Err }
 
-// FileError lists every problem found in an article file, in line order.
+// FileError lists the problems found in an import file, in line order:
+// every one, or the first ones and how many more were Omitted.
 type FileError struct {
-	Errors []LineError
+	Errors  []LineError
+	Omitted int
+	// Limit, when positive, is the most Errors Add keeps (a file in the
+	// wrong format must not hold millions in memory); the rest are counted.
+	Limit int
+}
+
+// Add records a problem at line (counting it only, past Limit).
+func (e *FileError) Add(line int, err error) {
+	if e.Limit > 0 && len(e.Errors) >= e.Limit {
+		e.Omitted++
+		return
+	}
+	e.Errors = append(e.Errors, LineError{Line: line, Err: err})
+}
+
+// Err is e, or nil when it holds no problem.
+func (e *FileError) Err() error {
+	if len(e.Errors) == 0 && e.Omitted == 0 {
+		return nil
+	}
+	return e
 }
 
 func (e *FileError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid line(s):", len(e.Errors))
+	fmt.Fprintf(&b, "%d invalid line(s):", len(e.Errors)+e.Omitted)
 	for _, le := range e.Errors {
 		b.WriteString("\n  ")
 		b.WriteString(le.Error())
+	}
+	if e.Omitted > 0 {
+		fmt.Fprintf(&b, "\n  … and %d more", e.Omitted)
 	}
 	return b.String()
 }

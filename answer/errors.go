@@ -13,5 +13,5 @@ var (
 	// ErrArticleNotFound reports an unknown article id.
 	ErrArticleNotFound = errors.New("article not found")
 	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV.
-	ErrUnknownFormat = errors.New("unknown article file format")
+	ErrUnknownFormat = errors.New("unknown file format")
 )

@@ -1,6 +1,10 @@
 package intake
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/jieda/jieda/answer"
+)
 
 // Sentinel errors returned (wrapped) by the intake package; test with errors.Is.
 var (
@@ -8,8 +12,9 @@ var (
 	// empty question or reply, invalid UTF-8, a CSAT outside 1..5, a bad
 	// time, an unknown CSV column or a malformed line.
 	ErrInvalidResolved = errors.New("invalid resolved reply")
-	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV.
-	ErrUnknownFormat = errors.New("unknown resolved file format")
+	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV
+	// (the answer package's, shared by every import file).
+	ErrUnknownFormat = answer.ErrUnknownFormat
 	// ErrInvalidPayload reports a webhook body that is not valid JSON of the
 	// expected shape (or not valid UTF-8).
 	ErrInvalidPayload = errors.New("invalid webhook payload")

@@ -9,84 +9,29 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jieda/jieda/answer"
 )
 
-// Format is a resolved-reply file format.
-type Format string
+// Format, LineError and FileError are the answer package's: article and
+// resolved-reply files share their formats and line-numbered errors.
+type (
+	Format    = answer.Format
+	LineError = answer.LineError
+	FileError = answer.FileError
+)
 
 // Resolved-reply file formats.
 const (
-	FormatJSONL Format = "jsonl"
-	FormatCSV   Format = "csv"
+	FormatJSONL = answer.FormatJSONL
+	FormatCSV   = answer.FormatCSV
 )
 
 // FormatOf guesses a file's format from its extension (.jsonl/.json/.ndjson or .csv).
-func FormatOf(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".json", ".ndjson":
-		return FormatJSONL, nil
-	case ".csv":
-		return FormatCSV, nil
-	}
-	return "", fmt.Errorf("%w: %s (want .jsonl or .csv)", ErrUnknownFormat, path)
-}
-
-// LineError is one problem at one line of a resolved-reply file (lines count from 1).
-type LineError struct {
-	Line int
-	Err  error
-}
-
-func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e LineError) Unwrap() error { return e.Err }
-
-// FileError lists the problems found in a resolved-reply file, in line
-// order: every one, up to maxLineErrors, and how many more were omitted.
-type FileError struct {
-	Errors  []LineError
-	Omitted int
-}
-
-func (e *FileError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid line(s):", len(e.Errors)+e.Omitted)
-	for _, le := range e.Errors {
-		b.WriteString("\n  ")
-		b.WriteString(le.Error())
-	}
-	if e.Omitted > 0 {
-		fmt.Fprintf(&b, "\n  … and %d more", e.Omitted)
-	}
-	return b.String()
-}
-
-// Unwrap lets errors.Is see each line's error (ErrInvalidResolved, …).
-func (e *FileError) Unwrap() []error {
-	errs := make([]error, len(e.Errors))
-	for i := range e.Errors {
-		errs[i] = e.Errors[i]
-	}
-	return errs
-}
-
-func (e *FileError) add(line int, err error) {
-	if len(e.Errors) >= maxLineErrors {
-		e.Omitted++
-		return
-	}
-	e.Errors = append(e.Errors, LineError{Line: line, Err: err})
-}
-
-func (e *FileError) orNil() error {
-	if len(e.Errors) == 0 && e.Omitted == 0 {
-		return nil
-	}
-	return e
-}
+func FormatOf(path string) (Format, error) { return answer.FormatOf(path) }
 
 const (
 	// maxLineBytes bounds one JSONL line.
@@ -149,7 +94,7 @@ func Scan(r io.Reader, format Format, fn func(line int, item Resolved) error) er
 func scanJSONL(r io.Reader, fn func(int, Resolved) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
-	var bad FileError
+	bad := FileError{Limit: maxLineErrors}
 	n := 0
 	for sc.Scan() {
 		n++
@@ -162,7 +107,7 @@ func scanJSONL(r io.Reader, fn func(int, Resolved) error) error {
 		}
 		item, err := decodeJSONLine(line)
 		if err != nil {
-			bad.add(n, err)
+			bad.Add(n, err)
 			continue
 		}
 		if err := fn(n, item); err != nil {
@@ -172,7 +117,7 @@ func scanJSONL(r io.Reader, fn func(int, Resolved) error) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading line %d: %w", n+1, err)
 	}
-	return bad.orNil()
+	return bad.Err()
 }
 
 func decodeJSONLine(line []byte) (Resolved, error) {
@@ -215,7 +160,7 @@ func scanCSV(r io.Reader, fn func(int, Resolved) error) error {
 	if err != nil {
 		return &FileError{Errors: []LineError{{Line: 1, Err: err}}}
 	}
-	var bad FileError
+	bad := FileError{Limit: maxLineErrors}
 	for {
 		rec, rerr := cr.Read()
 		if errors.Is(rerr, io.EOF) {
@@ -223,7 +168,7 @@ func scanCSV(r io.Reader, fn func(int, Resolved) error) error {
 		}
 		var perr *csv.ParseError
 		if errors.As(rerr, &perr) {
-			bad.add(perr.StartLine, fmt.Errorf("%w: %w", ErrInvalidResolved, perr.Err))
+			bad.Add(perr.StartLine, fmt.Errorf("%w: %w", ErrInvalidResolved, perr.Err))
 			continue
 		}
 		if rerr != nil {
@@ -235,14 +180,14 @@ func scanCSV(r io.Reader, fn func(int, Resolved) error) error {
 		}
 		item, ierr := csvResolved(rec, col)
 		if ierr != nil {
-			bad.add(line, ierr)
+			bad.Add(line, ierr)
 			continue
 		}
 		if err := fn(line, item); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
 	}
-	return bad.orNil()
+	return bad.Err()
 }
 
 // csvHeader maps column names to indexes, reporting every unknown,

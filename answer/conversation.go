@@ -34,11 +34,8 @@ type ConversationStore struct{ store index.Store }
 
 // NewConversationStore creates the collection when it is missing.
 func NewConversationStore(ctx context.Context, store index.Store) (*ConversationStore, error) {
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ConversationsCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", ConversationsCollection, err)
-	}
-	if err := store.CreatePayloadIndex(ctx, ConversationsCollection, "kb", index.FieldKeyword); err != nil {
-		return nil, fmt.Errorf("indexing %s.kb: %w", ConversationsCollection, err)
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: ConversationsCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword}); err != nil {
+		return nil, err
 	}
 	return &ConversationStore{store: store}, nil
 }

@@ -78,18 +78,13 @@ func NewEventLog(ctx context.Context, store index.Store, logger *slog.Logger) (*
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	for _, col := range []string{EventsCollection, FeedbackCollection} {
-		if err := store.CreateCollection(ctx, index.CollectionConfig{Name: col, Sparse: true}); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", col, err)
-		}
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: EventsCollection, Sparse: true}, map[string]index.FieldType{
+		"kb": index.FieldKeyword, "decision": index.FieldKeyword, "created_at": index.FieldDatetime,
+	}); err != nil {
+		return nil, err
 	}
-	for _, f := range []struct{ col, field string }{{EventsCollection, "kb"}, {EventsCollection, "decision"}, {FeedbackCollection, "kb"}} {
-		if err := store.CreatePayloadIndex(ctx, f.col, f.field, index.FieldKeyword); err != nil {
-			return nil, fmt.Errorf("indexing %s.%s: %w", f.col, f.field, err)
-		}
-	}
-	if err := store.CreatePayloadIndex(ctx, EventsCollection, "created_at", index.FieldDatetime); err != nil {
-		return nil, fmt.Errorf("indexing %s.created_at: %w", EventsCollection, err)
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: FeedbackCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword}); err != nil {
+		return nil, err
 	}
 	l := &EventLog{
 		store: store, logger: logger,

@@ -255,27 +255,13 @@ type HandoffStore struct {
 // NewHandoffStore returns a HandoffStore over store, creating the
 // collection and its payload indexes when they are missing.
 func NewHandoffStore(ctx context.Context, store index.Store) (*HandoffStore, error) {
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: HandoffsCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", HandoffsCollection, err)
-	}
-	for _, f := range []struct {
-		field string
-		typ   index.FieldType
-	}{
-		{"kb", index.FieldKeyword},
-		{"status", index.FieldKeyword},
-		{"reason", index.FieldKeyword},
-		{"conversation_id", index.FieldKeyword},
-		{"rank", index.FieldInteger},
-		{"priority", index.FieldInteger},
-		{"created_at", index.FieldDatetime},
-		{"delivery_state", index.FieldKeyword},
-		{"delivery_event", index.FieldKeyword},
-		{"next_attempt_at", index.FieldDatetime},
-	} {
-		if err := store.CreatePayloadIndex(ctx, HandoffsCollection, f.field, f.typ); err != nil {
-			return nil, fmt.Errorf("indexing %s.%s: %w", HandoffsCollection, f.field, err)
-		}
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: HandoffsCollection, Sparse: true}, map[string]index.FieldType{
+		"kb": index.FieldKeyword, "status": index.FieldKeyword, "reason": index.FieldKeyword,
+		"conversation_id": index.FieldKeyword, "rank": index.FieldInteger, "priority": index.FieldInteger,
+		"created_at": index.FieldDatetime, "delivery_state": index.FieldKeyword, "delivery_event": index.FieldKeyword,
+		"next_attempt_at": index.FieldDatetime,
+	}); err != nil {
+		return nil, err
 	}
 	return &HandoffStore{store: store, now: time.Now}, nil
 }

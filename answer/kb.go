@@ -79,33 +79,17 @@ func NewKB(ctx context.Context, store index.Store, emb Embedder, sparse *embed.S
 		}
 	}
 	k := &KB{store: store, emb: emb, sparse: sparse, logger: logger, now: time.Now}
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: PointsCollection, Dim: emb.Dimension(), Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", PointsCollection, err)
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: PointsCollection, Dim: emb.Dimension(), Sparse: true}, map[string]index.FieldType{
+		"kb": index.FieldKeyword, "article_id": index.FieldKeyword, "kind": index.FieldKeyword, "status": index.FieldKeyword,
+		"locale": index.FieldKeyword, "category": index.FieldKeyword, "valid_from": index.FieldDatetime, "valid_to": index.FieldDatetime,
+	}); err != nil {
+		return nil, err
 	}
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ArticlesCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", ArticlesCollection, err)
-	}
-	for _, f := range []struct {
-		col, field string
-		typ        index.FieldType
-	}{
-		{PointsCollection, "kb", index.FieldKeyword},
-		{PointsCollection, "article_id", index.FieldKeyword},
-		{PointsCollection, "kind", index.FieldKeyword},
-		{PointsCollection, "status", index.FieldKeyword},
-		{PointsCollection, "locale", index.FieldKeyword},
-		{PointsCollection, "category", index.FieldKeyword},
-		{PointsCollection, "valid_from", index.FieldDatetime},
-		{PointsCollection, "valid_to", index.FieldDatetime},
-		{ArticlesCollection, "kb", index.FieldKeyword},
-		{ArticlesCollection, "article_id", index.FieldKeyword},
-		{ArticlesCollection, "status", index.FieldKeyword},
-		{ArticlesCollection, "updated_at", index.FieldDatetime},
-		{ArticlesCollection, "review_by", index.FieldDatetime},
-	} {
-		if err := store.CreatePayloadIndex(ctx, f.col, f.field, f.typ); err != nil {
-			return nil, fmt.Errorf("indexing %s.%s: %w", f.col, f.field, err)
-		}
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: ArticlesCollection, Sparse: true}, map[string]index.FieldType{
+		"kb": index.FieldKeyword, "article_id": index.FieldKeyword, "status": index.FieldKeyword,
+		"updated_at": index.FieldDatetime, "review_by": index.FieldDatetime,
+	}); err != nil {
+		return nil, err
 	}
 	return k, nil
 }

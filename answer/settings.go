@@ -164,11 +164,8 @@ const SettingsTTL = 5 * time.Second
 
 // NewSettingsStore creates the settings collection when it is missing.
 func NewSettingsStore(ctx context.Context, store index.Store) (*SettingsStore, error) {
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: SettingsCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", SettingsCollection, err)
-	}
-	if err := store.CreatePayloadIndex(ctx, SettingsCollection, "kb", index.FieldKeyword); err != nil {
-		return nil, fmt.Errorf("indexing %s.kb: %w", SettingsCollection, err)
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: SettingsCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword}); err != nil {
+		return nil, err
 	}
 	return &SettingsStore{store: store, now: time.Now, cache: map[string]cachedSettings{}}, nil
 }

@@ -85,22 +85,11 @@ type Audit struct {
 // NewAudit returns an Audit over store, creating its collection and
 // payload indexes when they are missing.
 func NewAudit(ctx context.Context, store index.Store) (*Audit, error) {
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: AuditCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", AuditCollection, err)
-	}
-	for _, f := range []struct {
-		field string
-		typ   index.FieldType
-	}{
-		{"kb", index.FieldKeyword},
-		{"actor", index.FieldKeyword},
-		{"action", index.FieldKeyword},
-		{"target", index.FieldKeyword},
-		{"at", index.FieldDatetime},
-	} {
-		if err := store.CreatePayloadIndex(ctx, AuditCollection, f.field, f.typ); err != nil {
-			return nil, fmt.Errorf("indexing %s.%s: %w", AuditCollection, f.field, err)
-		}
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: AuditCollection, Sparse: true}, map[string]index.FieldType{
+		"kb": index.FieldKeyword, "actor": index.FieldKeyword, "action": index.FieldKeyword,
+		"target": index.FieldKeyword, "at": index.FieldDatetime,
+	}); err != nil {
+		return nil, err
 	}
 	return &Audit{store: store, now: time.Now}, nil
 }

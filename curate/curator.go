@@ -114,33 +114,22 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logge
 		return nil, err
 	}
 	store := eng.KB.Store()
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ItemsCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", ItemsCollection, err)
-	}
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: SettingsCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", SettingsCollection, err)
-	}
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", ClustersCollection, err)
-	}
-	for _, f := range []struct {
-		col, field string
-		typ        index.FieldType
+	for _, c := range []struct {
+		cfg    index.CollectionConfig
+		fields map[string]index.FieldType
 	}{
-		{ItemsCollection, "kb", index.FieldKeyword},
-		{ItemsCollection, "status", index.FieldKeyword},
-		{ItemsCollection, "reason", index.FieldKeyword},
-		{ItemsCollection, "cluster_id", index.FieldKeyword},
-		{ItemsCollection, "created_at", index.FieldDatetime},
-		{ClustersCollection, "kb", index.FieldKeyword},
-		{ClustersCollection, "status", index.FieldKeyword},
-		{ClustersCollection, "kind", index.FieldKeyword},
-		{ClustersCollection, "article_id", index.FieldKeyword},
-		{ClustersCollection, "impact", index.FieldInteger},
-		{ClustersCollection, "updated_at", index.FieldDatetime},
+		{index.CollectionConfig{Name: ItemsCollection, Sparse: true}, map[string]index.FieldType{
+			"kb": index.FieldKeyword, "status": index.FieldKeyword, "reason": index.FieldKeyword,
+			"cluster_id": index.FieldKeyword, "created_at": index.FieldDatetime,
+		}},
+		{index.CollectionConfig{Name: SettingsCollection, Sparse: true}, nil},
+		{index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}, map[string]index.FieldType{
+			"kb": index.FieldKeyword, "status": index.FieldKeyword, "kind": index.FieldKeyword, "article_id": index.FieldKeyword,
+			"impact": index.FieldInteger, "updated_at": index.FieldDatetime,
+		}},
 	} {
-		if err := store.CreatePayloadIndex(ctx, f.col, f.field, f.typ); err != nil {
-			return nil, fmt.Errorf("indexing %s.%s: %w", f.col, f.field, err)
+		if err := index.Ensure(ctx, store, c.cfg, c.fields); err != nil {
+			return nil, err
 		}
 	}
 	hist, err := NewHistory(ctx, store)

@@ -117,23 +117,11 @@ type History struct {
 // NewHistory returns a History over store, creating its collection and
 // payload indexes when they are missing.
 func NewHistory(ctx context.Context, store index.Store) (*History, error) {
-	if err := store.CreateCollection(ctx, index.CollectionConfig{Name: RevisionsCollection, Sparse: true}); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", RevisionsCollection, err)
-	}
-	for _, f := range []struct {
-		field string
-		typ   index.FieldType
-	}{
-		{"kb", index.FieldKeyword},
-		{"article_id", index.FieldKeyword},
-		{"version", index.FieldInteger},
-		{"action", index.FieldKeyword},
-		{"author", index.FieldKeyword},
-		{"at", index.FieldDatetime},
-	} {
-		if err := store.CreatePayloadIndex(ctx, RevisionsCollection, f.field, f.typ); err != nil {
-			return nil, fmt.Errorf("indexing %s.%s: %w", RevisionsCollection, f.field, err)
-		}
+	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: RevisionsCollection, Sparse: true}, map[string]index.FieldType{
+		"kb": index.FieldKeyword, "article_id": index.FieldKeyword, "version": index.FieldInteger,
+		"action": index.FieldKeyword, "author": index.FieldKeyword, "at": index.FieldDatetime,
+	}); err != nil {
+		return nil, err
 	}
 	return &History{store: store, now: time.Now}, nil
 }

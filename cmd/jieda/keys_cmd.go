@@ -172,13 +172,7 @@ func keyFromPayload(p index.Payload) (apiKey, error) {
 
 // ensureKeysCollection creates the api_keys collection and its index.
 func ensureKeysCollection(ctx context.Context, s index.Store) error {
-	if err := s.CreateCollection(ctx, index.CollectionConfig{Name: keysCollection, Sparse: true}); err != nil {
-		return fmt.Errorf("creating %s: %w", keysCollection, err)
-	}
-	if err := s.CreatePayloadIndex(ctx, keysCollection, "key_id", index.FieldKeyword); err != nil {
-		return fmt.Errorf("indexing %s.key_id: %w", keysCollection, err)
-	}
-	return nil
+	return index.Ensure(ctx, s, index.CollectionConfig{Name: keysCollection, Sparse: true}, map[string]index.FieldType{"key_id": index.FieldKeyword})
 }
 
 // normalizeKBs trims, deduplicates and sorts KB scopes; an empty name is an error.

@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -92,56 +90,6 @@ type Trace struct {
 	TopActive bool
 }
 
-// Engine answers questions: retrieval, confidence, the decision, handoff
-// packets, conversations and the answer log.
-type Engine struct {
-	KB            *KB
-	Settings      *SettingsStore
-	Handoffs      *HandoffStore
-	Conversations *ConversationStore
-	Events        *EventLog
-	// Notify, when set, is called with each new handoff's id (webhook delivery).
-	Notify func(id string)
-	// Scrub, when set, removes personal data from the question text the
-	// answer log keeps (curation sets it to its PII scrubber).
-	Scrub func(string) string
-	// OnChange, when set, is told about every article the engine writes or
-	// deletes (article revisions); ChangeInfoFrom(ctx) says who and why.
-	OnChange func(ctx context.Context, kb string, changes []ArticleChange) error
-	Logger   *slog.Logger
-	// Search tunes retrieval (zero: the defaults).
-	Search SearchOptions
-	now    func() time.Time
-
-	knownMu sync.Mutex
-	known   map[string]time.Time // KBs seen to exist, and when
-}
-
-// NewEngine wires an Engine over one store: it creates what collections are missing.
-func NewEngine(ctx context.Context, kb *KB, logger *slog.Logger) (*Engine, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	e := &Engine{KB: kb, Logger: logger, now: time.Now, known: map[string]time.Time{}}
-	var err error
-	if e.Settings, err = NewSettingsStore(ctx, kb.store); err != nil {
-		return nil, err
-	}
-	if e.Handoffs, err = NewHandoffStore(ctx, kb.store); err != nil {
-		return nil, err
-	}
-	if e.Conversations, err = NewConversationStore(ctx, kb.store); err != nil {
-		return nil, err
-	}
-	if e.Events, err = NewEventLog(ctx, kb.store, logger); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// Close flushes the answer log.
-func (e *Engine) Close() error { return e.Events.Close() }
-
 // KnownKB reports whether kb has settings or articles; unknown KBs get ErrUnknownKB.
 func (e *Engine) KnownKB(ctx context.Context, kb string) error {
 	if err := ValidateID(kb); err != nil {
@@ -167,7 +115,7 @@ func (e *Engine) KnownKB(ctx context.Context, kb string) error {
 		}
 	}
 	e.knownMu.Lock()
-	e.known[kb] = e.now()
+	e.known[strings.Clone(kb)] = e.now()
 	e.knownMu.Unlock()
 	return nil
 }
@@ -223,7 +171,7 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 		}
 	}
 	cal := st.CalibrationOrDefault()
-	so := e.Search
+	so := e.search
 	so.Scope, so.Limit = req.Scope, 10
 
 	tr := &Trace{Normalized: norm, Intent: DetectIntent(req.Question, norm)}
@@ -318,16 +266,11 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 		if h, err = e.Handoffs.Create(ctx, h); err != nil {
 			return nil, nil, fmt.Errorf("creating handoff: %w", err)
 		}
-		if e.Notify != nil {
-			e.Notify(h.ID)
-		}
+		e.notify(h.ID)
 		resp.Decision = DecisionHandoff
 		resp.Handoff = &HandoffRef{ID: h.ID, Reason: reason}
 	}
-	logged := norm
-	if e.Scrub != nil {
-		logged = e.Scrub(norm)
-	}
+	logged := e.scrub(norm)
 	ev := Event{ID: resp.AnswerID, KB: req.KB, Normalized: logged, Decision: resp.Decision, Confidence: conf, CreatedAt: now}
 	switch {
 	case resp.Answer != nil:
@@ -353,7 +296,7 @@ func (e *Engine) confidence(ctx context.Context, kb, norm string, cands []Candid
 		if c, err := e.Events.Counts(ctx, kb, cands[0].ArticleID); err == nil {
 			fb = c.Balance()
 		} else {
-			e.Logger.Warn("reading feedback counts", "kb", kb, "article", cands[0].ArticleID, "err", err)
+			e.logger.Warn("reading feedback counts", "kb", kb, "article", cands[0].ArticleID, "err", err)
 		}
 	}
 	tr.Features = ExtractFeatures(norm, cands, fb)

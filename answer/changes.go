@@ -53,7 +53,7 @@ func (k *KB) Articles(ctx context.Context, kb string, ids []string) (map[string]
 
 // notifyChanges reports the articles an import changed to OnChange.
 func (e *Engine) notifyChanges(ctx context.Context, kb string, before map[string]Article, ids []string) error {
-	if e.OnChange == nil {
+	if e.onChange == nil {
 		return nil
 	}
 	after, err := e.KB.Articles(ctx, kb, ids)
@@ -79,7 +79,7 @@ func (e *Engine) notifyChanges(ctx context.Context, kb string, before map[string
 	if len(changes) == 0 {
 		return nil
 	}
-	if err := e.OnChange(ctx, kb, changes); err != nil {
+	if err := e.onChange(ctx, kb, changes); err != nil {
 		return fmt.Errorf("recording article changes: %w", err)
 	}
 	return nil
@@ -87,6 +87,9 @@ func (e *Engine) notifyChanges(ctx context.Context, kb string, before map[string
 
 // DeleteArticle removes an article (see KB.DeleteArticle) and reports it to OnChange.
 func (e *Engine) DeleteArticle(ctx context.Context, kb, id string) error {
+	mu := e.writeLock(kb)
+	mu.Lock()
+	defer mu.Unlock()
 	before, err := e.KB.Article(ctx, kb, id)
 	if err != nil {
 		return err
@@ -94,8 +97,8 @@ func (e *Engine) DeleteArticle(ctx context.Context, kb, id string) error {
 	if err := e.KB.DeleteArticle(ctx, kb, id); err != nil {
 		return err
 	}
-	if e.OnChange != nil {
-		return e.OnChange(ctx, kb, []ArticleChange{{Before: &before}})
+	if e.onChange != nil {
+		return e.onChange(ctx, kb, []ArticleChange{{Before: &before}})
 	}
 	return nil
 }
@@ -115,7 +118,7 @@ func (e *Engine) Rank(ctx context.Context, kb, question string) ([]Candidate, fl
 	if norm == "" {
 		return nil, 0, ErrEmptyQuery
 	}
-	so := e.Search
+	so := e.search
 	so.Limit = 10
 	cands, err := e.KB.Search(ctx, kb, question, so)
 	if err != nil {

@@ -23,12 +23,20 @@ func (e *Engine) ImportArticles(ctx context.Context, kb string, arts []Article, 
 
 // ImportArticlesWith is ImportArticles with import options (progress, batch size).
 func (e *Engine) ImportArticlesWith(ctx context.Context, kb string, arts []Article, opts ImportOptions, st *ImportStats) error {
+	mu := e.writeLock(kb)
+	mu.Lock()
+	defer mu.Unlock()
+	return e.importLocked(ctx, kb, arts, opts, st)
+}
+
+// importLocked is ImportArticlesWith with kb's write lock held.
+func (e *Engine) importLocked(ctx context.Context, kb string, arts []Article, opts ImportOptions, st *ImportStats) error {
 	var before map[string]Article
 	ids := make([]string, len(arts))
 	for i := range arts {
 		ids[i] = arts[i].ID
 	}
-	if e.OnChange != nil {
+	if e.onChange != nil {
 		var err error
 		if before, err = e.KB.Articles(ctx, kb, ids); err != nil {
 			return err
@@ -54,8 +62,6 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 	if err != nil {
 		return h, err
 	}
-	if e.Notify != nil {
-		e.Notify(h.ID)
-	}
+	e.notify(h.ID)
 	return h, nil
 }

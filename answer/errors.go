@@ -12,6 +12,8 @@ var (
 	ErrEmptyQuery = errors.New("empty question")
 	// ErrArticleNotFound reports an unknown article id.
 	ErrArticleNotFound = errors.New("article not found")
+	// ErrArticleExists reports a create of an article id that exists.
+	ErrArticleExists = errors.New("article already exists")
 	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV.
 	ErrUnknownFormat = errors.New("unknown file format")
 )

@@ -304,6 +304,6 @@ func (l *EventLog) countsLocked(ctx context.Context, kb, article string) (*Feedb
 		u, _ := recs[0].Payload["unhelpful"].(int64)
 		c.Helpful, c.Unhelpful = int(h), int(u)
 	}
-	l.counts[key] = c
+	l.counts[key] = c // key is a new string (a concatenation): it aliases no caller's buffer
 	return c, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,7 +173,7 @@ func (c *lexicons) entry(kb string) *lexEntry {
 	e := c.kbs[kb]
 	if e == nil {
 		e = &lexEntry{}
-		c.kbs[kb] = e
+		c.kbs[strings.Clone(kb)] = e // a caller's string may alias a reused request buffer
 	}
 	return e
 }
@@ -274,7 +275,7 @@ func (k *KB) lexiconUpdate(kb string, arts []Article) error {
 			k.lex.invalidate(kb)
 			return fmt.Errorf("article %s: %w", arts[i].ID, err)
 		}
-		changed[arts[i].ID] = al
+		changed[strings.Clone(arts[i].ID)] = al
 	}
 	k.lex.update(kb, changed)
 	return nil
@@ -284,7 +285,7 @@ func (k *KB) lexiconUpdate(kb string, arts []Article) error {
 func (k *KB) lexiconDelete(kb string, ids []string) {
 	changed := make(map[string]*artLex, len(ids))
 	for _, id := range ids {
-		changed[id] = nil
+		changed[strings.Clone(id)] = nil
 	}
 	k.lex.update(kb, changed)
 }

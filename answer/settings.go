@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,6 +197,8 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 		}
 		c.s, c.found = st, true
 	}
+	kb = strings.Clone(kb) // the cache outlives a caller's string, which may alias a reused buffer
+	c.s.KB = kb
 	s.mu.Lock()
 	s.cache[kb] = c
 	s.mu.Unlock()
@@ -204,6 +207,7 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 
 // Put validates and saves kb's settings.
 func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) {
+	st.KB = strings.Clone(st.KB)
 	if st.MaxQuestionRunes == 0 {
 		st.MaxQuestionRunes = DefaultMaxQuestionRunes
 	}
@@ -255,4 +259,21 @@ func (s *SettingsStore) List(ctx context.Context) ([]string, error) {
 		}
 		cursor = page.Next
 	}
+}
+
+// Replace saves st as kb's settings, keeping what a client cannot send
+// back: a webhook given without its secret keeps the stored secret, and
+// zero thresholds keep the stored thresholds.
+func (s *SettingsStore) Replace(ctx context.Context, st Settings) (Settings, error) {
+	old, _, err := s.Get(ctx, st.KB)
+	if err != nil {
+		return Settings{}, err
+	}
+	if st.Webhook.Secret == "" && st.Webhook.URL != "" {
+		st.Webhook.Secret = old.Webhook.Secret
+	}
+	if st.Thresholds == (Thresholds{}) {
+		st.Thresholds = old.Thresholds
+	}
+	return s.Put(ctx, st)
 }

@@ -19,10 +19,6 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// ErrInvalidAudit reports an audit entry or audit query that fails
-// validation (including a bad list cursor).
-var ErrInvalidAudit = errors.New("invalid audit request")
-
 // AuditCollection holds one payload-only point per audit entry.
 const AuditCollection = "audit_log"
 

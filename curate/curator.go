@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,14 +23,6 @@ const (
 	// ClustersCollection holds the review queue: one point per cluster of
 	// candidates, with the dense and lexical vectors of its representative question.
 	ClustersCollection = "curate_clusters"
-)
-
-// Errors.
-var (
-	ErrClusterNotFound = errors.New("candidate not found")
-	ErrClusterDecided  = errors.New("candidate already decided")
-	ErrInvalidAction   = errors.New("invalid review action")
-	ErrInvalidConfig   = errors.New("invalid curation config")
 )
 
 // Config tunes how candidates are matched to the KB and clustered.
@@ -93,25 +86,40 @@ type Curator struct {
 	locksMu sync.Mutex
 	locks   map[string]*sync.Mutex // per KB: cluster assignment
 
-	// History records every article change as a revision (New wires it to
-	// the engine's change hook); Audit records editor and admin actions.
+	// History records every article change as a revision (as the
+	// engine's change observer); Audit records editor and admin actions.
 	History *History
 	Audit   *Audit
 
 	kbt kbThresholds
 }
 
-// New creates the collections curation needs and returns a Curator.
-func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logger) (*Curator, error) {
+// Options are a Curator's collaborators.
+type Options struct {
+	// Logger receives the curator's logs (nil: discarded).
+	Logger *slog.Logger
+	// History records article revisions. It should be the engine's
+	// change observer (answer.Options.OnChange = History.RecordChanges),
+	// so that every article write gets a revision; nil: New makes one.
+	History *History
+	// Scrubber removes personal data from what curation keeps; it should
+	// be the engine's answer-log scrubber too. Nil: one from Config.PII.
+	Scrubber *pii.Scrubber
+}
+
+// New creates the collections curation needs and returns a Curator over eng.
+func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	scrub, err := pii.New(cfg.PII)
-	if err != nil {
-		return nil, err
+	if o.Scrubber == nil {
+		var err error
+		if o.Scrubber, err = pii.New(cfg.PII); err != nil {
+			return nil, err
+		}
 	}
 	store := eng.KB.Store()
 	for _, c := range []struct {
@@ -123,6 +131,7 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logge
 			"cluster_id": index.FieldKeyword, "created_at": index.FieldDatetime,
 		}},
 		{index.CollectionConfig{Name: SettingsCollection, Sparse: true}, nil},
+		{index.CollectionConfig{Name: SourcesCollection, Sparse: true}, map[string]index.FieldType{"name": index.FieldKeyword}},
 		{index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}, map[string]index.FieldType{
 			"kb": index.FieldKeyword, "status": index.FieldKeyword, "kind": index.FieldKeyword, "article_id": index.FieldKeyword,
 			"impact": index.FieldInteger, "updated_at": index.FieldDatetime,
@@ -132,21 +141,18 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, logger *slog.Logge
 			return nil, err
 		}
 	}
-	hist, err := NewHistory(ctx, store)
-	if err != nil {
-		return nil, err
+	hist := o.History
+	if hist == nil {
+		var err error
+		if hist, err = NewHistory(ctx, store); err != nil {
+			return nil, err
+		}
 	}
 	audit, err := NewAudit(ctx, store)
 	if err != nil {
 		return nil, err
 	}
-	if eng.OnChange == nil {
-		eng.OnChange = hist.RecordChanges
-	}
-	if eng.Scrub == nil {
-		eng.Scrub = func(s string) string { return scrub.Scrub(s).Text }
-	}
-	return &Curator{eng: eng, store: store, scrub: scrub, cfg: cfg, logger: logger, now: time.Now,
+	return &Curator{eng: eng, store: store, scrub: o.Scrubber, cfg: cfg, logger: o.Logger, now: time.Now,
 		locks: map[string]*sync.Mutex{}, History: hist, Audit: audit, kbt: kbThresholds{cache: map[string]cachedThresholds{}}}, nil
 }
 
@@ -157,7 +163,7 @@ func (c *Curator) kbLock(kb string) *sync.Mutex {
 	m := c.locks[kb]
 	if m == nil {
 		m = &sync.Mutex{}
-		c.locks[kb] = m
+		c.locks[strings.Clone(kb)] = m
 	}
 	return m
 }

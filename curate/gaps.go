@@ -16,10 +16,6 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// ErrInvalidGapQuery reports a knowledge-gap query that fails validation
-// (kept beside Gaps while errors.go is owned elsewhere; test with errors.Is).
-var ErrInvalidGapQuery = errors.New("invalid gap query")
-
 // Defaults and bounds of a knowledge-gap report.
 const (
 	// DefaultGapWindow is the report window when GapQuery.Since is zero.

@@ -50,7 +50,7 @@ func gapsTestEngine(t *testing.T) (*answer.Engine, *Curator) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := answer.NewEngine(ctx, kb, nil)
+	eng, err := answer.NewEngine(ctx, kb, answer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func gapsTestEngine(t *testing.T) (*answer.Engine, *Curator) {
 	if err := eng.ImportArticles(ctx, "shop", gapsArticles(), nil); err != nil {
 		t.Fatal(err)
 	}
-	cur, err := New(ctx, eng, DefaultConfig(), nil)
+	cur, err := New(ctx, eng, DefaultConfig(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,21 +25,6 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// Sentinel errors of revisions (kept beside them while no errors.go is
-// shared in this package; test with errors.Is).
-var (
-	// ErrNoRevisions reports an article with no recorded revision; it
-	// wraps answer.ErrArticleNotFound.
-	ErrNoRevisions = fmt.Errorf("%w: no revisions", answer.ErrArticleNotFound)
-	// ErrRevisionNotFound reports an unknown revision of an article; it
-	// wraps answer.ErrArticleNotFound.
-	ErrRevisionNotFound = fmt.Errorf("%w: no such revision", answer.ErrArticleNotFound)
-	// ErrInvalidRevision reports a malformed revision request: an empty
-	// article id, a version below 1, a rollback without an author or to a
-	// revision that deleted the article.
-	ErrInvalidRevision = errors.New("invalid revision request")
-)
-
 // RevisionsCollection holds one payload-only point per revision.
 const RevisionsCollection = "article_revisions"
 
@@ -87,7 +72,7 @@ type Revision struct {
 }
 
 // History keeps article revisions in an index.Store, one payload-only point
-// each. Wire it to an engine with eng.OnChange = h.RecordChanges; the
+// each. Wire it to an engine with answer.Options{OnChange: h.RecordChanges}; the
 // ChangeInfo in the context of each engine call (answer.WithChangeInfo)
 // says who made the change and why.
 //
@@ -127,7 +112,7 @@ func NewHistory(ctx context.Context, store index.Store) (*History, error) {
 }
 
 // RecordChanges records one revision per change; it is the
-// answer.Engine.OnChange hook. Author, action, reason and source come from
+// answer.Options.OnChange hook. Author, action, reason and source come from
 // answer.ChangeInfoFrom(ctx); without an action a change is "create"
 // (Before nil), "delete" (After nil) or "edit". Each change is tried even
 // when another fails; the errors are joined.
@@ -357,8 +342,9 @@ func decodeRevision(r index.Record) (Revision, error) {
 // Rollback writes the content of an article's revision version back
 // through eng, under a ChangeInfo with action "rollback", the author and
 // reason given, and source "revision:<version>", so that the rollback is
-// itself a new revision at the next version. eng.OnChange should be wired
-// to h.RecordChanges; when it is nil, Rollback records the revision itself.
+// itself a new revision at the next version. The engine should observe
+// changes with h.RecordChanges; when it has no observer, Rollback records
+// the revision itself.
 //
 // Rolling back a deleted article re-creates it. Rolling back to content
 // identical to the current article's (bookkeeping aside) writes nothing
@@ -410,7 +396,7 @@ func (h *History) Rollback(ctx context.Context, eng *answer.Engine, kb, articleI
 	if err != nil {
 		return answer.Article{}, err
 	}
-	if eng.OnChange == nil {
+	if !eng.ObservesChanges() {
 		if err := h.RecordChanges(rctx, kb, []answer.ArticleChange{{Before: before, After: &after}}); err != nil {
 			return after, err
 		}

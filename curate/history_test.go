@@ -84,16 +84,12 @@ func historyEmbedder(t *testing.T) *embed.Embedder {
 }
 
 // historyTestEngine wires a real answer.Engine and a History over one
-// embedded store, with eng.OnChange = h.RecordChanges and h on a fake clock.
+// embedded store, with h (on a fake clock) observing the engine's changes.
 func historyTestEngine(t *testing.T) (*answer.Engine, *History, *historyClock) {
 	t.Helper()
 	ctx := context.Background()
 	s := historyTestStore(t)
 	kb, err := answer.NewKB(ctx, s, historyEmbedder(t), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := answer.NewEngine(ctx, kb, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +99,15 @@ func historyTestEngine(t *testing.T) (*answer.Engine, *History, *historyClock) {
 	}
 	clock := newHistoryClock()
 	h.now = clock.Now
-	eng.OnChange = h.RecordChanges
+	eng, err := answer.NewEngine(ctx, kb, answer.Options{OnChange: h.RecordChanges})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := eng.Close(); err != nil && !errors.Is(err, index.ErrClosed) {
+			t.Error(err)
+		}
+	})
 	return eng, h, clock
 }
 
@@ -365,7 +369,7 @@ func TestRollbackDeletedArticle(t *testing.T) {
 }
 
 // TestRollbackWithoutHook checks that Rollback records its revision itself
-// when the engine's OnChange is not wired.
+// when the engine has no change observer.
 func TestRollbackWithoutHook(t *testing.T) {
 	ctx := context.Background()
 	eng, h, clock := historyTestEngine(t)
@@ -374,8 +378,16 @@ func TestRollbackWithoutHook(t *testing.T) {
 	b := a
 	b.Answer = "请联系客服"
 	historyDo(t, clock, answer.ChangeInfo{Author: "bob"}, importOne(eng, b))
-	eng.OnChange = nil
-	if _, err := h.Rollback(ctx, eng, "shop", a.ID, 1, "carol", ""); err != nil {
+	bare, err := answer.NewEngine(ctx, eng.KB, answer.Options{}) // the same KB, nobody observing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := bare.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := h.Rollback(ctx, bare, "shop", a.ID, 1, "carol", ""); err != nil {
 		t.Fatal(err)
 	}
 	revs, err := h.Revisions(ctx, "shop", a.ID)

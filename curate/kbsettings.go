@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,7 +91,7 @@ func (c *Curator) Thresholds(ctx context.Context, kb string) (Thresholds, error)
 		}
 	}
 	c.kbt.mu.Lock()
-	c.kbt.cache[kb] = cachedThresholds{t: t, at: c.now()}
+	c.kbt.cache[strings.Clone(kb)] = cachedThresholds{t: t, at: c.now()}
 	c.kbt.mu.Unlock()
 	return t, nil
 }
@@ -109,7 +110,7 @@ func (c *Curator) SetThresholds(ctx context.Context, kb string, t Thresholds) er
 		return fmt.Errorf("saving curation thresholds: %w", err)
 	}
 	c.kbt.mu.Lock()
-	c.kbt.cache[kb] = cachedThresholds{t: t, at: c.now()}
+	c.kbt.cache[strings.Clone(kb)] = cachedThresholds{t: t, at: c.now()}
 	c.kbt.mu.Unlock()
 	return nil
 }

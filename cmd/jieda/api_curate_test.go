@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jieda/jieda/index/qdrant"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/index/qdrant/qdranttest"
 )
 
@@ -25,15 +25,7 @@ func TestCurationLoop(t *testing.T) {
 // when QDRANT_ADDR is set is exercised by the index contract suite).
 func TestCurationLoopOnQdrant(t *testing.T) {
 	srv := qdranttest.Start(t, nil)
-	cfg := qdrant.DefaultConfig()
-	cfg.Addr = srv.Addr()
-	q, err := qdrant.Open(t.Context(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
-	s, _ := startAnswerServerOn(t, q, nil)
-	curationLoop(t, s)
+	curationLoop(t, startServer(t, nil, onQdrant(srv.Addr())))
 }
 
 func startAnswerServerOnly(t *testing.T) *testServer {
@@ -43,9 +35,9 @@ func startAnswerServerOnly(t *testing.T) *testServer {
 
 func curationLoop(t *testing.T, s *testServer) {
 	t.Helper()
-	editor, _ := s.newKey(t, roleEditor)
-	customer, _ := s.newKey(t, roleCustomer)
-	agent, _ := s.newKey(t, roleAgent)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
+	agent, _ := s.newKey(t, apikey.RoleAgent)
 	importTestKB(t, s, editor, "shop")
 
 	const q = "你们支持货到付款吗"
@@ -128,8 +120,8 @@ func curationLoop(t *testing.T, s *testServer) {
 
 func TestIntakeWebhookSignature(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
-	admin, _ := s.newKey(t, roleAdmin)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	admin, _ := s.newKey(t, apikey.RoleAdmin)
 	importTestKB(t, s, editor, "shop")
 	const secret = "0123456789abcdef-secret"
 	if r := s.do(t, "PUT", "/v1/admin/intake-sources/desk", admin, map[string]any{"kind": "generic", "kb": "shop", "secret": secret}); r.status != 200 || strings.Contains(r.raw, secret) {
@@ -179,9 +171,9 @@ func TestIntakeWebhookSignature(t *testing.T) {
 // revisions, diffs them, rolls back, and reads the audit log.
 func TestRevisionsRollbackAudit(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, ek := s.newKey(t, roleEditor)
-	admin, _ := s.newKey(t, roleAdmin)
-	customer, _ := s.newKey(t, roleCustomer)
+	editor, ek := s.newKey(t, apikey.RoleEditor)
+	admin, _ := s.newKey(t, apikey.RoleAdmin)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
 	importTestKB(t, s, editor, "shop")
 	art := map[string]any{"id": "invoice", "question": "怎么开发票", "variants": []string{"发票在哪里申请"}, "answer": "在订单详情页点击申请开票。", "category": "invoices"}
 	if r := s.do(t, "PUT", "/v1/articles/invoice?kb=shop", editor, art); r.status != 200 || r.body["version"].(float64) != 2 {
@@ -220,7 +212,7 @@ func TestRevisionsRollbackAudit(t *testing.T) {
 // TestReviewDue lists the articles whose review_by date has passed.
 func TestReviewDue(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
 	importTestKB(t, s, editor, "shop")
 	for id, when := range map[string]string{"old": "2020-01-01T00:00:00Z", "later": "2999-01-01T00:00:00Z"} {
 		art := map[string]any{"question": "问题" + id, "answer": "答案" + id, "review_by": when}
@@ -238,7 +230,7 @@ func TestReviewDue(t *testing.T) {
 // TestCurationThresholds stores a KB's own curation thresholds.
 func TestCurationThresholds(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
 	importTestKB(t, s, editor, "shop")
 	if r := s.do(t, "PUT", "/v1/kbs/shop/curation", editor, map[string]any{"cluster_similarity": 0.8}); r.status != 200 {
 		t.Fatalf("put: %d %s", r.status, r.raw)

@@ -1,113 +1,20 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/curate"
-	"github.com/jieda/jieda/embed"
-	"github.com/jieda/jieda/index"
-	"github.com/jieda/jieda/models/synth"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
 )
-
-var (
-	testEmbOnce sync.Once
-	testEmb     *embed.Embedder
-	testEmbErr  error
-)
-
-// builtinEmbedder opens the builtin model once for the package's tests.
-func builtinEmbedder(t *testing.T) *embed.Embedder {
-	t.Helper()
-	testEmbOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "jieda-cmd-model-")
-		if err != nil {
-			testEmbErr = err
-			return
-		}
-		md := filepath.Join(dir, synth.BuiltinName)
-		if testEmbErr = synth.WriteBuiltin(md); testEmbErr != nil {
-			return
-		}
-		cfg := embed.DefaultConfig()
-		cfg.ModelDir = md
-		testEmb, testEmbErr = embed.Open(cfg, nil)
-	})
-	if testEmbErr != nil {
-		t.Fatalf("opening the builtin model (run `make setup`): %v", testEmbErr)
-	}
-	return testEmb
-}
-
-// startAnswerServer is startServer with the answer engine: the builtin
-// model, a real embedded store, the webhook deliverer running.
-func startAnswerServer(t *testing.T, edit func(*ServerConfig)) (*testServer, *answer.Engine) {
-	t.Helper()
-	return startAnswerServerOn(t, openEmbedded(t, t.TempDir()), edit)
-}
-
-// startAnswerServerOn is startAnswerServer over a given store.
-func startAnswerServerOn(t *testing.T, store index.Store, edit func(*ServerConfig)) (*testServer, *answer.Engine) {
-	t.Helper()
-	e := builtinEmbedder(t)
-	cfg := DefaultConfig()
-	if edit != nil {
-		edit(&cfg.Server)
-	}
-	cfg.Webhook.BackoffBase = 20 * time.Millisecond
-	cfg.Webhook.BackoffMax = 100 * time.Millisecond
-	a := &app{cfg: cfg, logger: slog.New(slog.DiscardHandler), stdout: io.Discard, stderr: io.Discard}
-	ctx, cancel := context.WithCancel(context.Background())
-	eng, deliverer, err := a.openEngine(ctx, store, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	workers := make(chan struct{})
-	go func() { defer close(workers); _ = deliverer.Run(ctx) }()
-	comps := &components{}
-	comps.setEmbedder(e, nil)
-	comps.setStore("embedded", store, nil)
-	cur, err := curate.New(ctx, eng, cfg.Curate, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comps.answer, comps.curator = eng, cur
-	clock := newFakeClock()
-	app := newServer(cfg.Server, comps, slog.New(slog.DiscardHandler), withClock(clock.Now))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Listener(ln) }()
-	t.Cleanup(func() {
-		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		cancel()
-		<-workers
-		if err := eng.Close(); err != nil {
-			t.Errorf("closing engine: %v", err)
-		}
-	})
-	return &testServer{url: "http://" + ln.Addr().String(), store: store, clock: clock}, eng
-}
 
 // testArticles is a small shop KB written for these tests.
 const testArticles = `{"id":"ship-fee","question":"运费怎么算","variants":["邮费多少钱","包邮吗","买多少包邮"],"answer":"订单满99元包邮，不满收取8元运费。","category":"shipping","locale":"zh-CN"}
@@ -143,9 +50,9 @@ func ask(t *testing.T, s *testServer, key string, body map[string]any) response 
 
 func TestAskDecisions(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
-	customer, _ := s.newKey(t, roleCustomer, "shop")
-	agent, _ := s.newKey(t, roleAgent)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	agent, _ := s.newKey(t, apikey.RoleAgent)
 	importTestKB(t, s, editor, "shop")
 
 	r := ask(t, s, customer, map[string]any{"kb": "shop", "question": "运费怎么算"})
@@ -229,10 +136,10 @@ func TestAskDecisions(t *testing.T) {
 }
 
 func TestAskRolesAndBadInput(t *testing.T) {
-	s, _ := startAnswerServer(t, func(c *ServerConfig) { c.BodyLimit = 4096 })
-	editor, _ := s.newKey(t, roleEditor)
-	customer, _ := s.newKey(t, roleCustomer)
-	other, _ := s.newKey(t, roleCustomer, "elsewhere")
+	s, _ := startAnswerServer(t, func(c *httpapi.Config) { c.BodyLimit = 4096 })
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
+	other, _ := s.newKey(t, apikey.RoleCustomer, "elsewhere")
 	importTestKB(t, s, editor, "shop")
 
 	wantError(t, "case 5", s.do(t, "POST", "/v1/ask", "", map[string]any{"kb": "shop", "question": "运费"}), 401, "unauthorized")
@@ -278,8 +185,8 @@ func TestAskRolesAndBadInput(t *testing.T) {
 
 func TestAskFollowUpUsesPreviousTurn(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
-	customer, _ := s.newKey(t, roleCustomer)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
 	importTestKB(t, s, editor, "shop")
 	conv := map[string]any{"id": "c-1"}
 	r := ask(t, s, customer, map[string]any{"kb": "shop", "question": "可以寄到香港吗", "conversation": conv})
@@ -324,9 +231,9 @@ func TestHandoffWebhookDelivery(t *testing.T) {
 	}))
 	defer hook.Close()
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
-	customer, _ := s.newKey(t, roleCustomer)
-	agent, _ := s.newKey(t, roleAgent)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
+	agent, _ := s.newKey(t, apikey.RoleAgent)
 	importTestKB(t, s, editor, "shop")
 	r := s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"webhook": map[string]any{"url": hook.URL, "secret": "s3cret"}})
 	if r.status != 200 || strings.Contains(r.raw, "s3cret") {
@@ -371,8 +278,8 @@ func TestHandoffWebhookDelivery(t *testing.T) {
 
 func TestMetricsAndOpenAPI(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
-	customer, _ := s.newKey(t, roleCustomer)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
 	importTestKB(t, s, editor, "shop")
 	ask(t, s, customer, map[string]any{"kb": "shop", "question": "运费怎么算"})
 	ask(t, s, customer, map[string]any{"kb": "shop", "question": "转人工"})

@@ -27,12 +27,12 @@ jieda serve; ask the server with curl instead.`,
 				return err
 			}
 			busy := "ask it with curl -d '{\"kb\":...,\"question\":...}' …/v1/ask"
-			return a.withLocal(cmd.Context(), busy, func(ctx context.Context, l *local) error {
+			return a.withSystem(cmd.Context(), systemOptions{busyHint: busy}, func(ctx context.Context, sys *system) error {
 				req := answer.AskRequest{KB: kb, Question: args[0], Locale: locale}
 				if conversation != "" {
 					req.Conversation = &answer.Conversation{ID: conversation}
 				}
-				resp, err := l.engine.Ask(ctx, req)
+				resp, err := sys.engine.Ask(ctx, req)
 				if err != nil {
 					return err
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 )
 
 // benchAskKB is the knowledge base bench ask imports.
@@ -282,35 +283,17 @@ func (dr *askDriver) run(ctx context.Context, clients int, rate float64, warmup,
 
 // benchAskPrepare imports the KB and creates a customer key in the bench store.
 func (a *app) benchAskPrepare(ctx context.Context, arts []answer.Article) (key, model string, err error) {
-	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
-	if err != nil {
-		return "", "", err
-	}
-	defer func() { err = errors.Join(err, e.Close()) }()
-	s, err := a.openStore(ctx, "embedded")
-	if err != nil {
-		return "", "", err
-	}
-	defer func() { err = errors.Join(err, s.Close()) }()
-	k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
-	if err != nil {
-		return "", "", err
-	}
-	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
-	if err != nil {
-		return "", "", err
-	}
-	defer func() { err = errors.Join(err, eng.Close()) }()
-	bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
-	if _, err := k.Import(ctx, benchAskKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}); err != nil {
-		return "", "", err
-	}
-	_ = bar.Finish()
-	if err := eng.Settings.Ensure(ctx, benchAskKB); err != nil {
-		return "", "", err
-	}
-	key, _, err = createKey(ctx, s, roleCustomer, []string{benchAskKB}, "bench ask", time.Now())
-	return key, e.Info().Name, err
+	err = a.withSystem(ctx, systemOptions{}, func(ctx context.Context, sys *system) error {
+		bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
+		if err := sys.engine.ImportArticlesWith(ctx, benchAskKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, nil); err != nil {
+			return err
+		}
+		_ = bar.Finish()
+		key, _, err = apikey.NewStore(sys.store).Create(ctx, apikey.RoleCustomer, []string{benchAskKB}, "bench ask", time.Now())
+		model = sys.model.Info().Name
+		return err
+	})
+	return key, model, err
 }
 
 func waitReady(ctx context.Context, c *http.Client, base string, served <-chan error) error {

@@ -47,8 +47,8 @@ settings in the store (--data); --out writes it as JSON (for jieda eval --calibr
 				return err
 			}
 			var samples []answer.Sample
-			err = a.withTempEngine(cmd.Context(), arts, answer.SearchOptions{}, func(ctx context.Context, eng *answer.Engine) error {
-				samples, err = eng.CalibrationSamples(ctx, evalKB, queries, 0)
+			err = a.withTempKB(cmd.Context(), arts, answer.SearchOptions{}, func(ctx context.Context, sys *system) error {
+				samples, err = sys.engine.CalibrationSamples(ctx, evalKB, queries, 0)
 				return err
 			})
 			if err != nil {

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/curate/intake"
-	"github.com/jieda/jieda/index/embedded"
 )
 
 // evalKB is the knowledge base name eval and calibrate import into their temporary store.
@@ -68,9 +65,10 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 			}
 			var rep evalReport
 			so := answer.SearchOptions{Aggregation: answer.Aggregation(agg), BlendWeight: blendWeight}
-			err = a.withTempEngine(cmd.Context(), arts, so, func(ctx context.Context, eng *answer.Engine) error {
+			err = a.withTempKB(cmd.Context(), arts, so, func(ctx context.Context, sys *system) error {
+				eng := sys.engine
 				if resolvedFile != "" {
-					cur, err := a.runCuration(ctx, eng, resolved)
+					cur, err := a.runCuration(ctx, sys.curator, resolved)
 					if err != nil {
 						return err
 					}
@@ -137,11 +135,7 @@ type curationReport struct {
 }
 
 // runCuration streams resolved replies through intake, then approves every suggestion.
-func (a *app) runCuration(ctx context.Context, eng *answer.Engine, items []intake.Resolved) (curationReport, error) {
-	cur, err := curate.New(ctx, eng, a.cfg.Curate, a.logger.With("component", "curate"))
-	if err != nil {
-		return curationReport{}, err
-	}
+func (a *app) runCuration(ctx context.Context, cur *curate.Curator, items []intake.Resolved) (curationReport, error) {
 	rep := curationReport{Resolved: len(items)}
 	distinct := map[string]bool{}
 	for _, it := range items {
@@ -210,46 +204,17 @@ func joinAggs() string {
 	return strings.Join(s, ",")
 }
 
-// withTempEngine imports arts as KB evalKB into a fresh temporary store
-// and runs fn with an answer engine over it.
-func (a *app) withTempEngine(ctx context.Context, arts []answer.Article, so answer.SearchOptions, fn func(context.Context, *answer.Engine) error) (err error) {
-	e, err := a.openEmbedder() //nolint:contextcheck // the batcher derives each run's context from its callers'
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, e.Close()) }()
-	dir, err := os.MkdirTemp("", "jieda-eval-")
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
-	cfg := a.cfg.Store.Embedded
-	cfg.Path = filepath.Join(dir, "data")
-	cfg.NoSync = true // a throwaway store: durability buys nothing here
-	s, err := embedded.Open(ctx, cfg, a.logger.With("component", "index"))
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, s.Close()) }()
-	k, err := newKB(ctx, s, e, a.cfg.Embed.Sparse, a)
-	if err != nil {
-		return err
-	}
-	eng, err := answer.NewEngine(ctx, k, a.logger.With("component", "answer"))
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, eng.Close()) }()
-	eng.Search = so
-	bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
-	if _, err := k.Import(ctx, evalKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}); err != nil {
-		return err
-	}
-	_ = bar.Finish()
-	if err := eng.Settings.Ensure(ctx, evalKB); err != nil {
-		return err
-	}
-	return fn(ctx, eng)
+// withTempKB imports arts as KB evalKB into a fresh temporary store and
+// runs fn with the system over it.
+func (a *app) withTempKB(ctx context.Context, arts []answer.Article, so answer.SearchOptions, fn func(context.Context, *system) error) error {
+	return a.withSystem(ctx, systemOptions{temp: true, search: so}, func(ctx context.Context, sys *system) error {
+		bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
+		if err := sys.engine.ImportArticlesWith(ctx, evalKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, nil); err != nil {
+			return err
+		}
+		_ = bar.Finish()
+		return fn(ctx, sys)
+	})
 }
 
 func readCalibration(path string) (*answer.Calibration, error) {

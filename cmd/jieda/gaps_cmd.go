@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,15 +41,16 @@ by a running jieda serve; ask the server's GET /v1/gaps instead.`,
 			}
 			now := time.Now()
 			q := curate.GapQuery{KB: kb, Limit: limit, MinCount: minCount, Similarity: similarity}
-			if q.Since, err = parseGapTime(since, now); err != nil {
+			if q.Since, err = curate.ParseGapTime(since, now); err != nil {
 				return fmt.Errorf("--since: %w", err)
 			}
-			if q.Until, err = parseGapTime(until, now); err != nil {
+			if q.Until, err = curate.ParseGapTime(until, now); err != nil {
 				return fmt.Errorf("--until: %w", err)
 			}
 			ctx := cmd.Context()
-			return a.withLocal(ctx, "ask it with curl …/v1/gaps?kb="+kb, func(ctx context.Context, l *local) error {
-				rep, err := l.curator.Gaps(ctx, q)
+			busy := "ask it with curl …/v1/gaps?kb=" + kb
+			return a.withSystem(ctx, systemOptions{busyHint: busy}, func(ctx context.Context, sys *system) error {
+				rep, err := sys.curator.Gaps(ctx, q)
 				if err != nil {
 					return err
 				}
@@ -74,35 +74,6 @@ by a running jieda serve; ask the server's GET /v1/gaps instead.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	_ = cmd.MarkFlagRequired("kb")
 	return cmd
-}
-
-// gapTimeLayouts are the absolute forms --since and --until accept, read in local time.
-var gapTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", time.DateOnly}
-
-// parseGapTime reads a window bound: "" (zero: the default), an age
-// before now ("7d", "2w", or a Go duration such as "36h"), or a date/time.
-func parseGapTime(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if unit := s[len(s)-1]; unit == 'd' || unit == 'w' {
-		if n, err := strconv.Atoi(s[:len(s)-1]); err == nil && n >= 0 {
-			if unit == 'w' {
-				n *= 7
-			}
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	for _, l := range gapTimeLayouts {
-		if t, err := time.ParseInLocation(l, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date (2026-11-01), a date and time (2026-11-01 08:00, RFC 3339) or an age (7d, 2w, 36h)", s)
 }
 
 // printGapReport prints a report as a table: one gap per row, two

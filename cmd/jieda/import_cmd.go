@@ -7,8 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/embed"
-	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/curate"
 )
 
 func (a *app) importCommand() *cobra.Command {
@@ -48,25 +47,23 @@ Articles are upserted by id: running the same import again is safe.`,
 }
 
 func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer.Article) error {
-	return a.withLocal(ctx, "stop it first, or POST /v1/articles/import", func(ctx context.Context, l *local) error {
+	busy := "stop it first, or POST /v1/articles/import"
+	return a.withSystem(ctx, systemOptions{busyHint: busy}, func(ctx context.Context, sys *system) error {
 		bar := newBar(a.stderr, int64(len(arts)), "importing "+file, false)
 		var st answer.ImportStats
-		ctx = answer.WithChangeInfo(ctx, answer.ChangeInfo{Author: "cli", Action: "import", Reason: "jieda import articles " + file})
-		if err := l.engine.ImportArticlesWith(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, &st); err != nil {
+		reason := "jieda import articles " + file
+		ctx = answer.WithChangeInfo(ctx, answer.ChangeInfo{Author: cliActor, Action: "import", Reason: reason})
+		if err := sys.engine.ImportArticlesWith(ctx, kb, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, &st); err != nil {
 			return err
 		}
 		_ = bar.Finish()
+		entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "import articles", KB: kb,
+			Details: map[string]any{"file": file, "articles": st.Articles, "created": st.Created, "updated": st.Updated}}
+		if _, err := sys.curator.Audit.Record(ctx, entry); err != nil {
+			return err
+		}
 		fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
 			st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
 		return nil
 	})
-}
-
-// newKB builds the answer KB over a store and an embedder.
-func newKB(ctx context.Context, s index.Store, e *embed.Embedder, sc embed.SparseConfig, a *app) (*answer.KB, error) {
-	sparse, err := embed.NewSparseEncoder(sc)
-	if err != nil {
-		return nil, err
-	}
-	return answer.NewKB(ctx, s, e, sparse, a.logger.With("component", "answer"))
 }

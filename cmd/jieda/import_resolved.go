@@ -33,9 +33,14 @@ re-run, or a run resumed after an interruption, skips what was already taken in.
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			return a.withLocal(cmd.Context(), "stop it first", func(ctx context.Context, l *local) error {
-				rep, err := a.intakeWithProgress(ctx, l.curator, kb, args[0], items)
+			return a.withSystem(cmd.Context(), systemOptions{busyHint: "stop it first"}, func(ctx context.Context, sys *system) error {
+				rep, err := a.intakeWithProgress(ctx, sys.curator, kb, args[0], items)
 				if err != nil {
+					return err
+				}
+				entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "import resolved", KB: kb,
+					Details: map[string]any{"file": args[0], "received": rep.Received, "candidates": rep.Candidates}}
+				if _, err := sys.curator.Audit.Record(ctx, entry); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "took in %d resolved replies into kb %q: %d candidates (%d suggested variants, %d new-article), %d new clusters; %d already taken in, %d already known questions, %d suppressed, %d dropped\n",

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 )
 
 var keyPattern = regexp.MustCompile(`^jd_[0-9A-Za-z]{8}_[0-9A-Za-z]{40}$`)
@@ -35,12 +37,12 @@ func TestKeysCLI(t *testing.T) {
 	dir := chdir(t)
 	data := filepath.Join(dir, "data")
 	key, out := createdKey(t, "--data", data, "--role", "agent", "--kb", "shop", "--kb", "brand", "--kb", "shop", "--name", "support desk")
-	id, secret, _ := parseKey(key)
+	id, secret, _ := apikey.Parse(key)
 	if strings.Count(out, key) != 1 || !strings.Contains(out, "created agent key "+id+" (KBs brand, shop)") {
 		t.Errorf("keys create output:\n%s", out)
 	}
 	admin, _ := createdKey(t, "--data", data, "--role", "admin")
-	adminID, adminSecret, _ := parseKey(admin)
+	adminID, adminSecret, _ := apikey.Parse(admin)
 
 	code, out, errOut := run(t, t.Context(), "--data", data, "keys", "list")
 	if code != 0 {
@@ -108,7 +110,7 @@ func TestKeysWithServe(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	customer, _ := createdKey(t, "--data", data, "--role", "customer", "--kb", "shop")
 	revoked, _ := createdKey(t, "--data", data, "--role", "admin")
-	revokedID, _, _ := parseKey(revoked)
+	revokedID, _, _ := apikey.Parse(revoked)
 	if code, _, errOut := run(t, t.Context(), "--data", data, "keys", "revoke", revokedID); code != 0 {
 		t.Fatalf("revoke: %s", errOut)
 	}
@@ -151,40 +153,6 @@ func TestKeysWithServe(t *testing.T) {
 	}
 	if exit, logs := stop(); exit != 0 {
 		t.Errorf("serve exited %d:\n%s", exit, logs)
-	}
-}
-
-func TestKeyFormat(t *testing.T) {
-	seen := map[string]bool{}
-	for range 200 {
-		s, err := randomBase62(keySecretLen)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(s) != keySecretLen || !isBase62(s) || seen[s] {
-			t.Fatalf("randomBase62: %q", s)
-		}
-		seen[s] = true
-	}
-	good := "jd_Ab3dEf9h_" + strings.Repeat("x", 40)
-	if id, secret, ok := parseKey(good); !ok || id != "Ab3dEf9h" || secret != strings.Repeat("x", 40) {
-		t.Errorf("parseKey(good) = %q %q %v", id, secret, ok)
-	}
-	for _, bad := range []string{
-		"", "jd_", "Ab3dEf9h_" + strings.Repeat("x", 40), "jd-Ab3dEf9h_" + strings.Repeat("x", 40),
-		"jd_Ab3dEf9_" + strings.Repeat("x", 41), "jd_Ab3dEf9h_" + strings.Repeat("x", 31),
-		"jd_Ab3dEf9h_" + strings.Repeat("x", 39) + "-", "jd_Ab3dEf9h_" + strings.Repeat("x", 200),
-	} {
-		if _, _, ok := parseKey(bad); ok {
-			t.Errorf("parseKey(%q) accepted", bad)
-		}
-	}
-	// Point ids are a fixed function of the key id (stable across versions).
-	if got, want := keyPointID("Ab3dEf9h"), "19d2b05b-72f6-5c54-bf89-01ed75c3dee4"; got != want {
-		t.Errorf("keyPointID = %s, want %s", got, want)
-	}
-	if keyPointID("Ab3dEf9h") == keyPointID("Ab3dEf9i") {
-		t.Error("two ids map to one point id")
 	}
 }
 

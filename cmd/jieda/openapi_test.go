@@ -6,352 +6,31 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/curate"
-	"github.com/jieda/jieda/curate/intake"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/httpapi/openapitest"
 )
-
-// openAPIDoc parses the embedded OpenAPI document.
-func openAPIDoc(t *testing.T) map[string]any {
-	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
-		t.Fatalf("openapi.json is not JSON: %v", err)
-	}
-	return doc
-}
-
-// openAPIMethods are the operation keys of an OpenAPI path item.
-var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-// openAPIOps lists the documented operations as "METHOD /path" → operation.
-func openAPIOps(t *testing.T, doc map[string]any) map[string]map[string]any {
-	t.Helper()
-	paths, ok := doc["paths"].(map[string]any)
-	if !ok {
-		t.Fatal("openapi.json has no paths object")
-	}
-	ops := map[string]map[string]any{}
-	for p, item := range paths {
-		im, ok := item.(map[string]any)
-		if !ok {
-			t.Fatalf("path %s is not an object", p)
-		}
-		for k, v := range im {
-			if !slices.Contains(openAPIMethods, k) {
-				continue
-			}
-			o, ok := v.(map[string]any)
-			if !ok {
-				t.Fatalf("%s %s is not an object", k, p)
-			}
-			ops[strings.ToUpper(k)+" "+p] = o
-		}
-	}
-	return ops
-}
-
-var fiberParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
-
-// registeredRoutes lists newServer's routes as "METHOD /path" with
-// {param} path templates, leaving out HEAD and middleware (Use, Group).
-func registeredRoutes(t *testing.T) map[string]bool {
-	t.Helper()
-	app := newServer(DefaultConfig().Server, &components{}, slog.New(slog.DiscardHandler))
-	out := map[string]bool{}
-	for _, r := range app.GetRoutes(true) {
-		if r.Method == "HEAD" {
-			continue
-		}
-		if strings.ContainsAny(r.Path, "*?+") {
-			t.Errorf("route %s %s has a wildcard or optional parameter the OpenAPI check cannot map", r.Method, r.Path)
-		}
-		out[r.Method+" "+fiberParam.ReplaceAllString(r.Path, "{$1}")] = true
-	}
-	return out
-}
-
-func TestOpenAPIDocument(t *testing.T) {
-	doc := openAPIDoc(t)
-	if doc["openapi"] != "3.1.0" {
-		t.Errorf("openapi = %v, want 3.1.0", doc["openapi"])
-	}
-	info, _ := doc["info"].(map[string]any)
-	if info["title"] == nil || info["version"] == nil {
-		t.Errorf("info lacks title or version: %v", info)
-	}
-	comps, _ := doc["components"].(map[string]any)
-	schemes, _ := comps["securitySchemes"].(map[string]any)
-	bearer, _ := schemes["bearerAuth"].(map[string]any)
-	if bearer["type"] != "http" || bearer["scheme"] != "bearer" {
-		t.Errorf("components.securitySchemes.bearerAuth = %v, want an http bearer scheme", bearer)
-	}
-	for _, name := range []string{"Error", "AskRequest", "AskResponse", "Handoff", "Article", "Settings"} {
-		if _, ok := comps["schemas"].(map[string]any)[name]; !ok {
-			t.Errorf("components.schemas lacks %s", name)
-		}
-	}
-	roles := []string{"public", "customer", "agent", "editor", "admin"}
-	for key, op := range openAPIOps(t, doc) {
-		role, _ := op["x-jieda-role"].(string)
-		if !slices.Contains(roles, role) {
-			t.Errorf("%s: x-jieda-role %q, want one of %v", key, role, roles)
-		}
-		if id, _ := op["operationId"].(string); id == "" {
-			t.Errorf("%s: no operationId", key)
-		}
-		sec, hasSec := op["security"].([]any)
-		public := hasSec && len(sec) == 0
-		if public != (role == "public") {
-			t.Errorf("%s: x-jieda-role %s but security %v", key, role, op["security"])
-		}
-		resps, _ := op["responses"].(map[string]any)
-		if len(resps) == 0 {
-			t.Errorf("%s: no responses", key)
-		}
-		if role != "public" {
-			for _, code := range []string{"401", "503"} {
-				if _, ok := resps[code]; !ok {
-					t.Errorf("%s: an authenticated route must document %s", key, code)
-				}
-			}
-			if _, ok := resps["403"]; !ok && role != "customer" {
-				t.Errorf("%s: a route for %s keys must document 403", key, role)
-			}
-			if desc, _ := op["description"].(string); !strings.Contains(desc, "Required role: "+role) {
-				t.Errorf("%s: the description does not name the required role %s", key, role)
-			}
-		}
-		// Every {param} of the path is declared as a required path parameter.
-		path := key[strings.Index(key, " ")+1:]
-		for _, m := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(path, -1) {
-			found := false
-			for _, p := range op["parameters"].([]any) {
-				pm := resolveRef(t, doc, p.(map[string]any))
-				if pm["in"] == "path" && pm["name"] == m[1] && pm["required"] == true {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("%s: path parameter %s is not declared (required, in: path)", key, m[1])
-			}
-		}
-	}
-}
-
-// TestOpenAPIAskExamples checks /v1/ask has Chinese and English examples
-// that the server's own types decode.
-func TestOpenAPIAskExamples(t *testing.T) {
-	doc := openAPIDoc(t)
-	op := openAPIOps(t, doc)["POST /v1/ask"]
-	if op == nil {
-		t.Fatal("POST /v1/ask is not documented")
-	}
-	media := op["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)
-	examples, _ := media["examples"].(map[string]any)
-	var zh, en bool
-	for name, ex := range examples {
-		v := ex.(map[string]any)["value"]
-		raw, _ := json.Marshal(v)
-		var req answer.AskRequest
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			t.Errorf("example %s does not decode as an AskRequest: %v", name, err)
-		}
-		if req.KB == "" || req.Question == "" {
-			t.Errorf("example %s lacks kb or question", name)
-		}
-		if strings.ContainsFunc(req.Question, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
-			zh = true
-		} else {
-			en = true
-		}
-	}
-	if !zh || !en {
-		t.Errorf("POST /v1/ask examples: Chinese %v, English %v; want both", zh, en)
-	}
-	resps := op["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)
-	rex, _ := resps["examples"].(map[string]any)
-	decisions := map[string]bool{}
-	for name, ex := range rex {
-		raw, _ := json.Marshal(ex.(map[string]any)["value"])
-		var r answer.AskResponse
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil {
-			t.Errorf("response example %s does not decode as an AskResponse: %v", name, err)
-		}
-		decisions[string(r.Decision)] = true
-	}
-	for _, d := range []string{"answer", "clarify", "handoff"} {
-		if !decisions[d] {
-			t.Errorf("no /v1/ask response example with decision %s", d)
-		}
-	}
-}
-
-// resolveRef follows a {"$ref": "#/..."} object (once) within doc.
-func resolveRef(t *testing.T, doc, v map[string]any) map[string]any {
-	t.Helper()
-	ref, ok := v["$ref"].(string)
-	if !ok {
-		return v
-	}
-	target, err := jsonPointer(doc, ref)
-	if err != nil {
-		t.Fatalf("$ref %s: %v", ref, err)
-	}
-	m, ok := target.(map[string]any)
-	if !ok {
-		t.Fatalf("$ref %s is not an object", ref)
-	}
-	return m
-}
-
-// jsonPointer resolves a local reference "#/a/b" in doc.
-func jsonPointer(doc any, ref string) (any, error) {
-	if !strings.HasPrefix(ref, "#/") {
-		return nil, errorString("not a local reference")
-	}
-	cur := doc
-	for _, tok := range strings.Split(ref[2:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch c := cur.(type) {
-		case map[string]any:
-			next, ok := c[tok]
-			if !ok {
-				return nil, errorString("no " + strconv.Quote(tok))
-			}
-			cur = next
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, errorString("bad index " + strconv.Quote(tok))
-			}
-			cur = c[i]
-		default:
-			return nil, errorString("cannot descend into " + strconv.Quote(tok))
-		}
-	}
-	return cur, nil
-}
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
-
-func TestOpenAPIRefsResolve(t *testing.T) {
-	doc := openAPIDoc(t)
-	n := 0
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if ref, ok := x["$ref"].(string); ok {
-				n++
-				if _, err := jsonPointer(doc, ref); err != nil {
-					t.Errorf("%s: $ref %s does not resolve: %v", path, ref, err)
-				}
-			}
-			for k, c := range x {
-				walk(path+"/"+k, c)
-			}
-		case []any:
-			for i, c := range x {
-				walk(path+"/"+strconv.Itoa(i), c)
-			}
-		}
-	}
-	walk("#", doc)
-	if n == 0 {
-		t.Error("no $ref at all: the schemas are expected under components")
-	}
-}
-
-// TestOpenAPIRoutes checks that the document and newServer's routes agree.
-func TestOpenAPIRoutes(t *testing.T) {
-	doc := openAPIDoc(t)
-	ops := openAPIOps(t, doc)
-	routes := registeredRoutes(t)
-	var missing, extra []string
-	for r := range routes {
-		if strings.HasPrefix(r[strings.Index(r, " ")+1:], "/v1/") {
-			if _, ok := ops[r]; !ok {
-				missing = append(missing, r)
-			}
-		}
-	}
-	for o := range ops {
-		if !routes[o] {
-			extra = append(extra, o)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(extra)
-	for _, r := range missing {
-		t.Errorf("route %s is registered but not in openapi.json", r)
-	}
-	for _, o := range extra {
-		t.Errorf("openapi.json documents %s, which newServer does not register", o)
-	}
-	for _, r := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json"} {
-		if !routes[r] || ops[r] == nil {
-			t.Errorf("%s: registered %v, documented %v", r, routes[r], ops[r] != nil)
-		}
-	}
-}
-
-func TestOpenAPIServed(t *testing.T) {
-	app := newServer(DefaultConfig().Server, &components{}, slog.New(slog.DiscardHandler))
-	resp, err := app.Test(httptest.NewRequest("GET", "/v1/openapi.json", nil), -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET /v1/openapi.json: status %d: %s", resp.StatusCode, body)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q, want application/json", ct)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatalf("served document is not JSON: %v", err)
-	}
-	if doc["openapi"] != "3.1.0" {
-		t.Errorf("served openapi = %v", doc["openapi"])
-	}
-}
 
 // TestOpenAPIRoles checks each operation's x-jieda-role against the
 // server: no key is 401, a key one role lower is 403, a key of the role
-// is neither (the answer engine is not loaded, so many routes are 503).
+// is neither. A public route never asks for a key (the intake webhook
+// authenticates by its source's signature instead).
 func TestOpenAPIRoles(t *testing.T) {
-	doc := openAPIDoc(t)
+	doc := openapitest.Doc(t)
 	srv := startServer(t, nil)
 	keys := map[string]string{}
-	for _, r := range []role{roleCustomer, roleAgent, roleEditor, roleAdmin} {
+	for _, r := range []apikey.Role{apikey.RoleCustomer, apikey.RoleAgent, apikey.RoleEditor, apikey.RoleAdmin} {
 		keys[r.String()], _ = srv.newKey(t, r)
 	}
 	lower := map[string]string{"agent": "customer", "editor": "agent", "admin": "editor"}
-	ops := openAPIOps(t, doc)
+	ops := openapitest.Ops(t, doc)
 	names := make([]string, 0, len(ops))
 	for k := range ops {
 		names = append(names, k)
@@ -367,14 +46,14 @@ func TestOpenAPIRoles(t *testing.T) {
 		}
 		anon := srv.do(t, method, path, "", nil)
 		if role == "public" {
-			if anon.status == 401 || anon.status == 403 {
-				t.Errorf("%s is public but answers %d without a key", name, anon.status)
+			if anon.status == 403 || anon.status == 401 && strings.Contains(anon.raw, "API key") {
+				t.Errorf("%s is public but answers %d without a key: %s", name, anon.status, anon.raw)
 			}
 			continue
 		}
-		wantError(t, name+" without a key", anon, 401, codeUnauthorized)
+		wantError(t, name+" without a key", anon, 401, "unauthorized")
 		if lo, ok := lower[role]; ok {
-			wantError(t, name+" with a lower-role "+lo+" key", srv.do(t, method, path, keys[lo], nil), 403, codeForbidden)
+			wantError(t, name+" with a lower-role "+lo+" key", srv.do(t, method, path, keys[lo], nil), 403, "forbidden")
 		}
 		if got := srv.do(t, method, path, keys[role], nil); got.status == 401 || got.status == 403 {
 			t.Errorf("%s with a key of role %s: status %d, want the role admitted: %s", name, role, got.status, got.raw)
@@ -385,10 +64,10 @@ func TestOpenAPIRoles(t *testing.T) {
 // TestOpenAPIResponsesMatch checks bodies the server sends without an
 // answer engine against the documented schemas.
 func TestOpenAPIResponsesMatch(t *testing.T) {
-	doc := openAPIDoc(t)
+	doc := openapitest.Doc(t)
 	srv := startServer(t, nil)
-	admin, _ := srv.newKey(t, roleAdmin)
-	agent, _ := srv.newKey(t, roleAgent, "shop")
+	admin, _ := srv.newKey(t, apikey.RoleAdmin)
+	agent, _ := srv.newKey(t, apikey.RoleAgent, "shop")
 	check := func(what string, r response, schema string) {
 		t.Helper()
 		if r.body == nil {
@@ -399,7 +78,7 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.raw), &v); err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range validateSchema(doc, map[string]any{"$ref": "#/components/schemas/" + schema}, v, "$", true) {
+		for _, e := range openapitest.Validate(doc, map[string]any{"$ref": "#/components/schemas/" + schema}, v, "$", true) {
 			t.Errorf("%s: %s", what, e)
 		}
 	}
@@ -416,191 +95,6 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 	check("GET /readyz", srv.do(t, "GET", "/readyz", "", nil), "Readiness")
 	check("error", srv.do(t, "GET", "/v1/search", agent, nil), "Error")
 	check("error", srv.do(t, "GET", "/v1/whoami?kb=other", agent, nil), "Error")
-}
-
-// validateSchema checks v against the subset of JSON Schema the document
-// uses ($ref, allOf, anyOf, type, properties, required,
-// additionalProperties, items, enum, const) and returns what does not
-// match. strict also rejects object fields the schema (with its allOf
-// parts) does not declare, so the document lists every field the server
-// sends.
-func validateSchema(doc map[string]any, s map[string]any, v any, at string, strict bool) []string {
-	var errs []string
-	ref, isRef := s["$ref"].(string)
-	if isRef {
-		target, err := jsonPointer(doc, ref)
-		if err != nil {
-			return []string{at + ": " + ref + ": " + err.Error()}
-		}
-		errs = append(errs, validateSchema(doc, target.(map[string]any), v, at, strict)...)
-	}
-	if all, ok := s["allOf"].([]any); ok {
-		for _, sub := range all {
-			errs = append(errs, validateSchema(doc, sub.(map[string]any), v, at, false)...)
-		}
-	}
-	if alts, ok := s["anyOf"].([]any); ok {
-		matched := false
-		for _, alt := range alts {
-			if len(validateSchema(doc, alt.(map[string]any), v, at, strict)) == 0 {
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			errs = append(errs, at+": matches none of anyOf")
-		}
-	}
-	if tv, ok := s["type"]; ok {
-		var types []string
-		switch x := tv.(type) {
-		case string:
-			types = []string{x}
-		case []any:
-			for _, e := range x {
-				types = append(types, e.(string))
-			}
-		}
-		if !slices.ContainsFunc(types, func(tp string) bool { return jsonTypeIs(v, tp) }) {
-			return append(errs, at+": not of type "+strings.Join(types, "|"))
-		}
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
-		errs = append(errs, at+": not in the enum")
-	}
-	if c, ok := s["const"]; ok && c != v {
-		errs = append(errs, at+": not the const")
-	}
-	if obj, ok := v.(map[string]any); ok {
-		own, _ := s["properties"].(map[string]any)
-		if req, ok := s["required"].([]any); ok {
-			for _, r := range req {
-				if _, ok := obj[r.(string)]; !ok {
-					errs = append(errs, at+": lacks required "+r.(string))
-				}
-			}
-		}
-		declared := collectProps(doc, s)
-		for k, fv := range obj {
-			if ps, ok := own[k].(map[string]any); ok {
-				errs = append(errs, validateSchema(doc, ps, fv, at+"."+k, true)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case map[string]any:
-				errs = append(errs, validateSchema(doc, ap, fv, at+"."+k, true)...)
-			case bool:
-				if !ap && declared[k] == nil {
-					errs = append(errs, at+": unexpected property "+k)
-				}
-			case nil:
-				if strict && !isRef && len(declared) > 0 && declared[k] == nil {
-					errs = append(errs, at+": undocumented property "+k)
-				}
-			}
-		}
-	}
-	if arr, ok := v.([]any); ok {
-		if items, ok := s["items"].(map[string]any); ok {
-			for i, e := range arr {
-				errs = append(errs, validateSchema(doc, items, e, at+"["+strconv.Itoa(i)+"]", true)...)
-			}
-		}
-	}
-	return errs
-}
-
-// collectProps gathers the properties a schema (through $ref and allOf) declares.
-func collectProps(doc map[string]any, s map[string]any) map[string]any {
-	out := map[string]any{}
-	if ref, ok := s["$ref"].(string); ok {
-		if target, err := jsonPointer(doc, ref); err == nil {
-			for k, p := range collectProps(doc, target.(map[string]any)) {
-				out[k] = p
-			}
-		}
-	}
-	if all, ok := s["allOf"].([]any); ok {
-		for _, sub := range all {
-			for k, p := range collectProps(doc, sub.(map[string]any)) {
-				out[k] = p
-			}
-		}
-	}
-	if own, ok := s["properties"].(map[string]any); ok {
-		for k, p := range own {
-			out[k] = p
-		}
-	}
-	return out
-}
-
-func jsonTypeIs(v any, tp string) bool {
-	switch tp {
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "null":
-		return v == nil
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	case "integer":
-		f, ok := v.(float64)
-		return ok && f == float64(int64(f))
-	}
-	return false
-}
-
-// conform checks that a response of METHOD path (a documented path
-// template) has a documented status and a body matching the documented
-// schema of that status and content type.
-func conform(t *testing.T, doc map[string]any, op string, r response) {
-	t.Helper()
-	o := openAPIOps(t, doc)[op]
-	if o == nil {
-		t.Errorf("%s is not documented", op)
-		return
-	}
-	spec, ok := o["responses"].(map[string]any)[strconv.Itoa(r.status)].(map[string]any)
-	if !ok {
-		t.Errorf("%s answered %d, which is not documented: %s", op, r.status, r.raw)
-		return
-	}
-	spec = resolveRef(t, doc, spec)
-	content, _ := spec["content"].(map[string]any)
-	if len(content) == 0 {
-		if r.raw != "" {
-			t.Errorf("%s %d: documented without a body, got %s", op, r.status, r.raw)
-		}
-		return
-	}
-	ct, _, _ := strings.Cut(r.header.Get("Content-Type"), ";")
-	media, ok := content[ct].(map[string]any)
-	if !ok {
-		t.Errorf("%s %d: Content-Type %q is not documented", op, r.status, ct)
-		return
-	}
-	if ct != "application/json" {
-		return
-	}
-	var v any
-	if err := json.Unmarshal([]byte(r.raw), &v); err != nil {
-		t.Errorf("%s %d: body is not JSON: %v", op, r.status, err)
-		return
-	}
-	for _, e := range validateSchema(doc, media["schema"].(map[string]any), v, "$", true) {
-		t.Errorf("%s %d: %s\n%s", op, r.status, e, r.raw)
-	}
 }
 
 // sendRaw sends body with a content type (import bodies are not JSON).
@@ -662,14 +156,14 @@ func sendWith(t *testing.T, s *testServer, method, path, key string, headers map
 // TestOpenAPIConformance drives every answering route against a server
 // with the answer engine and checks each response against the document.
 func TestOpenAPIConformance(t *testing.T) {
-	doc := openAPIDoc(t)
+	doc := openapitest.Doc(t)
 	s, _ := startAnswerServer(t, nil)
-	editor, _ := s.newKey(t, roleEditor)
-	agent, _ := s.newKey(t, roleAgent)
-	scoped, _ := s.newKey(t, roleAgent, "other")
-	customer, _ := s.newKey(t, roleCustomer)
-	admin, _ := s.newKey(t, roleAdmin)
-	scopedEditor, _ := s.newKey(t, roleEditor, "other")
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	agent, _ := s.newKey(t, apikey.RoleAgent)
+	scoped, _ := s.newKey(t, apikey.RoleAgent, "other")
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
+	admin, _ := s.newKey(t, apikey.RoleAdmin)
+	scopedEditor, _ := s.newKey(t, apikey.RoleEditor, "other")
 	seen := map[string]bool{}
 	check := func(op string, r response, want int) response {
 		t.Helper()
@@ -677,7 +171,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		if r.status != want {
 			t.Errorf("%s: status %d, want %d: %s", op, r.status, want, r.raw)
 		}
-		conform(t, doc, op, r)
+		openapitest.Conform(t, doc, op, r.oa())
 		return r
 	}
 	const jsonl = `{"id":"ship-fee","question":"运费怎么算","variants":["邮费多少钱","包邮吗"],"answer":"订单满99元包邮，不满收取8元运费。","category":"shipping","locale":"zh-CN"}
@@ -907,100 +401,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	check("GET /metrics", s.do(t, "GET", "/metrics", "", nil), 200)
 	check("GET /v1/openapi.json", s.do(t, "GET", "/v1/openapi.json", "", nil), 200)
 
-	for op := range openAPIOps(t, doc) {
+	for op := range openapitest.Ops(t, doc) {
 		if !seen[op] && op != "POST /v1/admin/keys" {
 			t.Errorf("%s is not exercised by this test", op)
 		}
-	}
-}
-
-// TestOpenAPIExamples checks every request and response example against
-// its documented schema, and the curation examples against the server's
-// own decoders: approvals decode as a curate.Approval, intake examples
-// parse as the help-desk payloads they stand for.
-func TestOpenAPIExamples(t *testing.T) {
-	doc := openAPIDoc(t)
-	ops := openAPIOps(t, doc)
-	n := 0
-	checkMedia := func(where string, media map[string]any) {
-		schema, _ := media["schema"].(map[string]any)
-		examples, _ := media["examples"].(map[string]any)
-		for name, ex := range examples {
-			n++
-			v := resolveRef(t, doc, ex.(map[string]any))["value"]
-			for _, e := range validateSchema(doc, schema, v, "$", true) {
-				t.Errorf("%s example %s: %s", where, name, e)
-			}
-		}
-	}
-	for key, op := range ops {
-		if rb, ok := op["requestBody"].(map[string]any); ok {
-			for ct, media := range rb["content"].(map[string]any) {
-				if ct == "application/json" {
-					checkMedia(key+" request", media.(map[string]any))
-				}
-			}
-		}
-		for code, r := range op["responses"].(map[string]any) {
-			content, _ := resolveRef(t, doc, r.(map[string]any))["content"].(map[string]any)
-			if media, ok := content["application/json"].(map[string]any); ok {
-				checkMedia(key+" "+code, media)
-			}
-		}
-	}
-	if n == 0 {
-		t.Fatal("no examples found")
-	}
-
-	examples := func(op string) map[string]any {
-		t.Helper()
-		o := ops[op]
-		if o == nil {
-			t.Fatalf("%s is not documented", op)
-		}
-		media := o["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)
-		ex, _ := media["examples"].(map[string]any)
-		if len(ex) == 0 {
-			t.Fatalf("%s has no request examples", op)
-		}
-		return ex
-	}
-	hasHan := func(s string) bool {
-		return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff })
-	}
-	zh := false
-	for name, ex := range examples("POST /v1/candidates/{id}/approve") {
-		raw, _ := json.Marshal(ex.(map[string]any)["value"])
-		var ap curate.Approval
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&ap); err != nil {
-			t.Errorf("approve example %s does not decode as an Approval: %v", name, err)
-		}
-		zh = zh || hasHan(ap.Answer+ap.Question+strings.Join(ap.Questions, ""))
-	}
-	if !zh {
-		t.Error("no Chinese approve example")
-	}
-	kinds := map[string]bool{}
-	for name, ex := range examples("POST /v1/intake/{source}") {
-		raw, _ := json.Marshal(ex.(map[string]any)["value"])
-		item, err := intake.ParseGeneric(raw)
-		kind := "generic"
-		if strings.Contains(string(raw), `"event"`) {
-			item, err = intake.ParseChatwoot(raw)
-			kind = "chatwoot"
-		}
-		if err != nil {
-			t.Errorf("intake example %s does not parse as a %s payload: %v", name, kind, err)
-			continue
-		}
-		if !hasHan(item.Question) || !hasHan(item.Reply) {
-			t.Errorf("intake example %s: question %q, reply %q, want Chinese", name, item.Question, item.Reply)
-		}
-		kinds[kind] = true
-	}
-	if !kinds["generic"] || !kinds["chatwoot"] {
-		t.Errorf("intake examples cover %v, want generic and chatwoot", kinds)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
+	"github.com/jieda/jieda/embed"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/spf13/cobra"
@@ -22,6 +24,13 @@ type app struct {
 	cfg            Config
 	cfgFile        string // the file actually read, "" if none
 	logger         *slog.Logger
+	// now is the clock of the answer engine (nil: time.Now).
+	now func() time.Time
+
+	// Tests share one open model (borrowed: openSystem does not close
+	// it) and adjust the HTTP server (a fake clock for keys and rate limits).
+	model       *embed.Embedder
+	httpOptions httpapi.Options
 }
 
 // execute runs the CLI and returns the process exit code.

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	_ "embed"
@@ -15,3 +15,6 @@ func openAPIHandler(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Send(openAPIDocument)
 }
+
+// OpenAPIDocument is the OpenAPI description of the API (a copy).
+func OpenAPIDocument() []byte { return append([]byte(nil), openAPIDocument...) }

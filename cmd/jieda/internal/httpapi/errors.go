@@ -1,20 +1,18 @@
-package main
+package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/curate"
+	"github.com/jieda/jieda/curate/intake"
 	"github.com/jieda/jieda/index"
 )
 
@@ -116,7 +114,8 @@ var sentinelErrors = []struct {
 	{index.ErrUnavailable, fiber.StatusServiceUnavailable},
 	{index.ErrClosed, fiber.StatusServiceUnavailable},
 	{context.DeadlineExceeded, fiber.StatusServiceUnavailable},
-	{errKeyNotFound, fiber.StatusNotFound},
+	{apikey.ErrNotFound, fiber.StatusNotFound},
+	{apikey.ErrInvalid, fiber.StatusBadRequest},
 	{answer.ErrEmptyQuery, fiber.StatusBadRequest},
 	{answer.ErrInvalidQuestion, fiber.StatusBadRequest},
 	{answer.ErrQuestionTooLong, fiber.StatusBadRequest},
@@ -125,6 +124,7 @@ var sentinelErrors = []struct {
 	{answer.ErrInvalidSettings, fiber.StatusBadRequest},
 	{answer.ErrInvalidArticle, fiber.StatusBadRequest},
 	{answer.ErrArticleNotFound, fiber.StatusNotFound},
+	{answer.ErrArticleExists, fiber.StatusConflict},
 	{answer.ErrAnswerNotFound, fiber.StatusNotFound},
 	{answer.ErrInvalidFeedback, fiber.StatusBadRequest},
 	{answer.ErrHandoffNotFound, fiber.StatusNotFound},
@@ -138,6 +138,12 @@ var sentinelErrors = []struct {
 	{curate.ErrInvalidRevision, fiber.StatusBadRequest},
 	{curate.ErrInvalidAudit, fiber.StatusBadRequest},
 	{curate.ErrInvalidGapQuery, fiber.StatusBadRequest},
+	{curate.ErrSourceNotFound, fiber.StatusNotFound},
+	{curate.ErrInvalidSource, fiber.StatusBadRequest},
+	{curate.ErrBadSignature, fiber.StatusUnauthorized},
+	{curate.ErrStaleSignature, fiber.StatusUnauthorized},
+	{intake.ErrInvalidPayload, fiber.StatusBadRequest},
+	{intake.ErrInvalidResolved, fiber.StatusBadRequest},
 }
 
 // apiErrorOf maps any error a handler returns to the apiError the client
@@ -187,41 +193,4 @@ func newErrorHandler(logger *slog.Logger) fiber.ErrorHandler {
 // notFoundHandler answers requests no route matched, naming the method and path.
 func notFoundHandler(c *fiber.Ctx) error {
 	return errNotFound("no route %s %s", c.Method(), c.Path())
-}
-
-// decodeJSON decodes a JSON request body into v, strictly: the body must be
-// valid UTF-8 and one JSON value whose fields v knows. Every failure is a
-// 400 bad_request (415 for another content type) that says what is wrong.
-func decodeJSON(c *fiber.Ctx, v any) error {
-	if ct := string(c.Request().Header.ContentType()); ct != "" && !strings.HasPrefix(strings.ToLower(ct), fiber.MIMEApplicationJSON) {
-		return newAPIError(fiber.StatusUnsupportedMediaType, codeUnsupportedType, "content type %q: send application/json", ct)
-	}
-	body := c.Body()
-	if len(bytes.TrimSpace(body)) == 0 {
-		return errBadRequest("empty request body: send a JSON object")
-	}
-	if !utf8.Valid(body) {
-		return errBadRequest("request body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errBadRequest("malformed JSON: %s", jsonErrorText(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errBadRequest("malformed JSON: unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// jsonErrorText describes a decoding error without Go type names.
-func jsonErrorText(err error) string {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		return fmt.Sprintf("field %q has the wrong type (%s)", typ.Field, typ.Value)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "unexpected end of input"
-	}
-	return err.Error()
 }

@@ -1,0 +1,116 @@
+package answer
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jieda/jieda/curate/pii"
+)
+
+// Engine answers questions: retrieval, confidence, the decision, handoff
+// packets, conversations and the answer log.
+type Engine struct {
+	KB            *KB
+	Settings      *SettingsStore
+	Handoffs      *HandoffStore
+	Conversations *ConversationStore
+	Events        *EventLog
+
+	logger   *slog.Logger
+	now      func() time.Time
+	scrub    func(string) string
+	onChange func(ctx context.Context, kb string, changes []ArticleChange) error
+	search   SearchOptions
+	webhooks *WebhookDeliverer // nil without Options.Webhook
+
+	knownMu sync.Mutex
+	known   map[string]time.Time // KBs seen to exist, and when
+
+	writeMu    sync.Mutex
+	writeLocks map[string]*sync.Mutex // per KB: article writes
+}
+
+// Options are an Engine's collaborators, fixed when it is built.
+type Options struct {
+	// Logger receives the engine's warnings (nil: discarded).
+	Logger *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// Scrub removes personal data from the question text the answer log
+	// keeps. The log is always scrubbed: nil uses the default PII scrubber.
+	Scrub func(string) string
+	// OnChange is told about every article the engine writes or deletes
+	// (article revisions); ChangeInfoFrom(ctx) says who and why. Nil: nobody.
+	OnChange func(ctx context.Context, kb string, changes []ArticleChange) error
+	// Webhook, when set, delivers each KB's handoffs to its webhook
+	// (RunWebhooks runs the deliverer).
+	Webhook *WebhookConfig
+	// Search tunes retrieval (zero: the defaults).
+	Search SearchOptions
+}
+
+// NewEngine wires an Engine over one KB index and its store: it creates
+// what collections are missing.
+func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Scrub == nil {
+		s, err := pii.New(pii.DefaultConfig())
+		if err != nil {
+			return nil, err
+		}
+		o.Scrub = func(t string) string { return s.Scrub(t).Text }
+	}
+	e := &Engine{KB: kb, logger: o.Logger, now: o.Now, scrub: o.Scrub, onChange: o.OnChange, search: o.Search, known: map[string]time.Time{}}
+	var err error
+	if e.Settings, err = NewSettingsStore(ctx, kb.store); err != nil {
+		return nil, err
+	}
+	if e.Handoffs, err = NewHandoffStore(ctx, kb.store); err != nil {
+		return nil, err
+	}
+	if e.Conversations, err = NewConversationStore(ctx, kb.store); err != nil {
+		return nil, err
+	}
+	if o.Webhook != nil {
+		lookup := func(ctx context.Context, kb string) (string, string, error) {
+			st, _, err := e.Settings.Get(ctx, kb)
+			return st.Webhook.URL, st.Webhook.Secret, err
+		}
+		if e.webhooks, err = NewWebhookDeliverer(e.Handoffs, *o.Webhook, lookup, o.Logger.With("component", "webhook")); err != nil {
+			return nil, err
+		}
+	}
+	if e.Events, err = NewEventLog(ctx, kb.store, o.Logger); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// RunWebhooks delivers handoffs to the KBs' webhooks until ctx ends (at
+// once when the engine has no Options.Webhook).
+func (e *Engine) RunWebhooks(ctx context.Context) error {
+	if e.webhooks == nil {
+		return nil
+	}
+	return e.webhooks.Run(ctx)
+}
+
+// notify wakes the webhook deliverer for a handoff created or resolved.
+func (e *Engine) notify(id string) {
+	if e.webhooks != nil {
+		e.webhooks.Notify(id)
+	}
+}
+
+// Close flushes the answer log.
+func (e *Engine) Close() error { return e.Events.Close() }
+
+// ObservesChanges reports whether article writes reach an Options.OnChange observer.
+func (e *Engine) ObservesChanges() bool { return e.onChange != nil }

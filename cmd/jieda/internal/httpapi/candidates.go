@@ -1,0 +1,133 @@
+package httpapi
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jieda/jieda/curate"
+)
+
+func (h *handlers) listCandidates(c *fiber.Ctx) error {
+	cur, _, kb, err := h.curatorForKB(c)
+	if err != nil {
+		return err
+	}
+	limit, err := intQuery(c, "limit", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	page, err := cur.List(c.UserContext(), curate.ClusterQuery{KB: kb, Status: c.Query("status"), Sort: c.Query("sort"), Limit: limit, Cursor: c.Query("cursor")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+// candidateParam loads :id and checks the key may use its KB (as if absent otherwise).
+func candidateParam(c *fiber.Ctx, cur *curate.Curator) (*curate.Cluster, error) {
+	id := c.Params("id")
+	cl, err := cur.Get(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !principalOf(c).mayUseKB(cl.KB) {
+		return nil, errNotFound("candidate %s not found", id)
+	}
+	return cl, nil
+}
+
+func (h *handlers) getCandidate(c *fiber.Ctx) error {
+	cur, _, err := h.curator()
+	if err != nil {
+		return err
+	}
+	cl, err := candidateParam(c, cur)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cl)
+}
+
+// review applies one review action to :id.
+func (h *handlers) review(c *fiber.Ctx, r curate.Review) error {
+	cur, _, err := h.curator()
+	if err != nil {
+		return err
+	}
+	if _, err := candidateParam(c, cur); err != nil {
+		return err
+	}
+	r.By = principalOf(c).KeyID
+	cl, err := cur.Decide(c.UserContext(), c.Params("id"), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cl)
+}
+
+func (h *handlers) approveCandidate(c *fiber.Ctx) error {
+	r := curate.Review{Action: curate.ActionApprove}
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &r.Approval); err != nil {
+			return err
+		}
+	}
+	return h.review(c, r)
+}
+
+func (h *handlers) rejectCandidate(c *fiber.Ctx) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	return h.review(c, curate.Review{Action: curate.ActionReject, Reason: in.Reason})
+}
+
+func (h *handlers) mergeCandidate(c *fiber.Ctx) error {
+	var in struct {
+		ArticleID string `json:"article_id"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	return h.review(c, curate.Review{Action: curate.ActionMerge, ArticleID: in.ArticleID})
+}
+
+// bulkCandidates applies one action to many candidates; each gets its own result.
+func (h *handlers) bulkCandidates(c *fiber.Ctx) error {
+	cur, _, err := h.curator()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Action    string   `json:"action"`
+		IDs       []string `json:"ids"`
+		Reason    string   `json:"reason"`
+		ArticleID string   `json:"article_id"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := principalOf(c)
+	r := curate.Review{Action: in.Action, Reason: in.Reason, ArticleID: in.ArticleID, By: p.KeyID}
+	results, err := cur.DecideMany(c.UserContext(), in.IDs, r, p.mayUseKB)
+	if err != nil {
+		return err
+	}
+	type result struct {
+		ID        string          `json:"id"`
+		OK        bool            `json:"ok"`
+		Candidate *curate.Cluster `json:"candidate,omitempty"`
+		Error     *fiber.Map      `json:"error,omitempty"`
+	}
+	out := make([]result, len(results))
+	for i, res := range results {
+		out[i] = result{ID: res.ID, OK: res.Err == nil, Candidate: res.Candidate}
+		if res.Err != nil {
+			ae, _ := apiErrorOf(res.Err)
+			out[i].Error = &fiber.Map{"code": ae.Code, "message": ae.Message}
+		}
+	}
+	return c.JSON(fiber.Map{"results": out})
+}

@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// Config configures the HTTP server (the server.* keys).
+type Config struct {
+	// Addr is the listen address (server.addr). Default "127.0.0.1:8080".
+	Addr string `mapstructure:"addr"`
+	// ReadTimeout bounds reading a request (server.read_timeout). Default 10s.
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
+	// WriteTimeout bounds writing a response (server.write_timeout). Default 30s.
+	WriteTimeout time.Duration `mapstructure:"write_timeout"`
+	// BodyLimit is the largest request body in bytes (server.body_limit). Default 1 MiB.
+	BodyLimit int `mapstructure:"body_limit"`
+	// AdminKey is a bootstrap admin API key (server.admin_key). Default "". Secret.
+	AdminKey Secret `mapstructure:"admin_key"`
+	// RateLimit is the sustained requests/s each customer API key may make
+	// on customer routes (server.rate_limit). Default 20; 0 turns limiting off.
+	RateLimit float64 `mapstructure:"rate_limit"`
+	// RateBurst is how many requests a customer key may make at once above
+	// the sustained rate (server.rate_burst). Default 40.
+	RateBurst int `mapstructure:"rate_burst"`
+	// RequestTimeout bounds the work of one API request (server.request_timeout). Default 15s.
+	RequestTimeout time.Duration `mapstructure:"request_timeout"`
+	// ImportBodyLimit is the largest article import body in bytes (server.import_body_limit). Default 32 MiB.
+	ImportBodyLimit int `mapstructure:"import_body_limit"`
+	// ShutdownTimeout bounds waiting for in-flight requests at shutdown (server.shutdown_timeout). Default 15s.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		ReadTimeout:     10 * time.Second,
+		WriteTimeout:    30 * time.Second,
+		BodyLimit:       1 << 20,
+		RateLimit:       20,
+		RateBurst:       40,
+		RequestTimeout:  15 * time.Second,
+		ImportBodyLimit: 32 << 20,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// Validate checks every value, naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("server.addr: must not be empty"))
+	}
+	if c.ReadTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server.read_timeout: %s must be positive", c.ReadTimeout))
+	}
+	if c.WriteTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server.write_timeout: %s must be positive", c.WriteTimeout))
+	}
+	if c.BodyLimit < 1024 {
+		errs = append(errs, fmt.Errorf("server.body_limit: %d must be at least 1024", c.BodyLimit))
+	}
+	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		errs = append(errs, fmt.Errorf("server.rate_limit: %g must be a finite number ≥ 0 (0 turns rate limiting off)", c.RateLimit))
+	}
+	if c.RequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server.request_timeout: %s must be positive", c.RequestTimeout))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server.shutdown_timeout: %s must be positive", c.ShutdownTimeout))
+	}
+	if c.ImportBodyLimit < c.BodyLimit {
+		errs = append(errs, fmt.Errorf("server.import_body_limit: %d must be at least server.body_limit (%d)", c.ImportBodyLimit, c.BodyLimit))
+	}
+	if c.RateBurst < 1 {
+		errs = append(errs, fmt.Errorf("server.rate_burst: %d must be at least 1", c.RateBurst))
+	}
+	return errors.Join(errs...)
+}
+
+// Secret is a string that never prints: fmt, slog and `config show` redact it.
+type Secret string
+
+func (Secret) String() string { return "[redacted]" }
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }

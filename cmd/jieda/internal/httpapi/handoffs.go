@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jieda/jieda/answer"
+)
+
+func (h *handlers) listHandoffs(c *fiber.Ctx) error {
+	e, err := h.engine()
+	if err != nil {
+		return err
+	}
+	q := answer.HandoffQuery{Status: answer.HandoffStatus(c.Query("status")), Cursor: c.Query("cursor")}
+	if q.Limit, err = intQuery(c, "limit", 50, 1, 500); err != nil {
+		return err
+	}
+	p := principalOf(c)
+	if kb := c.Query("kb"); kb != "" {
+		if err := authorizeKB(c, kb); err != nil {
+			return err
+		}
+		q.KBs = []string{kb}
+	} else if len(p.KBs) > 0 {
+		q.KBs = p.KBs
+	}
+	page, err := e.Handoffs.List(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	if page.Handoffs == nil {
+		page.Handoffs = []answer.Handoff{}
+	}
+	return c.JSON(page)
+}
+
+// handoffParam loads the :id handoff and checks the key may see its KB.
+func handoffParam(c *fiber.Ctx, e *answer.Engine) (answer.Handoff, error) {
+	ho, err := e.Handoffs.Get(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return ho, err
+	}
+	if !principalOf(c).mayUseKB(ho.KB) {
+		return ho, errNotFound("handoff %s not found", c.Params("id")) // not this key's KB: as if absent
+	}
+	return ho, nil
+}
+
+func (h *handlers) getHandoff(c *fiber.Ctx) error {
+	e, err := h.engine()
+	if err != nil {
+		return err
+	}
+	ho, err := handoffParam(c, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ho)
+}
+
+// resolveHandoff closes a handoff with the agent's reply, which curation
+// takes in as a knowledge candidate.
+func (h *handlers) resolveHandoff(c *fiber.Ctx) error {
+	cur, e, err := h.curator()
+	if err != nil {
+		return err
+	}
+	if _, err := handoffParam(c, e); err != nil {
+		return err
+	}
+	var in struct {
+		Reply    string `json:"reply"`
+		Agent    string `json:"agent"`
+		CSAT     *int   `json:"csat"`
+		Reusable *bool  `json:"reusable"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	agent := cmpOr(in.Agent, principalOf(c).KeyID)
+	res, err := cur.ResolveHandoff(c.UserContext(), c.Params("id"), answer.Resolution{Reply: in.Reply, Agent: agent, CSAT: in.CSAT, Reusable: in.Reusable})
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"handoff": res.Handoff}
+	if res.CurationErr != nil {
+		out["curation_error"] = "the reply could not be taken in as a knowledge candidate; it can be imported later with jieda import resolved"
+	} else {
+		out["curation"] = res.Curation
+	}
+	return c.JSON(out)
+}
+
+// cmpOr is a unless it is blank, else b.
+func cmpOr(a, b string) string {
+	if strings.TrimSpace(a) != "" {
+		return a
+	}
+	return b
+}

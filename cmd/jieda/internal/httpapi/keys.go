@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+)
+
+// keyJSON is an API key as the admin API shows it: never the secret or its hash.
+func keyJSON(k apikey.Key) fiber.Map {
+	m := fiber.Map{
+		"key_id": k.ID, "role": k.Role.String(), "kbs": nonNil(k.KBs), "name": k.Name,
+		"created_at": k.CreatedAt.UTC().Format(time.RFC3339),
+	}
+	if k.Revoked() {
+		m["revoked_at"] = k.RevokedAt.UTC().Format(time.RFC3339)
+	}
+	return m
+}
+
+// keyRoutes registers the admin key API on an admin-only group:
+// POST /keys creates (the response holds the key, once), GET /keys lists,
+// DELETE /keys/:id revokes, effective at once on this server.
+func (a *authenticator) keyRoutes(r fiber.Router) {
+	unscoped := requireAllKBs("managing API keys")
+	r.Post("/keys", unscoped, a.createKey)
+	r.Get("/keys", unscoped, a.listKeys)
+	r.Delete("/keys/:id", unscoped, a.revokeKey)
+}
+
+func (a *authenticator) keyStore() (*apikey.Store, error) {
+	if a.keys == nil {
+		return nil, errUnavailable("the store is not open (see /readyz)")
+	}
+	return a.keys, nil
+}
+
+func (a *authenticator) createKey(c *fiber.Ctx) error {
+	var req struct {
+		Role string   `json:"role"`
+		KBs  []string `json:"kbs"`
+		Name string   `json:"name"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ro, err := apikey.ParseRole(req.Role)
+	if err != nil {
+		return errBadRequest("role: %v", err)
+	}
+	keys, err := a.keyStore()
+	if err != nil {
+		return err
+	}
+	key, k, err := keys.Create(c.UserContext(), ro, req.KBs, req.Name, a.now())
+	if err != nil {
+		return err
+	}
+	a.logger.Info("API key created", "key_id", k.ID, "role", k.Role.String(), "by", principalOf(c).KeyID)
+	m := keyJSON(k)
+	m["key"] = key
+	return c.Status(fiber.StatusCreated).JSON(m)
+}
+
+func (a *authenticator) listKeys(c *fiber.Ctx) error {
+	keys, err := a.keyStore()
+	if err != nil {
+		return err
+	}
+	list, err := keys.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]fiber.Map, len(list))
+	for i, k := range list {
+		out[i] = keyJSON(k)
+	}
+	return c.JSON(fiber.Map{"keys": out})
+}
+
+func (a *authenticator) revokeKey(c *fiber.Ctx) error {
+	id := c.Params("id")
+	if !apikey.ValidID(id) {
+		return errNotFound("%v %q", apikey.ErrNotFound, id)
+	}
+	keys, err := a.keyStore()
+	if err != nil {
+		return err
+	}
+	k, _, err := keys.Revoke(c.UserContext(), id, a.now())
+	if err != nil {
+		return err
+	}
+	a.forget(id)
+	a.logger.Info("API key revoked", "key_id", id, "by", principalOf(c).KeyID)
+	return c.JSON(keyJSON(k))
+}

@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/curate"
+	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
+)
+
+// Deps are what the server serves: the loaded components, or why one
+// did not load (reported by /readyz; the API answers 503 meanwhile).
+type Deps struct {
+	// Model is the embedder; ModelErr says why it is nil.
+	Model    *embed.Embedder
+	ModelErr error
+	// Store is the store; StoreEngine names its engine, StoreErr why it is nil.
+	Store       index.Store
+	StoreEngine string
+	StoreErr    error
+	// Engine and Curator are set once the model and the store are loaded.
+	Engine  *answer.Engine
+	Curator *curate.Curator
+}
+
+// Options adjust a server for tests: a fake clock for key caching and
+// rate limits, and the key cache TTL (nil: 30s; 0 turns it off).
+type Options struct {
+	Now         func() time.Time
+	KeyCacheTTL *time.Duration
+}
+
+// New builds the fiber app: every route, the middleware, one error
+// handler. Every /v1 route declares the role it needs.
+func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		// Immutable: strings from c.Params, c.Query, c.Get… are copies, not
+		// views of fasthttp's reused request buffer, so a handler can pass
+		// them to the domain, which may keep them (cache keys, stored
+		// values) long after the request.
+		Immutable:    true,
+		BodyLimit:    max(cfg.ImportBodyLimit, cfg.BodyLimit),
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		ErrorHandler: newErrorHandler(logger),
+	})
+	m := newMetrics()
+	if deps.Model != nil {
+		m.observeEmbedder(deps.Model)
+	}
+	app.Use(recover.New(), m.middleware(), requestTimeout(cfg.RequestTimeout), limitBody(cfg.BodyLimit))
+	app.Get("/metrics", m.handler())
+	app.Get("/v1/openapi.json", openAPIHandler)
+	h := &handlers{deps: deps, metrics: m, logger: logger}
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", h.readyz)
+
+	var keys *apikey.Store
+	if deps.Store != nil {
+		keys = apikey.NewStore(deps.Store)
+	}
+	auth := newAuthenticator(cfg, keys, opts, logger)
+	v1 := app.Group("/v1")
+	v1.Use(h.auditActions())
+	// Customer routes: require(RoleCustomer) admits every key; rateLimit limits customer keys.
+	v1.Get("/whoami", auth.require(apikey.RoleCustomer), auth.rateLimit(), whoami)
+	admin := v1.Group("/admin", auth.require(apikey.RoleAdmin))
+	admin.Get("/backup", requireAllKBs("a backup of the whole store"), h.backup)
+	auth.keyRoutes(admin)
+	h.sourceRoutes(admin)
+	h.routes(v1, auth)
+	app.Use(notFoundHandler)
+	return app
+}
+
+// routes registers the domain API: customers ask and give feedback;
+// agents search and work handoffs; editors manage articles, KB settings
+// and the review queue; admins read the audit.
+func (h *handlers) routes(v1 fiber.Router, auth *authenticator) {
+	customer := []fiber.Handler{auth.require(apikey.RoleCustomer), auth.rateLimit()}
+	v1.Post("/ask", append(customer, h.ask)...)
+	v1.Post("/feedback", append(customer, h.feedback)...)
+
+	agent := auth.require(apikey.RoleAgent)
+	v1.Get("/search", agent, h.search)
+	v1.Get("/handoffs", agent, h.listHandoffs)
+	v1.Get("/handoffs/:id", agent, h.getHandoff)
+	v1.Post("/handoffs/:id/resolve", agent, h.resolveHandoff)
+
+	editor := auth.require(apikey.RoleEditor)
+	v1.Get("/kbs", editor, h.listKBs)
+	v1.Get("/kbs/:kb/settings", editor, h.getSettings)
+	v1.Put("/kbs/:kb/settings", editor, h.putSettings)
+	v1.Get("/kbs/:kb/curation", editor, h.getCuration)
+	v1.Put("/kbs/:kb/curation", editor, h.putCuration)
+	v1.Get("/articles", editor, h.listArticles)
+	v1.Post("/articles/import", editor, h.importArticles)
+	v1.Get("/articles/:id", editor, h.getArticle)
+	v1.Post("/articles", editor, h.createArticle)
+	v1.Put("/articles/:id", editor, h.putArticle)
+	v1.Delete("/articles/:id", editor, h.deleteArticle)
+	v1.Get("/articles/:id/revisions", editor, h.listRevisions)
+	v1.Get("/articles/:id/diff", editor, h.diffRevisions)
+	v1.Post("/articles/:id/rollback", editor, h.rollback)
+
+	v1.Get("/candidates", editor, h.listCandidates)
+	v1.Post("/candidates/bulk", editor, h.bulkCandidates)
+	v1.Get("/candidates/:id", editor, h.getCandidate)
+	v1.Post("/candidates/:id/approve", editor, h.approveCandidate)
+	v1.Post("/candidates/:id/reject", editor, h.rejectCandidate)
+	v1.Post("/candidates/:id/merge", editor, h.mergeCandidate)
+	v1.Get("/gaps", editor, h.gaps)
+	v1.Post("/intake/:source", h.intakeWebhook) // authenticated by the source's signature
+
+	v1.Get("/audit", auth.require(apikey.RoleAdmin), h.listAudit)
+}
+
+// handlers serve the domain routes over deps.
+type handlers struct {
+	deps    Deps
+	metrics *metrics
+	logger  *slog.Logger
+}
+
+// engine returns the answer engine, or 503 while the model or store is not loaded.
+func (h *handlers) engine() (*answer.Engine, error) {
+	if h.deps.Engine == nil {
+		return nil, errUnavailable("not ready: the model or the store is not loaded (see /readyz)")
+	}
+	return h.deps.Engine, nil
+}
+
+// curator returns the curator and its engine, or 503 while they are not loaded.
+func (h *handlers) curator() (*curate.Curator, *answer.Engine, error) {
+	if h.deps.Curator == nil {
+		return nil, nil, errUnavailable("not ready: the model or the store is not loaded (see /readyz)")
+	}
+	return h.deps.Curator, h.deps.Engine, nil
+}
+
+// requestTimeout gives each request's context a deadline.
+func requestTimeout(d time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if d <= 0 {
+			return c.Next()
+		}
+		ctx, cancel := context.WithTimeout(c.UserContext(), d)
+		defer cancel()
+		c.SetUserContext(ctx)
+		return c.Next()
+	}
+}
+
+// importPath is the one route whose body may exceed server.body_limit.
+const importPath = "/v1/articles/import"
+
+// limitBody rejects bodies over n bytes except on the import route (the
+// app-wide limit is the larger import limit).
+func limitBody(n int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Body()) > n && !strings.EqualFold(strings.TrimSuffix(c.Path(), "/"), importPath) {
+			return newAPIError(fiber.StatusRequestEntityTooLarge, codeTooLarge, "request body is %d bytes; at most %d are accepted", len(c.Body()), n)
+		}
+		return c.Next()
+	}
+}

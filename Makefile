@@ -9,13 +9,17 @@ BENCH_MODEL   := .cache/models/bge-small-zh-v1.5-synthetic
 export JIEDA_ORT_LIB ?= $(ORT_LIB)
 export CGO_ENABLED := 1
 
-.PHONY: setup ort build model run test test-short bench lint fmt clean
+.PHONY: setup ort build model browser run test test-short bench lint fmt clean
 
 ## setup: ONNX Runtime library, the binary, and a model (pulled where the network allows, else the builtin one)
 setup: ort build model
 
 ort:
 	@scripts/install-ort.sh
+
+## browser: Debian's Chromium for the browser tests (console, widget)
+browser:
+	@scripts/install-chromium.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jieda
@@ -37,8 +41,8 @@ run: setup
 	$(BIN) import articles $(SAMPLE_KB) --kb youxuan
 	$(BIN) serve
 
-## test: every test, with the race detector, against the real ONNX Runtime
-test: setup
+## test: every test, with the race detector, against the real ONNX Runtime and a real Chromium
+test: setup browser
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

@@ -9,90 +9,30 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jieda/jieda/answer/importfile"
 )
 
-// Format is an import file's format (articles, resolved replies).
-type Format string
+// Format, LineError and FileError are importfile's: article and
+// resolved-reply files share their formats and line-numbered errors.
+type (
+	Format    = importfile.Format
+	LineError = importfile.LineError
+	FileError = importfile.FileError
+)
 
 // Import file formats.
 const (
-	FormatJSONL Format = "jsonl"
-	FormatCSV   Format = "csv"
+	FormatJSONL = importfile.FormatJSONL
+	FormatCSV   = importfile.FormatCSV
 )
 
 // FormatOf guesses a file's format from its extension (.jsonl/.json/.ndjson or .csv).
-func FormatOf(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".json", ".ndjson":
-		return FormatJSONL, nil
-	case ".csv":
-		return FormatCSV, nil
-	}
-	return "", fmt.Errorf("%w: %s (want .jsonl or .csv)", ErrUnknownFormat, path)
-}
-
-// LineError is one problem at one line of an import file (lines count from 1).
-type LineError struct {
-	Line int
-	Err  error
-}
-
-func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e LineError) Unwrap() error { return e.Err }
-
-// FileError lists the problems found in an import file, in line order:
-// every one, or the first ones and how many more were Omitted.
-type FileError struct {
-	Errors  []LineError
-	Omitted int
-	// Limit, when positive, is the most Errors Add keeps (a file in the
-	// wrong format must not hold millions in memory); the rest are counted.
-	Limit int
-}
-
-// Add records a problem at line (counting it only, past Limit).
-func (e *FileError) Add(line int, err error) {
-	if e.Limit > 0 && len(e.Errors) >= e.Limit {
-		e.Omitted++
-		return
-	}
-	e.Errors = append(e.Errors, LineError{Line: line, Err: err})
-}
-
-// Err is e, or nil when it holds no problem.
-func (e *FileError) Err() error {
-	if len(e.Errors) == 0 && e.Omitted == 0 {
-		return nil
-	}
-	return e
-}
-
-func (e *FileError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid line(s):", len(e.Errors)+e.Omitted)
-	for _, le := range e.Errors {
-		b.WriteString("\n  ")
-		b.WriteString(le.Error())
-	}
-	if e.Omitted > 0 {
-		fmt.Fprintf(&b, "\n  … and %d more", e.Omitted)
-	}
-	return b.String()
-}
-
-// Unwrap lets errors.Is see each line's error (ErrInvalidArticle, …).
-func (e *FileError) Unwrap() []error {
-	errs := make([]error, len(e.Errors))
-	for i := range e.Errors {
-		errs[i] = e.Errors[i]
-	}
-	return errs
-}
+func FormatOf(path string) (Format, error) { return importfile.FormatOf(path) }
 
 // maxLineBytes bounds one JSONL line.
 const maxLineBytes = 4 << 20
@@ -148,18 +88,10 @@ func ReadArticles(r io.Reader, format Format) ([]Article, error) {
 		a.applyDefaults()
 	}
 	if len(errs) > 0 {
-		sortLineErrors(errs)
+		importfile.SortLineErrors(errs)
 		return nil, &FileError{Errors: errs}
 	}
 	return arts, nil
-}
-
-func sortLineErrors(errs []LineError) {
-	for i := 1; i < len(errs); i++ { // insertion sort: stable, lists are short
-		for j := i; j > 0 && errs[j].Line < errs[j-1].Line; j-- {
-			errs[j], errs[j-1] = errs[j-1], errs[j]
-		}
-	}
 }
 
 func readJSONL(r io.Reader) (arts []Article, lines []int, errs []LineError, err error) {

@@ -3,7 +3,6 @@ package answer
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,12 +17,6 @@ const (
 	DecisionAnswer  Decision = "answer"
 	DecisionClarify Decision = "clarify"
 	DecisionHandoff Decision = "handoff"
-)
-
-// Ask errors (besides ErrEmptyQuery, ErrInvalidKB and ErrUnknownKB).
-var (
-	ErrInvalidQuestion = errors.New("invalid question")
-	ErrQuestionTooLong = errors.New("question too long")
 )
 
 // AskRequest is one customer question.

@@ -78,6 +78,7 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 	if e.Conversations, err = NewConversationStore(ctx, kb.store); err != nil {
 		return nil, err
 	}
+	e.Settings.now, e.Handoffs.now = o.Now, o.Now
 	if o.Webhook != nil {
 		lookup := func(ctx context.Context, kb string) (string, string, error) {
 			st, _, err := e.Settings.Get(ctx, kb)
@@ -86,6 +87,7 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 		if e.webhooks, err = NewWebhookDeliverer(e.Handoffs, *o.Webhook, lookup, o.Logger.With("component", "webhook")); err != nil {
 			return nil, err
 		}
+		e.webhooks.now = o.Now
 	}
 	if e.Events, err = NewEventLog(ctx, kb.store, o.Logger); err != nil {
 		return nil, err

@@ -1,6 +1,10 @@
 package answer
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/jieda/jieda/answer/importfile"
+)
 
 // Sentinel errors returned (wrapped) by the answer package; test with errors.Is.
 var (
@@ -15,5 +19,26 @@ var (
 	// ErrArticleExists reports a create of an article id that exists.
 	ErrArticleExists = errors.New("article already exists")
 	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV.
-	ErrUnknownFormat = errors.New("unknown file format")
+	ErrUnknownFormat = importfile.ErrUnknownFormat
+
+	// ErrInvalidQuestion reports a question that is not valid UTF-8, or a
+	// malformed conversation or customer that comes with it.
+	ErrInvalidQuestion = errors.New("invalid question")
+	// ErrQuestionTooLong reports a question over the KB's length limit.
+	ErrQuestionTooLong = errors.New("question too long")
+	// ErrUnknownKB reports a knowledge base that has neither articles nor settings.
+	ErrUnknownKB = errors.New("unknown knowledge base")
+	// ErrInvalidSettings reports settings that fail validation.
+	ErrInvalidSettings = errors.New("invalid settings")
+	// ErrAnswerNotFound reports feedback on an unknown answer id.
+	ErrAnswerNotFound = errors.New("answer not found")
+	// ErrInvalidFeedback reports feedback that fails validation.
+	ErrInvalidFeedback = errors.New("invalid feedback")
+	// ErrHandoffNotFound reports an unknown or malformed handoff id.
+	ErrHandoffNotFound = errors.New("handoff not found")
+	// ErrHandoffResolved reports a second resolution of a handoff.
+	ErrHandoffResolved = errors.New("handoff already resolved")
+	// ErrInvalidHandoff reports a handoff, resolution or handoff query
+	// that fails validation (including a bad list cursor).
+	ErrInvalidHandoff = errors.New("invalid handoff")
 )

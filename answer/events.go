@@ -2,7 +2,6 @@ package answer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -21,12 +20,6 @@ const (
 	EventsCollection = "answer_events"
 	// FeedbackCollection holds per-article feedback counts.
 	FeedbackCollection = "article_feedback"
-)
-
-// Feedback errors.
-var (
-	ErrAnswerNotFound  = errors.New("answer not found")
-	ErrInvalidFeedback = errors.New("invalid feedback")
 )
 
 // MaxFeedbackComment bounds a feedback comment, in runes.

@@ -17,18 +17,6 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// Sentinel errors of handoffs (kept beside them while errors.go is owned
-// elsewhere; test with errors.Is).
-var (
-	// ErrHandoffNotFound reports an unknown or malformed handoff id.
-	ErrHandoffNotFound = errors.New("handoff not found")
-	// ErrHandoffResolved reports a second resolution of a handoff.
-	ErrHandoffResolved = errors.New("handoff already resolved")
-	// ErrInvalidHandoff reports a handoff, resolution or handoff query
-	// that fails validation (including a bad list cursor).
-	ErrInvalidHandoff = errors.New("invalid handoff")
-)
-
 // HandoffsCollection holds one payload-only point per handoff.
 const HandoffsCollection = "handoffs"
 
@@ -382,26 +370,17 @@ func (s *HandoffStore) List(ctx context.Context, q HandoffQuery) (HandoffPage, e
 	if len(errs) > 0 {
 		return HandoffPage{}, fmt.Errorf("%w: %w", ErrInvalidHandoff, errors.Join(errs...))
 	}
-	page, err := s.store.Scroll(ctx, HandoffsCollection, index.ScrollRequest{
+	page, err := index.ScrollDecoded(ctx, s.store, HandoffsCollection, index.ScrollRequest{
 		Filter: f, Limit: limit, Cursor: q.Cursor,
 		OrderBy: &index.OrderBy{Key: "rank", Direction: index.Desc},
-		With:    index.With{Payload: true},
-	})
+	}, decodeHandoff)
+	if errors.Is(err, index.ErrBadCursor) {
+		return HandoffPage{}, fmt.Errorf("%w: %w", ErrInvalidHandoff, err)
+	}
 	if err != nil {
-		if q.Cursor != "" && errors.Is(err, index.ErrInvalidArgument) {
-			return HandoffPage{}, fmt.Errorf("%w: bad cursor: %w", ErrInvalidHandoff, err)
-		}
 		return HandoffPage{}, fmt.Errorf("listing handoffs: %w", err)
 	}
-	out := HandoffPage{Handoffs: make([]Handoff, 0, len(page.Points)), Next: page.Next}
-	for _, r := range page.Points {
-		h, err := decodeHandoff(r)
-		if err != nil {
-			return HandoffPage{}, err
-		}
-		out.Handoffs = append(out.Handoffs, h)
-	}
-	return out, nil
+	return HandoffPage{Handoffs: page.Docs, Next: page.Next}, nil
 }
 
 // Resolve closes an open handoff with an agent's resolution, setting

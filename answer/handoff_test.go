@@ -14,31 +14,10 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"github.com/jieda/jieda/answer/answertest"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/embedded"
 )
-
-// fakeClock is a settable clock for HandoffStore.now and WebhookDeliverer.now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // openHandoffStore opens a real embedded store in dir and a HandoffStore
 // over it; the store is closed at cleanup unless the test closed it.
@@ -64,10 +43,10 @@ func openHandoffStore(t *testing.T, dir string) (*HandoffStore, index.Store) {
 	return hs, s
 }
 
-func newTestHandoffStore(t *testing.T) (*HandoffStore, *fakeClock) {
+func newTestHandoffStore(t *testing.T) (*HandoffStore, *answertest.Clock) {
 	t.Helper()
 	hs, _ := openHandoffStore(t, t.TempDir())
-	clock := newFakeClock()
+	clock := answertest.NewClock()
 	hs.now = clock.Now
 	return hs, clock
 }

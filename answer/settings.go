@@ -19,14 +19,6 @@ import (
 // SettingsCollection holds one payload-only point per knowledge base with its Settings.
 const SettingsCollection = "kb_settings"
 
-// Settings errors.
-var (
-	// ErrUnknownKB reports a knowledge base that has neither articles nor settings.
-	ErrUnknownKB = errors.New("unknown knowledge base")
-	// ErrInvalidSettings reports settings that fail validation.
-	ErrInvalidSettings = errors.New("invalid settings")
-)
-
 // Thresholds are the confidence cut-offs of the decision.
 type Thresholds struct {
 	// Answer is the least confidence at which the top article is returned.

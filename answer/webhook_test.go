@@ -13,6 +13,7 @@ import (
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/jieda/jieda/answer/answertest"
 )
 
 const testSecret = "s3cret"
@@ -93,7 +94,7 @@ func testWebhookConfig() WebhookConfig {
 	return cfg
 }
 
-func newTestDeliverer(t *testing.T, hs *HandoffStore, cfg WebhookConfig, lookup WebhookLookup, clock *fakeClock) *WebhookDeliverer {
+func newTestDeliverer(t *testing.T, hs *HandoffStore, cfg WebhookConfig, lookup WebhookLookup, clock *answertest.Clock) *WebhookDeliverer {
 	t.Helper()
 	d, err := NewWebhookDeliverer(hs, cfg, lookup, nil)
 	if err != nil {

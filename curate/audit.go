@@ -257,25 +257,15 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) (AuditPage, error) {
 	if len(errs) > 0 {
 		return AuditPage{}, fmt.Errorf("%w: %w", ErrInvalidAudit, errors.Join(errs...))
 	}
-	page, err := a.store.Scroll(ctx, AuditCollection, index.ScrollRequest{
+	page, err := index.ScrollDocs[AuditEntry](ctx, a.store, AuditCollection, index.ScrollRequest{
 		Filter: f, Limit: limit, Cursor: q.Cursor,
 		OrderBy: &index.OrderBy{Key: "at", Direction: index.Desc},
-		With:    index.With{Payload: true},
 	})
+	if errors.Is(err, index.ErrBadCursor) {
+		return AuditPage{}, fmt.Errorf("%w: %w", ErrInvalidAudit, err)
+	}
 	if err != nil {
-		if q.Cursor != "" && errors.Is(err, index.ErrInvalidArgument) {
-			return AuditPage{}, fmt.Errorf("%w: bad cursor: %w", ErrInvalidAudit, err)
-		}
 		return AuditPage{}, fmt.Errorf("listing audit entries: %w", err)
 	}
-	out := AuditPage{Entries: make([]AuditEntry, 0, len(page.Points)), Next: page.Next}
-	for _, r := range page.Points {
-		var e AuditEntry
-		js, _ := r.Payload["doc"].(string)
-		if err := json.Unmarshal([]byte(js), &e); err != nil {
-			return AuditPage{}, fmt.Errorf("decoding stored audit entry %s: %w", r.ID, err)
-		}
-		out.Entries = append(out.Entries, e)
-	}
-	return out, nil
+	return AuditPage{Entries: page.Docs, Next: page.Next}, nil
 }

@@ -15,17 +15,18 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"github.com/jieda/jieda/answer/answertest"
 	"github.com/jieda/jieda/index"
 )
 
-func newTestAudit(t *testing.T) (*Audit, *historyClock, index.Store) {
+func newTestAudit(t *testing.T) (*Audit, *answertest.Clock, index.Store) {
 	t.Helper()
 	s := historyTestStore(t)
 	a, err := NewAudit(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := newHistoryClock()
+	clock := answertest.NewClock()
 	a.now = clock.Now
 	return a, clock, s
 }

@@ -105,6 +105,8 @@ type Options struct {
 	// Scrubber removes personal data from what curation keeps; it should
 	// be the engine's answer-log scrubber too. Nil: one from Config.PII.
 	Scrubber *pii.Scrubber
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // New creates the collections curation needs and returns a Curator over eng.
@@ -114,6 +116,9 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Scrubber == nil {
 		var err error
@@ -152,7 +157,8 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 	if err != nil {
 		return nil, err
 	}
-	return &Curator{eng: eng, store: store, scrub: o.Scrubber, cfg: cfg, logger: o.Logger, now: time.Now,
+	audit.now = o.Now
+	return &Curator{eng: eng, store: store, scrub: o.Scrubber, cfg: cfg, logger: o.Logger, now: o.Now,
 		locks: map[string]*sync.Mutex{}, History: hist, Audit: audit, kbt: kbThresholds{cache: map[string]cachedThresholds{}}}, nil
 }
 

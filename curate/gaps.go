@@ -3,7 +3,6 @@ package curate
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -315,10 +314,9 @@ func (c *Curator) gapQuestions(ctx context.Context, kb string, since, until time
 		index.MatchKeyword("kb", kb), window, index.MatchAnyKeyword("reason", gapReasons...),
 	}}
 	hs, htrunc, err := c.scrollRecent(ctx, answer.HandoffsCollection, hf, func(r index.Record) (*gapQuestion, error) {
-		var h answer.Handoff
-		doc, _ := r.Payload["doc"].(string)
-		if err := json.Unmarshal([]byte(doc), &h); err != nil {
-			return nil, fmt.Errorf("decoding handoff %s: %w", r.ID, err)
+		h, err := index.DecodeDoc[answer.Handoff](r, index.DocKey)
+		if err != nil {
+			return nil, err
 		}
 		return &gapQuestion{id: r.ID, text: h.Question, reason: string(h.Reason), at: payloadTime(r.Payload, "created_at")}, nil
 	})
@@ -371,35 +369,30 @@ func (c *Curator) gapQuestions(ctx context.Context, kb string, since, until time
 // recent first, turning each into a question (nil: skip it).
 func (c *Curator) scrollRecent(ctx context.Context, col string, f *index.Filter, conv func(index.Record) (*gapQuestion, error)) ([]*gapQuestion, bool, error) {
 	var out []*gapQuestion
-	cursor := ""
-	for {
-		page, err := c.store.Scroll(ctx, col, index.ScrollRequest{
-			Filter: f, Limit: gapScrollPage, Cursor: cursor,
-			OrderBy: &index.OrderBy{Key: "created_at", Direction: index.Desc},
-			With:    index.With{Payload: true},
-		})
-		if err != nil {
-			return nil, false, err
-		}
-		for _, r := range page.Points {
-			q, err := conv(r)
-			if err != nil {
-				return nil, false, err
-			}
-			if q == nil {
-				continue
-			}
-			if len(out) == MaxGapQuestions {
-				return out, true, nil
-			}
-			out = append(out, q)
-		}
-		if page.Next == "" {
-			return out, false, nil
-		}
-		cursor = page.Next
+	req := index.ScrollRequest{
+		Filter: f, Limit: gapScrollPage,
+		OrderBy: &index.OrderBy{Key: "created_at", Direction: index.Desc},
+		With:    index.With{Payload: true},
 	}
+	err := index.ScrollAll(ctx, c.store, col, req, func(r index.Record) error {
+		q, err := conv(r)
+		if err != nil || q == nil {
+			return err
+		}
+		if len(out) == MaxGapQuestions {
+			return errEnough
+		}
+		out = append(out, q)
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return out, true, nil
+	}
+	return out, false, err
 }
+
+// errEnough stops a scroll that has read all it may keep.
+var errEnough = errors.New("enough")
 
 func payloadTime(p index.Payload, key string) time.Time {
 	s, _ := p[key].(string)

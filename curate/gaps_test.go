@@ -16,6 +16,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/answer/answertest"
 	"github.com/jieda/jieda/curate/intake"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
@@ -25,7 +26,7 @@ import (
 
 // gapsTestEngine wires a real answer.Engine over a real embedded store in
 // t.TempDir and the builtin model, with a few shop articles in kb "shop",
-// and a Curator over it.
+// and a Curator over it, both on one test clock (gapsClock).
 func gapsTestEngine(t *testing.T) (*answer.Engine, *Curator) {
 	t.Helper()
 	ctx := context.Background()
@@ -50,7 +51,8 @@ func gapsTestEngine(t *testing.T) (*answer.Engine, *Curator) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := answer.NewEngine(ctx, kb, answer.Options{})
+	gapsClock = answertest.NewClock()
+	eng, err := answer.NewEngine(ctx, kb, answer.Options{Now: gapsClock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,7 @@ func gapsTestEngine(t *testing.T) (*answer.Engine, *Curator) {
 	if err := eng.ImportArticles(ctx, "shop", gapsArticles(), nil); err != nil {
 		t.Fatal(err)
 	}
-	cur, err := New(ctx, eng, DefaultConfig(), Options{})
+	cur, err := New(ctx, eng, DefaultConfig(), Options{Now: gapsClock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +84,18 @@ func gapsArticles() []answer.Article {
 // paraphrases below lie at cosine 0.58-0.92, different topics under 0.4.
 const gapsTestSimilarity = 0.5
 
-// gapsAsk asks questions of kb "shop", each in its own millisecond (the
-// handoffs' time resolution, so that their order is the order asked), and
-// returns the handoff reason of each ("" when answered).
+// gapsClock is the clock of the engine and curator gapsTestEngine built
+// last (the tests of this file do not run in parallel).
+var gapsClock *answertest.Clock
+
+// gapsAsk asks questions of kb "shop", each in its own millisecond on the
+// test clock (the handoffs' time resolution, so that their order is the
+// order asked), and returns the handoff reason of each ("" when answered).
 func gapsAsk(t *testing.T, eng *answer.Engine, qs ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, q := range qs {
-		time.Sleep(2 * time.Millisecond)
+		gapsClock.Advance(2 * time.Millisecond)
 		r, err := eng.Ask(context.Background(), answer.AskRequest{KB: "shop", Question: q})
 		if err != nil {
 			t.Fatalf("asking %q: %v", q, err)
@@ -102,11 +108,12 @@ func gapsAsk(t *testing.T, eng *answer.Engine, qs ...string) map[string]string {
 	return out
 }
 
-// gapsTick sleeps past the handoffs' millisecond timestamps and returns now.
+// gapsTick moves the test clock past the handoffs' millisecond
+// timestamps and returns the time between.
 func gapsTick() time.Time {
-	time.Sleep(5 * time.Millisecond)
-	t := time.Now()
-	time.Sleep(5 * time.Millisecond)
+	gapsClock.Advance(5 * time.Millisecond)
+	t := gapsClock.Now()
+	gapsClock.Advance(5 * time.Millisecond)
 	return t
 }
 
@@ -139,7 +146,7 @@ func gapsScenario(t *testing.T) (*answer.Engine, *Curator, time.Time, map[string
 			t.Fatalf("%q: want a knowledge handoff, got %q", q, r)
 		}
 	}
-	at := time.Now()
+	at := gapsClock.Now()
 	eng.Events.Record(answer.Event{ID: answer.NewAnswerID(), KB: "shop", Normalized: "会员积分可以抵现吗",
 		Decision: answer.DecisionClarify, Confidence: 0.4, CreatedAt: at})
 	eng.Events.Record(answer.Event{ID: answer.NewAnswerID(), KB: "other", Normalized: "会员积分可以抵现吗",
@@ -147,6 +154,7 @@ func gapsScenario(t *testing.T) (*answer.Engine, *Curator, time.Time, map[string
 	if err := eng.Events.Close(); err != nil { // flushes the log
 		t.Fatal(err)
 	}
+	gapsClock.Advance(time.Millisecond) // "now" is after the last event
 	return eng, cur, start, reasons
 }
 
@@ -242,7 +250,7 @@ func TestGapsWindow(t *testing.T) {
 		t.Errorf("previous period: %+v", rep)
 	}
 	// A window in the future holds nothing.
-	rep, err = cur.Gaps(ctx, GapQuery{KB: "shop", Since: time.Now().Add(time.Hour), Until: time.Now().Add(2 * time.Hour)})
+	rep, err = cur.Gaps(ctx, GapQuery{KB: "shop", Since: gapsClock.Now().Add(time.Hour), Until: gapsClock.Now().Add(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +258,7 @@ func TestGapsWindow(t *testing.T) {
 		t.Errorf("future window: %+v", rep)
 	}
 	// Defaults: the last 7 days up to now hold everything.
-	before := time.Now()
+	before := gapsClock.Now()
 	rep, err = cur.Gaps(ctx, GapQuery{KB: "shop", Similarity: gapsTestSimilarity})
 	if err != nil {
 		t.Fatal(err)

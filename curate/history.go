@@ -284,22 +284,13 @@ func (h *History) Revisions(ctx context.Context, kb, articleID string) ([]Revisi
 		OrderBy: &index.OrderBy{Key: "version", Direction: index.Desc},
 		With:    index.With{Payload: true},
 	}
-	for {
-		page, err := h.store.Scroll(ctx, RevisionsCollection, req)
-		if err != nil {
-			return nil, fmt.Errorf("reading revisions of %s/%s: %w", kb, articleID, err)
-		}
-		for _, r := range page.Points {
-			rev, err := decodeRevision(r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, rev)
-		}
-		if page.Next == "" {
-			break
-		}
-		req.Cursor = page.Next
+	err := index.ScrollAll(ctx, h.store, RevisionsCollection, req, func(r index.Record) error {
+		rev, err := decodeRevision(r)
+		out = append(out, rev)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading revisions of %s/%s: %w", kb, articleID, err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNoRevisions, kb, articleID)
@@ -331,12 +322,7 @@ func (h *History) Revision(ctx context.Context, kb, articleID string, version in
 
 // decodeRevision rebuilds a revision from its point.
 func decodeRevision(r index.Record) (Revision, error) {
-	var rev Revision
-	js, _ := r.Payload["doc"].(string)
-	if err := json.Unmarshal([]byte(js), &rev); err != nil {
-		return rev, fmt.Errorf("decoding stored revision %s: %w", r.ID, err)
-	}
-	return rev, nil
+	return index.DecodeDoc[Revision](r, index.DocKey)
 }
 
 // Rollback writes the content of an article's revision version back

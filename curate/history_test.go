@@ -8,40 +8,18 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/answer/answertest"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/embedded"
 	"github.com/jieda/jieda/models/synth"
 )
-
-// historyClock is a settable clock for History.now and Audit.now.
-type historyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newHistoryClock() *historyClock {
-	return &historyClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *historyClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *historyClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // historyTestStore opens a real embedded store in t.TempDir, closed at cleanup.
 func historyTestStore(t *testing.T) index.Store {
@@ -85,7 +63,7 @@ func historyEmbedder(t *testing.T) *embed.Embedder {
 
 // historyTestEngine wires a real answer.Engine and a History over one
 // embedded store, with h (on a fake clock) observing the engine's changes.
-func historyTestEngine(t *testing.T) (*answer.Engine, *History, *historyClock) {
+func historyTestEngine(t *testing.T) (*answer.Engine, *History, *answertest.Clock) {
 	t.Helper()
 	ctx := context.Background()
 	s := historyTestStore(t)
@@ -97,7 +75,7 @@ func historyTestEngine(t *testing.T) (*answer.Engine, *History, *historyClock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := newHistoryClock()
+	clock := answertest.NewClock()
 	h.now = clock.Now
 	eng, err := answer.NewEngine(ctx, kb, answer.Options{OnChange: h.RecordChanges})
 	if err != nil {
@@ -120,7 +98,7 @@ func historyArticle() answer.Article {
 }
 
 // historyDo runs one engine call under a ChangeInfo and fails the test on error.
-func historyDo(t *testing.T, clock *historyClock, info answer.ChangeInfo, f func(ctx context.Context) error) {
+func historyDo(t *testing.T, clock *answertest.Clock, info answer.ChangeInfo, f func(ctx context.Context) error) {
 	t.Helper()
 	clock.Advance(time.Minute)
 	if err := f(answer.WithChangeInfo(context.Background(), info)); err != nil {
@@ -406,7 +384,7 @@ func TestHistoryRecordIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := newHistoryClock()
+	clock := answertest.NewClock()
 	h.now = clock.Now
 	v1 := historyArticle()
 	v1.KB, v1.Version, v1.Status = "shop", 1, answer.StatusPublished

@@ -48,9 +48,16 @@ type DocPage[T any] struct {
 	Next string
 }
 
-// ScrollDocs reads one page of documents from collection (req.With.Payload
-// is set for the caller). A cursor the store refuses is ErrBadCursor.
+// ScrollDocs reads one page of the documents stored under DocKey in
+// collection (see ScrollDecoded).
 func ScrollDocs[T any](ctx context.Context, s Store, collection string, req ScrollRequest) (DocPage[T], error) {
+	return ScrollDecoded(ctx, s, collection, req, func(r Record) (T, error) { return DecodeDoc[T](r, DocKey) })
+}
+
+// ScrollDecoded reads one page of collection and decodes each record
+// (req.With.Payload is set for the caller). A cursor the store refuses is
+// ErrBadCursor.
+func ScrollDecoded[T any](ctx context.Context, s Store, collection string, req ScrollRequest, decode func(Record) (T, error)) (DocPage[T], error) {
 	req.With.Payload = true
 	page, err := s.Scroll(ctx, collection, req)
 	if err != nil {
@@ -61,7 +68,7 @@ func ScrollDocs[T any](ctx context.Context, s Store, collection string, req Scro
 	}
 	out := DocPage[T]{Docs: make([]T, 0, len(page.Points)), Next: page.Next}
 	for _, r := range page.Points {
-		d, err := DecodeDoc[T](r, DocKey)
+		d, err := decode(r)
 		if err != nil {
 			return DocPage[T]{}, err
 		}

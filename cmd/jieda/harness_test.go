@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/answer/answertest"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
 	"github.com/jieda/jieda/curate"
@@ -53,7 +54,7 @@ func builtinEmbedder(t *testing.T) *embed.Embedder {
 type testServer struct {
 	url   string
 	store index.Store
-	clock *fakeClock
+	clock *answertest.Clock
 	sys   *system
 }
 
@@ -86,7 +87,7 @@ func startServer(t *testing.T, edit func(*httpapi.Config), opts ...serverOption)
 	if edit != nil {
 		edit(&cfg.Server)
 	}
-	clock := newFakeClock()
+	clock := answertest.NewClock()
 	a := &app{cfg: cfg, logger: slog.New(slog.DiscardHandler), stdout: io.Discard, stderr: io.Discard, model: builtinEmbedder(t)}
 	a.httpOptions.Now = clock.Now
 	for _, o := range opts {
@@ -140,24 +141,4 @@ func (s *testServer) newKey(t *testing.T, r apikey.Role, kbs ...string) (string,
 		t.Fatal(err)
 	}
 	return key, k
-}
-
-// fakeClock is a settable clock for the key cache and the rate limiter.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

@@ -3,7 +3,7 @@ package intake
 import (
 	"errors"
 
-	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/answer/importfile"
 )
 
 // Sentinel errors returned (wrapped) by the intake package; test with errors.Is.
@@ -13,8 +13,8 @@ var (
 	// time, an unknown CSV column or a malformed line.
 	ErrInvalidResolved = errors.New("invalid resolved reply")
 	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV
-	// (the answer package's, shared by every import file).
-	ErrUnknownFormat = answer.ErrUnknownFormat
+	// (importfile's, shared by every import file).
+	ErrUnknownFormat = importfile.ErrUnknownFormat
 	// ErrInvalidPayload reports a webhook body that is not valid JSON of the
 	// expected shape (or not valid UTF-8).
 	ErrInvalidPayload = errors.New("invalid webhook payload")

@@ -13,25 +13,25 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/answer/importfile"
 )
 
-// Format, LineError and FileError are the answer package's: article and
+// Format, LineError and FileError are importfile's: article and
 // resolved-reply files share their formats and line-numbered errors.
 type (
-	Format    = answer.Format
-	LineError = answer.LineError
-	FileError = answer.FileError
+	Format    = importfile.Format
+	LineError = importfile.LineError
+	FileError = importfile.FileError
 )
 
 // Resolved-reply file formats.
 const (
-	FormatJSONL = answer.FormatJSONL
-	FormatCSV   = answer.FormatCSV
+	FormatJSONL = importfile.FormatJSONL
+	FormatCSV   = importfile.FormatCSV
 )
 
 // FormatOf guesses a file's format from its extension (.jsonl/.json/.ndjson or .csv).
-func FormatOf(path string) (Format, error) { return answer.FormatOf(path) }
+func FormatOf(path string) (Format, error) { return importfile.FormatOf(path) }
 
 const (
 	// maxLineBytes bounds one JSONL line.

@@ -70,7 +70,10 @@ func TestBackupWhileWriting(t *testing.T) {
 		}
 	}()
 	var buf bytes.Buffer
-	for acked.Load() < 30 {
+	for deadline := time.Now().Add(30 * time.Second); acked.Load() < 30; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer acknowledged %d batches in 30s, want 30", acked.Load())
+		}
 		time.Sleep(time.Millisecond)
 	}
 	before := acked.Load()

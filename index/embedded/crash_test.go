@@ -325,15 +325,38 @@ func crashKills(env string, def int) int {
 	return def
 }
 
+// crashSeedEnv replays a crash test's kill timings: set it to the seed a
+// failing run printed.
+const crashSeedEnv = "JIEDA_CRASH_SEED"
+
+// crashSeed is $JIEDA_CRASH_SEED, or a fresh seed; a failing test prints
+// it with the command that replays it.
+func crashSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv(crashSeedEnv); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", crashSeedEnv, s, err)
+		}
+		seed = v
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replay with %s=%d go test ./index/embedded -run '^%s$'", crashSeedEnv, seed, t.Name())
+		}
+	})
+	t.Logf("seed %d", seed)
+	return seed
+}
+
 // TestCrash kills a writing child 20 times (JIEDA_CRASH_KILLS for more)
 // and checks the store after each kill.
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := rand.New(rand.NewPCG(crashSeed(t), 1))
 	dir := t.TempDir()
 	m := &crashModel{live: map[[2]int]int{}, deleted: map[[2]int]bool{}}
 	kills := crashKills("JIEDA_CRASH_KILLS", 20)
@@ -357,9 +380,7 @@ func TestCrashBigBatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 2))
+	rng := rand.New(rand.NewPCG(crashSeed(t), 2))
 	dir := t.TempDir()
 	m := &crashModel{live: map[[2]int]int{}, deleted: map[[2]int]bool{}}
 	kills := crashKills("JIEDA_CRASH_BIG_KILLS", 4)

@@ -1,0 +1,3 @@
+// Package answertest holds test helpers shared by the tests of answer,
+// curate and the binary.
+package answertest

@@ -40,14 +40,13 @@ const (
 	MaxVariants = 500
 )
 
-// idPattern is the charset of article ids and KB names.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+// scopeKeyPattern is the charset of scope keys.
+var scopeKeyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 
 // Article is one knowledge base entry: a standard question, its variants
 // (similar questions customers ask), and the answer returned verbatim.
 type Article struct {
-	// ID is unique within its KB: 1-128 bytes of printable UTF-8 without
-	// spaces (letters, digits and punctuation such as ._:-?).
+	// ID is unique within its KB (see IDRule).
 	ID string `json:"id"`
 	// KB is the knowledge base the article belongs to (set on import).
 	KB string `json:"kb,omitempty"`
@@ -110,7 +109,7 @@ func (a *Article) Validate() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidArticle}, args...)...))
 	}
-	if err := validateArticleID(a.ID); err != nil {
+	if err := ValidateID(a.ID); err != nil {
 		bad("id: %v", err)
 	}
 	if a.KB != "" {
@@ -156,7 +155,7 @@ func (a *Article) Validate() error {
 		}
 	}
 	for k, v := range a.Scope {
-		if !idPattern.MatchString(k) || len(k) > MaxIDLen {
+		if !scopeKeyPattern.MatchString(k) || len(k) > MaxIDLen {
 			bad("scope: key %q must be 1-%d characters of [A-Za-z0-9._:-]", k, MaxIDLen)
 		}
 		if !utf8.ValidString(v) || v == "" || len(v) > MaxIDLen {
@@ -175,30 +174,25 @@ func (a *Article) Validate() error {
 	return errors.Join(errs...)
 }
 
-// validateArticleID checks an article id: printable, no spaces, at most MaxIDLen bytes.
-func validateArticleID(id string) error {
-	switch {
-	case id == "":
-		return errors.New("must not be empty")
-	case !utf8.ValidString(id):
-		return errors.New("invalid UTF-8")
-	case len(id) > MaxIDLen:
-		return fmt.Errorf("longer than %d bytes", MaxIDLen)
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
-		return fmt.Errorf("%q must not contain spaces or control characters", id)
-	}
-	return nil
-}
+// IDRule is the one rule for the names people choose: article ids, KB
+// names, intake sources and channels. Such a name travels in URL paths
+// (percent-encoded by clients, decoded once by the server) and in query
+// strings, so it excludes what a path or a proxy would read differently.
+const IDRule = "1-128 bytes of UTF-8 letters, digits, marks, punctuation and symbols, starting with a letter or digit; no spaces, control characters, '/', '\\' or '%'"
 
-// ValidateID checks a KB name (and other strict identifiers).
+// ValidateID checks a name against IDRule.
 func ValidateID(id string) error {
-	switch {
-	case id == "":
-		return errors.New("must not be empty")
-	case len(id) > MaxIDLen:
-		return fmt.Errorf("longer than %d characters", MaxIDLen)
-	case !idPattern.MatchString(id):
-		return fmt.Errorf("%q must be characters of [A-Za-z0-9._:-] starting with a letter or digit", id)
+	if id == "" || len(id) > MaxIDLen || !utf8.ValidString(id) {
+		return fmt.Errorf("%q: ids are %s", id, IDRule)
+	}
+	for i, r := range id {
+		ok := unicode.IsPrint(r) && !unicode.IsSpace(r) && r != '/' && r != '\\' && r != '%'
+		if i == 0 {
+			ok = unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+		if !ok {
+			return fmt.Errorf("%q: ids are %s", id, IDRule)
+		}
 	}
 	return nil
 }

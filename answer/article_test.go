@@ -22,7 +22,7 @@ func TestArticleValidate(t *testing.T) {
 	}{
 		{"valid", func(*Article) {}, ""},
 		{"id with question mark", func(a *Article) { a.ID = "faq-7?" }, ""},
-		{"empty id", func(a *Article) { a.ID = "" }, "id: must not be empty"},
+		{"empty id", func(a *Article) { a.ID = "" }, "id: \"\": ids are"},
 		{"id with space", func(a *Article) { a.ID = "a b" }, "spaces"},
 		{"empty question", func(a *Article) { a.Question = "  " }, "question: must not be empty"},
 		{"empty answer", func(a *Article) { a.Answer = "" }, "answer: must not be empty"},

@@ -303,7 +303,7 @@ func (s *HandoffStore) Create(ctx context.Context, h Handoff) (Handoff, error) {
 func (s *HandoffStore) Get(ctx context.Context, id string) (Handoff, error) {
 	cid, err := index.CanonicalID(id)
 	if err != nil {
-		return Handoff{}, fmt.Errorf("%w: %q", ErrHandoffNotFound, id)
+		return Handoff{}, fmt.Errorf("%w: handoff ids are UUIDs, not %q", ErrInvalidHandoff, id)
 	}
 	recs, err := s.store.Get(ctx, HandoffsCollection, []string{cid}, index.With{Payload: true})
 	if err != nil {
@@ -393,7 +393,7 @@ func (s *HandoffStore) Resolve(ctx context.Context, id string, r Resolution) (Ha
 	}
 	cid, err := index.CanonicalID(id)
 	if err != nil {
-		return Handoff{}, fmt.Errorf("%w: %q", ErrHandoffNotFound, id)
+		return Handoff{}, fmt.Errorf("%w: handoff ids are UUIDs, not %q", ErrInvalidHandoff, id)
 	}
 	mu := s.lock(cid)
 	mu.Lock()

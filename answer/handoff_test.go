@@ -182,11 +182,15 @@ func TestHandoffGetUnknown(t *testing.T) {
 	ctx := context.Background()
 	hs, _ := newTestHandoffStore(t)
 	for _, id := range []string{"", "nope", "0e6f1c52-3b7d-4f4e-8a0b-9d2c7e5a1f34", "0e6f1c523b7d4f4e8a0b9d2c7e5a1f34", "../../etc"} {
-		if _, err := hs.Get(ctx, id); !errors.Is(err, ErrHandoffNotFound) {
-			t.Errorf("Get(%q): err = %v, want ErrHandoffNotFound", id, err)
+		want := ErrInvalidHandoff // not a UUID: the caller's mistake
+		if id == "0e6f1c52-3b7d-4f4e-8a0b-9d2c7e5a1f34" {
+			want = ErrHandoffNotFound
 		}
-		if _, err := hs.Resolve(ctx, id, Resolution{Reply: "ok"}); !errors.Is(err, ErrHandoffNotFound) {
-			t.Errorf("Resolve(%q): err = %v, want ErrHandoffNotFound", id, err)
+		if _, err := hs.Get(ctx, id); !errors.Is(err, want) {
+			t.Errorf("Get(%q): err = %v, want %v", id, err, want)
+		}
+		if _, err := hs.Resolve(ctx, id, Resolution{Reply: "ok"}); !errors.Is(err, want) {
+			t.Errorf("Resolve(%q): err = %v, want %v", id, err, want)
 		}
 	}
 }

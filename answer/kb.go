@@ -325,6 +325,9 @@ func decodeStored(p index.Payload) (storedArticle, error) {
 
 // Article returns one article of kb.
 func (k *KB) Article(ctx context.Context, kb, id string) (Article, error) {
+	if err := ValidateID(id); err != nil {
+		return Article{}, fmt.Errorf("%w: article id %w", ErrInvalidArticle, err)
+	}
 	m, err := k.getStored(ctx, kb, []string{id})
 	if err != nil {
 		return Article{}, err

@@ -249,8 +249,8 @@ func checkRevisionArgs(kb, articleID string) error {
 	if err := answer.ValidateID(kb); err != nil {
 		return fmt.Errorf("%w: %w", answer.ErrInvalidKB, err)
 	}
-	if articleID == "" || len(articleID) > answer.MaxIDLen || !utf8.ValidString(articleID) {
-		return fmt.Errorf("%w: article id %q must be 1-%d bytes of UTF-8", ErrInvalidRevision, articleID, answer.MaxIDLen)
+	if err := answer.ValidateID(articleID); err != nil {
+		return fmt.Errorf("%w: article id %w", ErrInvalidRevision, err)
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func (c *Curator) List(ctx context.Context, q ClusterQuery) (ClusterPage, error)
 // Get returns one cluster (with its vectors, for rewriting).
 func (c *Curator) Get(ctx context.Context, id string) (*Cluster, error) {
 	if _, err := uuid.Parse(id); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrClusterNotFound, id)
+		return nil, fmt.Errorf("%w: candidate ids are UUIDs, not %q", ErrInvalidAction, id)
 	}
 	recs, err := c.store.Get(ctx, ClustersCollection, []string{id}, index.With{Payload: true, Vectors: true})
 	if err != nil {

@@ -87,6 +87,9 @@ func (c *Curator) PutSource(ctx context.Context, src IntakeSource) (IntakeSource
 
 // Source returns the intake source name, secret included; an unknown one is ErrSourceNotFound.
 func (c *Curator) Source(ctx context.Context, name string) (IntakeSource, error) {
+	if err := answer.ValidateID(name); err != nil {
+		return IntakeSource{}, fmt.Errorf("%w: name %w", ErrInvalidSource, err)
+	}
 	recs, err := c.store.Get(ctx, SourcesCollection, []string{sourcePointID(name)}, index.With{Payload: true})
 	if err != nil {
 		return IntakeSource{}, fmt.Errorf("reading intake source %s: %w", name, err)

@@ -121,7 +121,8 @@ func TestAskDecisions(t *testing.T) {
 		t.Errorf("resolve: %d %s", r.status, r.raw)
 	}
 	wantError(t, "case 3", s.do(t, "POST", "/v1/handoffs/"+id+"/resolve", agent, map[string]any{"reply": "again"}), 409, "conflict")
-	wantError(t, "case 4", s.do(t, "POST", "/v1/handoffs/not-an-id/resolve", agent, map[string]any{"reply": "x"}), 404, "not_found")
+	wantError(t, "case 4", s.do(t, "POST", "/v1/handoffs/not-an-id/resolve", agent, map[string]any{"reply": "x"}), 400, "bad_request")
+	wantError(t, "case 4b", s.do(t, "POST", "/v1/handoffs/0e6f1c52-3b7d-4f4e-8a0b-9d2c7e5a1f34/resolve", agent, map[string]any{"reply": "x"}), 404, "not_found")
 
 	// Agents search with highlights.
 	r = s.do(t, "GET", "/v1/search?kb=shop&q="+url.QueryEscape("退货怎么退"), agent, nil)

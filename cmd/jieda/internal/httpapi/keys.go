@@ -83,7 +83,7 @@ func (a *authenticator) listKeys(c *fiber.Ctx) error {
 func (a *authenticator) revokeKey(c *fiber.Ctx) error {
 	id := c.Params("id")
 	if !apikey.ValidID(id) {
-		return errNotFound("%v %q", apikey.ErrNotFound, id)
+		return errBadRequest("key id %q: key ids are the %d letters and digits after %q in a key", id, apikey.IDLen, apikey.Prefix)
 	}
 	keys, err := a.keyStore()
 	if err != nil {

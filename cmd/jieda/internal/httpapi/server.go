@@ -63,7 +63,7 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 	if deps.Model != nil {
 		m.observeEmbedder(deps.Model)
 	}
-	app.Use(recover.New(), m.middleware(), requestTimeout(cfg.RequestTimeout), limitBody(cfg.BodyLimit))
+	app.Use(recover.New(), m.middleware(), decodePath, requestTimeout(cfg.RequestTimeout), limitBody(cfg.BodyLimit))
 	app.Get("/metrics", m.handler())
 	app.Get("/v1/openapi.json", openAPIHandler)
 	h := &handlers{deps: deps, metrics: m, logger: logger}

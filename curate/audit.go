@@ -52,8 +52,10 @@ type AuditEntry struct {
 // AuditQuery selects audit entries to list.
 type AuditQuery struct {
 	// KBs keeps entries of these knowledge bases; empty: all (including
-	// entries of no KB).
+	// entries of no KB unless OnlyKBs).
 	KBs []string
+	// OnlyKBs leaves out the entries of no KB (keys, sources, backups).
+	OnlyKBs bool
 	// Actor and Action keep entries with exactly this actor and action; empty: all.
 	Actor, Action string
 	// Since keeps entries at or after it, Until entries before it; zero: unbounded.
@@ -237,6 +239,9 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) (AuditPage, error) {
 			}
 		}
 		f.Must = append(f.Must, index.MatchAnyKeyword("kb", q.KBs...))
+	}
+	if q.OnlyKBs {
+		f.MustNot = append(f.MustNot, index.IsEmpty("kb"))
 	}
 	for _, c := range []struct{ key, v string }{{"actor", q.Actor}, {"action", q.Action}} {
 		if c.v == "" {

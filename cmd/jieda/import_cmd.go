@@ -57,7 +57,7 @@ func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer
 			return err
 		}
 		_ = bar.Finish()
-		entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "import articles", KB: kb,
+		entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "article.import", KB: kb,
 			Details: map[string]any{"file": file, "articles": st.Articles, "created": st.Created, "updated": st.Updated}}
 		if _, err := sys.curator.Audit.Record(ctx, entry); err != nil {
 			return err

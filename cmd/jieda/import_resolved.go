@@ -38,7 +38,7 @@ re-run, or a run resumed after an interruption, skips what was already taken in.
 				if err != nil {
 					return err
 				}
-				entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "import resolved", KB: kb,
+				entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "resolved.import", KB: kb,
 					Details: map[string]any{"file": args[0], "received": rep.Received, "candidates": rep.Candidates}}
 				if _, err := sys.curator.Audit.Record(ctx, entry); err != nil {
 					return err

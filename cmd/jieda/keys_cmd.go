@@ -69,7 +69,7 @@ func (a *app) keysCreateCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if _, err := audit.Record(ctx, curate.AuditEntry{Actor: cliActor, Role: "admin", Action: "keys create", Target: k.ID}); err != nil {
+				if _, err := audit.Record(ctx, curate.AuditEntry{Actor: cliActor, Role: "admin", Action: "key.create", Target: k.ID}); err != nil {
 					return err
 				}
 				scope := "every KB"
@@ -147,7 +147,7 @@ func (a *app) keysRevokeCommand() *cobra.Command {
 					return err
 				}
 				if changed {
-					if _, err := audit.Record(ctx, curate.AuditEntry{Actor: cliActor, Role: "admin", Action: "keys revoke", Target: k.ID}); err != nil {
+					if _, err := audit.Record(ctx, curate.AuditEntry{Actor: cliActor, Role: "admin", Action: "key.revoke", Target: k.ID}); err != nil {
 						return err
 					}
 				}

@@ -388,7 +388,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	} else {
 		t.Errorf("audit: no next cursor after a full page: %s", r.raw)
 	}
-	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?action="+url.QueryEscape("POST /v1/candidates/:id/approve"), admin, nil), 200)
+	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?action=candidate.approve", admin, nil), 200)
 	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?since=bogus", admin, nil), 400)
 	check("GET /v1/audit", s.do(t, "GET", "/v1/audit?limit=0", admin, nil), 400)
 

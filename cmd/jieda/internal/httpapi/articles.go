@@ -165,5 +165,8 @@ func (h *handlers) importArticles(c *fiber.Ctx) error {
 	if err := e.ImportArticles(ctx, kb, arts, &st); err != nil {
 		return err
 	}
+	auditDetail(c, "articles", st.Articles)
+	auditDetail(c, "created", st.Created)
+	auditDetail(c, "updated", st.Updated)
 	return c.JSON(st)
 }

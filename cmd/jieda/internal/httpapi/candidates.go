@@ -32,6 +32,7 @@ func candidateParam(c *fiber.Ctx, cur *curate.Curator) (*curate.Cluster, error) 
 	if !principalOf(c).mayUseKB(cl.KB) {
 		return nil, errNotFound("candidate %s not found", id)
 	}
+	auditKB(c, cl.KB)
 	return cl, nil
 }
 
@@ -81,6 +82,7 @@ func (h *handlers) rejectCandidate(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	auditDetail(c, "reason", in.Reason)
 	return h.review(c, curate.Review{Action: curate.ActionReject, Reason: in.Reason})
 }
 
@@ -91,6 +93,7 @@ func (h *handlers) mergeCandidate(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	auditDetail(c, "article_id", in.ArticleID)
 	return h.review(c, curate.Review{Action: curate.ActionMerge, ArticleID: in.ArticleID})
 }
 
@@ -115,6 +118,7 @@ func (h *handlers) bulkCandidates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	auditBulk(c, in.Action, results)
 	type result struct {
 		ID        string          `json:"id"`
 		OK        bool            `json:"ok"`
@@ -130,4 +134,24 @@ func (h *handlers) bulkCandidates(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"results": out})
+}
+
+// auditBulk records a bulk action's outcome: the ids decided and the KB
+// when they all share one.
+func auditBulk(c *fiber.Ctx, action string, results []curate.DecisionResult) {
+	var done []string
+	kbs := map[string]bool{}
+	for _, r := range results {
+		if r.Err == nil && r.Candidate != nil {
+			done = append(done, r.ID)
+			kbs[r.Candidate.KB] = true
+		}
+	}
+	auditDetail(c, "action", action)
+	auditDetail(c, "decided", done)
+	if len(kbs) == 1 {
+		for kb := range kbs {
+			auditKB(c, kb)
+		}
+	}
 }

@@ -45,6 +45,7 @@ func handoffParam(c *fiber.Ctx, e *answer.Engine) (answer.Handoff, error) {
 	if !principalOf(c).mayUseKB(ho.KB) {
 		return ho, errNotFound("handoff %s not found", c.Params("id")) // not this key's KB: as if absent
 	}
+	auditKB(c, ho.KB)
 	return ho, nil
 }
 

@@ -80,6 +80,8 @@ func (h *handlers) rollback(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	auditDetail(c, "version", in.Version)
+	auditDetail(c, "reason", in.Reason)
 	art, err := cur.History.Rollback(c.UserContext(), e, kb, c.Params("id"), in.Version, principalOf(c).KeyID, in.Reason)
 	if err != nil {
 		return err

@@ -48,6 +48,7 @@ func (h *handlers) putSource(c *fiber.Ctx) error {
 	if err := authorizeKB(c, src.KB); err != nil {
 		return err
 	}
+	auditKB(c, src.KB)
 	saved, err := cur.PutSource(c.UserContext(), src)
 	if err != nil {
 		return err

@@ -80,6 +80,9 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 	}
 	e.Settings.now, e.Handoffs.now = o.Now, o.Now
 	if o.Webhook != nil {
+		e.Settings.egress = o.Webhook.Egress()
+	}
+	if o.Webhook != nil {
 		lookup := func(ctx context.Context, kb string) (string, string, error) {
 			st, _, err := e.Settings.Get(ctx, kb)
 			return st.Webhook.URL, st.Webhook.Secret, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/jieda/jieda/answer/egress"
 	"github.com/jieda/jieda/index"
 )
 
@@ -124,6 +125,9 @@ func (s *Settings) Validate() error {
 			errs = append(errs, fmt.Errorf("calibration: %w", err))
 		}
 	}
+	if s.Webhook.URL != "" && (len(s.Webhook.Secret) < MinWebhookSecret || len(s.Webhook.Secret) > 256) {
+		errs = append(errs, fmt.Errorf("webhook secret must be %d to 256 bytes (it signs every delivery)", MinWebhookSecret))
+	}
 	if s.Webhook.URL != "" {
 		u, err := url.Parse(s.Webhook.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -136,14 +140,19 @@ func (s *Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
+// MinWebhookSecret is the shortest webhook secret a KB may set.
+const MinWebhookSecret = 16
+
 // SettingsStore keeps KB settings in the store, cached in memory for
 // the hot path. The cache is refreshed after SettingsTTL so that replicas
 // sharing a store see each other's changes.
 type SettingsStore struct {
 	store index.Store
 	now   func() time.Time
-	mu    sync.Mutex
-	cache map[string]cachedSettings
+	// egress checks webhook URLs (internal destinations are refused).
+	egress *egress.Policy
+	mu     sync.Mutex
+	cache  map[string]cachedSettings
 }
 
 type cachedSettings struct {
@@ -160,7 +169,8 @@ func NewSettingsStore(ctx context.Context, store index.Store) (*SettingsStore, e
 	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: SettingsCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword}); err != nil {
 		return nil, err
 	}
-	return &SettingsStore{store: store, now: time.Now, cache: map[string]cachedSettings{}}, nil
+	deny, _ := egress.New(nil)
+	return &SettingsStore{store: store, now: time.Now, cache: map[string]cachedSettings{}, egress: deny}, nil
 }
 
 func settingsPointID(kb string) string {
@@ -205,6 +215,11 @@ func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) 
 	}
 	if err := st.Validate(); err != nil {
 		return Settings{}, fmt.Errorf("%w: %w", ErrInvalidSettings, err)
+	}
+	if st.Webhook.URL != "" {
+		if err := s.egress.CheckURL(st.Webhook.URL); err != nil {
+			return Settings{}, fmt.Errorf("%w: webhook url: %w", ErrInvalidSettings, err)
+		}
 	}
 	st.UpdatedAt = s.now().UTC().Truncate(time.Second)
 	js, err := json.Marshal(st)

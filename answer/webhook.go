@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/jieda/jieda/answer/egress"
 	"github.com/jieda/jieda/index"
 )
 
@@ -63,6 +64,11 @@ type WebhookConfig struct {
 	// Concurrency is how many deliveries run at once. Key
 	// webhook.concurrency, default 4.
 	Concurrency int `mapstructure:"concurrency"`
+	// AllowHosts lists the internal destinations (host names, addresses,
+	// CIDRs) webhooks and callbacks may reach; every loopback, link-local,
+	// private and multicast address is refused otherwise, also when a
+	// public name resolves to one. Key webhook.allow_hosts, default none.
+	AllowHosts []string `mapstructure:"allow_hosts"`
 }
 
 // DefaultWebhookConfig returns the defaults documented on WebhookConfig.
@@ -98,7 +104,19 @@ func (c WebhookConfig) Validate() error {
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("webhook.concurrency must lie in [1, 256], got %d", c.Concurrency))
 	}
+	if _, err := egress.New(c.AllowHosts); err != nil {
+		errs = append(errs, fmt.Errorf("webhook.%w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// Egress is the outbound policy AllowHosts describes (Validate first).
+func (c WebhookConfig) Egress() *egress.Policy {
+	p, err := egress.New(c.AllowHosts)
+	if err != nil {
+		p, _ = egress.New(nil) // unreachable after Validate: refuse every internal destination
+	}
+	return p
 }
 
 // Backoff is the wait after the attempt-th consecutive failure (from 1):
@@ -216,14 +234,11 @@ func NewWebhookDeliverer(store *HandoffStore, cfg WebhookConfig, lookup WebhookL
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &WebhookDeliverer{
-		store:  store,
-		cfg:    cfg,
-		lookup: lookup,
-		logger: logger,
-		client: &http.Client{
-			Timeout:       cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		store:    store,
+		cfg:      cfg,
+		lookup:   lookup,
+		logger:   logger,
+		client:   cfg.Egress().Client(cfg.Timeout),
 		now:      time.Now,
 		wake:     make(chan struct{}, 1),
 		inflight: map[string]bool{},

@@ -85,9 +85,11 @@ func lookupTo(url string) WebhookLookup {
 	return func(context.Context, string) (string, string, error) { return url, testSecret, nil }
 }
 
-// testWebhookConfig has durations fit for a fake clock: nothing sleeps.
+// testWebhookConfig has durations fit for a fake clock (nothing sleeps)
+// and allows the loopback receivers of these tests.
 func testWebhookConfig() WebhookConfig {
 	cfg := DefaultWebhookConfig()
+	cfg.AllowHosts = []string{"127.0.0.0/8"}
 	cfg.BackoffBase = time.Second
 	cfg.BackoffMax = 4 * time.Second
 	cfg.Jitter = 0
@@ -138,6 +140,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// By default a deliverer refuses internal destinations: the loopback
+// receiver is never reached and the refusal is the delivery's last error.
+func TestWebhookRefusesInternalDestinations(t *testing.T) {
+	hs, clock := newTestHandoffStore(t)
+	rcv := newReceiver(t, 0, 0)
+	cfg := testWebhookConfig()
+	cfg.AllowHosts = nil
+	d := newTestDeliverer(t, hs, cfg, lookupTo(rcv.srv.URL), clock)
+	h, err := hs.Create(context.Background(), Handoff{KB: "shop", Question: "转人工", Reason: ReasonCustomerRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGet(t, hs, h.ID).Delivery
+	if got.State != DeliveryRetrying || !strings.Contains(got.LastError, "forbidden destination") || len(rcv.requests()) != 0 {
+		t.Errorf("delivery %+v, %d requests; want a refusal and no request", got, len(rcv.requests()))
+	}
+	if err := (WebhookConfig{AllowHosts: []string{"10.0.0.0/99"}}).Validate(); err == nil || !strings.Contains(err.Error(), "webhook.allow_hosts") {
+		t.Errorf("a bad allow_hosts: %v", err)
 	}
 }
 

@@ -215,7 +215,7 @@ func TestHandoffWebhookDelivery(t *testing.T) {
 	fails := 2
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if !answer.VerifyWebhook("s3cret", body, r.Header.Get("X-Jieda-Signature")) {
+		if !answer.VerifyWebhook("s3cret-s3cret-s3cret", body, r.Header.Get("X-Jieda-Signature")) {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
@@ -236,8 +236,8 @@ func TestHandoffWebhookDelivery(t *testing.T) {
 	customer, _ := s.newKey(t, apikey.RoleCustomer)
 	agent, _ := s.newKey(t, apikey.RoleAgent)
 	importTestKB(t, s, editor, "shop")
-	r := s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"webhook": map[string]any{"url": hook.URL, "secret": "s3cret"}})
-	if r.status != 200 || strings.Contains(r.raw, "s3cret") {
+	r := s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"webhook": map[string]any{"url": hook.URL, "secret": "s3cret-s3cret-s3cret"}})
+	if r.status != 200 || strings.Contains(r.raw, "s3cret-s3cret-s3cret") {
 		t.Fatalf("settings: %d %s", r.status, r.raw)
 	}
 	r = ask(t, s, customer, map[string]any{"kb": "shop", "question": "人工客服在吗"})

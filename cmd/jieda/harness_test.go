@@ -76,7 +76,7 @@ func onQdrant(addr string) serverOption {
 
 // startServer runs serveOn, exactly as `jieda serve` does, over a fresh
 // embedded store with the package's builtin model and fast webhook
-// retries; a fake clock drives key caching and rate limits. edit adjusts
+// retries to loopback receivers; a fake clock drives key caching and rate limits. edit adjusts
 // the server config.
 func startServer(t *testing.T, edit func(*httpapi.Config), opts ...serverOption) *testServer {
 	t.Helper()
@@ -84,6 +84,7 @@ func startServer(t *testing.T, edit func(*httpapi.Config), opts ...serverOption)
 	cfg.Store.Path = filepath.Join(t.TempDir(), "data")
 	cfg.Webhook.BackoffBase = 20 * time.Millisecond
 	cfg.Webhook.BackoffMax = 100 * time.Millisecond
+	cfg.Webhook.AllowHosts = []string{"127.0.0.0/8"} // the tests' receivers are on loopback
 	if edit != nil {
 		edit(&cfg.Server)
 	}

@@ -74,3 +74,26 @@ func TestIDsRoundTrip(t *testing.T) {
 		t.Errorf("a bad escape: %s", raw)
 	}
 }
+
+// A KB's webhook cannot point at the network jieda runs in (cloud
+// metadata, loopback, private ranges) and needs a real secret.
+func TestWebhookEgressRules(t *testing.T) {
+	s := startServer(t, nil) // the test config allows 127.0.0.0/8 only
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	const secret = "a-long-enough-secret"
+	for url, want := range map[string]int{
+		"http://169.254.169.254/latest/meta-data/": 400,
+		"http://10.0.0.8:9000/hook":                400,
+		"http://[::ffff:192.168.1.1]/hook":         400,
+		"http://localhost:8080/hook":               400,
+		"http://127.0.0.1:9/hook":                  200, // allowed by webhook.allow_hosts
+		"https://hooks.example.com/jieda":          200,
+	} {
+		r := s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"webhook": map[string]any{"url": url, "secret": secret}})
+		if r.status != want {
+			t.Errorf("webhook %s: %d %s, want %d", url, r.status, r.raw, want)
+		}
+	}
+	r := s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"webhook": map[string]any{"url": "https://hooks.example.com/x", "secret": "x"}})
+	wantError(t, "a one-character secret", r, 400, "bad_request")
+}

@@ -229,7 +229,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	check("PUT /v1/kbs/{kb}/settings", s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{
 		"thresholds": map[string]any{"answer": 0.7, "clarify": 0.25, "out_of_scope": 0.1, "clarify_ratio": 0.85},
 		"categories": map[string]any{"shipping": map[string]any{"answer": 0.8, "clarify": 0.3, "out_of_scope": 0.1, "clarify_ratio": 0.85}},
-		"webhook":    map[string]any{"url": "http://127.0.0.1:1/hook", "secret": "s"},
+		"webhook":    map[string]any{"url": "http://127.0.0.1:1/hook", "secret": "a-long-enough-secret"},
 	}), 200)
 	check("PUT /v1/kbs/{kb}/settings", s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"thresholds": map[string]any{"answer": 2}}), 400)
 	check("PUT /v1/kbs/{kb}/settings", s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{"unknown": 1}), 400)

@@ -550,6 +550,9 @@ func (r *Resolution) validate() error {
 	}
 	if err := checkText(r.Reply, maxHandoffText); err != nil {
 		errs = append(errs, fmt.Errorf("reply: %w", err))
+	} else if n := utf8.RuneCountInString(r.Reply); n > MaxAnswerRunes {
+		// A reply may become an article's answer: it is held to that limit.
+		errs = append(errs, fmt.Errorf("reply: %d characters, at most %d", n, MaxAnswerRunes))
 	}
 	if err := checkText(r.Agent, maxHandoffField); err != nil {
 		errs = append(errs, fmt.Errorf("agent: %w", err))

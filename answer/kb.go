@@ -123,10 +123,10 @@ func (k *KB) Import(ctx context.Context, kb string, arts []Article, opts ImportO
 	var errs []error
 	for i := range arts {
 		if arts[i].KB != "" && arts[i].KB != kb {
-			errs = append(errs, fmt.Errorf("article %d (%s): kb %q differs from %q", i, arts[i].ID, arts[i].KB, kb))
+			errs = append(errs, fmt.Errorf("article %s: kb %q differs from %q", arts[i].ID, arts[i].KB, kb))
 		}
 		if err := arts[i].Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("article %d (%s): %w", i, arts[i].ID, err))
+			errs = append(errs, fmt.Errorf("article %s: %w", arts[i].ID, err))
 		}
 	}
 	if len(errs) > 0 {

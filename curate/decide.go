@@ -16,6 +16,9 @@ const (
 // MaxBulk is the most candidates one DecideMany call takes.
 const MaxBulk = 500
 
+// MaxReasonRunes bounds a rejection's or a rollback's reason.
+const MaxReasonRunes = 1000
+
 // Review is an editor's review action on a candidate.
 type Review struct {
 	// Action is approve, reject or merge.

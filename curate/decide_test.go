@@ -162,3 +162,10 @@ func TestIntakeWebhook(t *testing.T) {
 		t.Errorf("deleting twice: %v", err)
 	}
 }
+
+// A resolved reply may become an article's answer: both limits agree.
+func TestReplyLimitIsTheAnswerLimit(t *testing.T) {
+	if intake.MaxReplyRunes != answer.MaxAnswerRunes {
+		t.Errorf("intake.MaxReplyRunes = %d, answer.MaxAnswerRunes = %d", intake.MaxReplyRunes, answer.MaxAnswerRunes)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -211,6 +212,9 @@ func (c *Curator) Reject(ctx context.Context, id, reason, by string) (*Cluster, 
 	defer lockID(id)()
 	if strings.TrimSpace(reason) == "" {
 		return nil, fmt.Errorf("%w: a rejection needs a reason", ErrInvalidAction)
+	}
+	if n := utf8.RuneCountInString(reason); n > MaxReasonRunes || !utf8.ValidString(reason) {
+		return nil, fmt.Errorf("%w: a reason is valid UTF-8 of at most %d characters (got %d)", ErrInvalidAction, MaxReasonRunes, n)
 	}
 	cl, err := c.Get(ctx, id)
 	if err != nil {

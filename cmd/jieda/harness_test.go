@@ -89,7 +89,11 @@ func startServer(t *testing.T, edit func(*httpapi.Config), opts ...serverOption)
 		edit(&cfg.Server)
 	}
 	clock := answertest.NewClock()
-	a := &app{cfg: cfg, logger: slog.New(slog.DiscardHandler), stdout: io.Discard, stderr: io.Discard, model: builtinEmbedder(t)}
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("JIEDA_TEST_LOG") != "" { // JIEDA_TEST_LOG=1 go test … shows the servers' logs
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	a := &app{cfg: cfg, logger: logger, stdout: io.Discard, stderr: io.Discard, model: builtinEmbedder(t)}
 	a.httpOptions.Now = clock.Now
 	for _, o := range opts {
 		o(a)

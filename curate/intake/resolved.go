@@ -184,16 +184,31 @@ func ticketJSON(raw json.RawMessage) (string, error) {
 	return n.String(), nil
 }
 
+// Size limits of a resolved reply's fields, in characters. A reply can
+// become an article's answer, so it is held to the answer's limit
+// (answer.MaxAnswerRunes; a test keeps the two equal).
+const (
+	MaxQuestionRunes = 500
+	MaxReplyRunes    = 20000
+	MaxFieldRunes    = 256 // agent, ticket, source
+)
+
 // Validate reports every problem of r, each wrapping ErrInvalidResolved:
-// an empty question or reply, invalid UTF-8 in any text field, a CSAT
-// outside 1..5.
+// an empty question or reply, invalid UTF-8 in any text field, a field
+// over its size limit, a CSAT outside 1..5.
 func (r Resolved) Validate() error {
 	var errs []error
-	for _, f := range []struct{ name, v string }{
-		{"question", r.Question}, {"reply", r.Reply}, {"agent", r.Agent}, {"ticket", r.Ticket}, {"source", r.Source},
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"question", r.Question, MaxQuestionRunes}, {"reply", r.Reply, MaxReplyRunes},
+		{"agent", r.Agent, MaxFieldRunes}, {"ticket", r.Ticket, MaxFieldRunes}, {"source", r.Source, MaxFieldRunes},
 	} {
 		if !utf8.ValidString(f.v) {
 			errs = append(errs, fmt.Errorf("%w: %s: invalid UTF-8", ErrInvalidResolved, f.name))
+		} else if n := utf8.RuneCountInString(f.v); n > f.max {
+			errs = append(errs, fmt.Errorf("%w: %s: %d characters, at most %d", ErrInvalidResolved, f.name, n, f.max))
 		}
 	}
 	if strings.TrimSpace(r.Question) == "" {

@@ -4,16 +4,24 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
 )
 
-// changeInfo is who changes articles in this request, and why (the
-// X-Jieda-Reason header): revisions and the audit record it.
-func changeInfo(c *fiber.Ctx, action string) answer.ChangeInfo {
-	return answer.ChangeInfo{Author: principalOf(c).KeyID, Action: action, Reason: c.Get("X-Jieda-Reason")}
+// maxReasonHeader bounds the X-Jieda-Reason header, in characters.
+const maxReasonHeader = 1000
+
+// withChangeInfo is ctx carrying who changes articles in this request,
+// and why (the X-Jieda-Reason header): revisions and the audit record it.
+func withChangeInfo(ctx context.Context, c *fiber.Ctx, action string) (context.Context, error) {
+	reason := c.Get("X-Jieda-Reason")
+	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxReasonHeader {
+		return nil, errBadRequest("X-Jieda-Reason must be valid UTF-8 of at most %d characters", maxReasonHeader)
+	}
+	return answer.WithChangeInfo(ctx, answer.ChangeInfo{Author: principalOf(c).KeyID, Action: action, Reason: reason}), nil
 }
 
 func (h *handlers) listArticles(c *fiber.Ctx) error {
@@ -82,7 +90,10 @@ func (h *handlers) createArticle(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := answer.WithChangeInfo(c.UserContext(), changeInfo(c, "create"))
+	ctx, err := withChangeInfo(c.UserContext(), c, "create")
+	if err != nil {
+		return err
+	}
 	saved, err := e.CreateArticle(ctx, kb, art)
 	if err != nil {
 		return err
@@ -104,7 +115,10 @@ func (h *handlers) putArticle(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := answer.WithChangeInfo(c.UserContext(), changeInfo(c, "edit"))
+	ctx, err := withChangeInfo(c.UserContext(), c, "edit")
+	if err != nil {
+		return err
+	}
 	saved, created, err := e.PutArticle(ctx, kb, art)
 	if err != nil {
 		return err
@@ -121,7 +135,10 @@ func (h *handlers) deleteArticle(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := answer.WithChangeInfo(c.UserContext(), changeInfo(c, "delete"))
+	ctx, err := withChangeInfo(c.UserContext(), c, "delete")
+	if err != nil {
+		return err
+	}
 	if err := e.DeleteArticle(ctx, kb, c.Params("id")); err != nil {
 		return err
 	}
@@ -161,7 +178,10 @@ func (h *handlers) importArticles(c *fiber.Ctx) error {
 	}
 	var st answer.ImportStats
 	// The import goes on when the client gives up: stopping halfway would leave it half done.
-	ctx := answer.WithChangeInfo(context.WithoutCancel(c.UserContext()), changeInfo(c, "import"))
+	ctx, err := withChangeInfo(context.WithoutCancel(c.UserContext()), c, "import")
+	if err != nil {
+		return err
+	}
 	if err := e.ImportArticles(ctx, kb, arts, &st); err != nil {
 		return err
 	}

@@ -69,6 +69,7 @@ type authenticator struct {
 	now       func() time.Time
 	cache     *lru.Cache[string, cachedKey]
 	limiter   *rateLimiter
+	limits    bodyLimits
 	logger    *slog.Logger
 }
 
@@ -172,7 +173,7 @@ func (a *authenticator) require(need apikey.Role) fiber.Handler {
 		if !p.Role.Allows(need) {
 			return errForbidden("this route needs a%s %s key; key %s is a%s %s key", article(need), need, p.KeyID, article(p.Role), p.Role)
 		}
-		return c.Next()
+		return a.limits.read(c) // the body is read only for a key that may use the route
 	}
 }
 

@@ -190,7 +190,3 @@ func newErrorHandler(logger *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
-// notFoundHandler answers requests no route matched, naming the method and path.
-func notFoundHandler(c *fiber.Ctx) error {
-	return errNotFound("no route %s %s", c.Method(), c.Path())
-}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,17 +52,23 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 		// views of fasthttp's reused request buffer, so a handler can pass
 		// them to the domain, which may keep them (cache keys, stored
 		// values) long after the request.
-		Immutable:    true,
-		BodyLimit:    max(cfg.ImportBodyLimit, cfg.BodyLimit),
-		ReadTimeout:  cfg.ReadTimeout,
-		WriteTimeout: cfg.WriteTimeout,
-		ErrorHandler: newErrorHandler(logger),
+		Immutable: true,
+		// Bodies over server.body_limit are not read before the handlers
+		// run: they are streamed, so a request is authenticated before
+		// its body is read, and each route reads at most its own limit
+		// (readBody; the import route server.import_body_limit).
+		StreamRequestBody: true,
+		BodyLimit:         cfg.BodyLimit,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		ErrorHandler:      newErrorHandler(logger),
 	})
 	m := newMetrics()
 	if deps.Model != nil {
 		m.observeEmbedder(deps.Model)
 	}
-	app.Use(recover.New(), m.middleware(), decodePath, requestTimeout(cfg.RequestTimeout), limitBody(cfg.BodyLimit))
+	limits := bodyLimits{body: cfg.BodyLimit, imports: max(cfg.ImportBodyLimit, cfg.BodyLimit)}
+	app.Use(limits.drain, recover.New(), m.middleware(), decodePath, requestTimeout(cfg.RequestTimeout))
 	app.Get("/metrics", m.handler())
 	app.Get("/v1/openapi.json", openAPIHandler)
 	h := &handlers{deps: deps, metrics: m, logger: logger}
@@ -75,6 +80,7 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 		keys = apikey.NewStore(deps.Store)
 	}
 	auth := newAuthenticator(cfg, keys, opts, logger)
+	auth.limits = limits
 	v1 := app.Group("/v1")
 	v1.Use(h.auditActions())
 	// Customer routes: require(RoleCustomer) admits every key; rateLimit limits customer keys.
@@ -84,7 +90,7 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 	auth.keyRoutes(admin)
 	h.sourceRoutes(admin)
 	h.routes(v1, auth)
-	app.Use(notFoundHandler)
+	app.Use(newFallback(app).handle)
 	return app
 }
 
@@ -125,7 +131,7 @@ func (h *handlers) routes(v1 fiber.Router, auth *authenticator) {
 	v1.Post("/candidates/:id/reject", editor, h.rejectCandidate)
 	v1.Post("/candidates/:id/merge", editor, h.mergeCandidate)
 	v1.Get("/gaps", editor, h.gaps)
-	v1.Post("/intake/:source", h.intakeWebhook) // authenticated by the source's signature
+	v1.Post("/intake/:source", auth.limits.read, h.intakeWebhook) // authenticated by the source's signature
 
 	v1.Get("/audit", editor, h.listAudit)
 }
@@ -162,20 +168,6 @@ func requestTimeout(d time.Duration) fiber.Handler {
 		ctx, cancel := context.WithTimeout(c.UserContext(), d)
 		defer cancel()
 		c.SetUserContext(ctx)
-		return c.Next()
-	}
-}
-
-// importPath is the one route whose body may exceed server.body_limit.
-const importPath = "/v1/articles/import"
-
-// limitBody rejects bodies over n bytes except on the import route (the
-// app-wide limit is the larger import limit).
-func limitBody(n int) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if len(c.Body()) > n && !strings.EqualFold(strings.TrimSuffix(c.Path(), "/"), importPath) {
-			return newAPIError(fiber.StatusRequestEntityTooLarge, codeTooLarge, "request body is %d bytes; at most %d are accepted", len(c.Body()), n)
-		}
 		return c.Next()
 	}
 }

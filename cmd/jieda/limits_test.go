@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
+	"github.com/jieda/jieda/cmd/jieda/internal/httpapi/openapitest"
+)
+
+// rawRequest writes a request head and the first bodyPrefix bytes of a
+// body of declared length, and returns the status and body of the
+// response, which the server sends before the rest of the body arrives
+// (fasthttp reads the first 8 KiB of a large body before the handlers
+// run: a real client sends them at once).
+func rawRequest(t *testing.T, s *testServer, method, path, key string, declared int, bodyPrefix string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	auth := ""
+	if key != "" {
+		auth = "Authorization: Bearer " + key + "\r\n"
+	}
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", method, path, auth, declared, bodyPrefix)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, b)
+}
+
+// A body is read only for a key that may use the route, within the
+// route's limit: a 50 MB body without a key is 401 (not 413), with a key
+// 413 with one message, on every route that takes a body.
+func TestBodiesAfterAuthentication(t *testing.T) {
+	s := startServer(t, func(c *httpapi.Config) { c.BodyLimit, c.ImportBodyLimit = 4096, 8192 })
+	admin, _ := s.newKey(t, apikey.RoleAdmin)
+	customer, _ := s.newKey(t, apikey.RoleCustomer)
+	if got := rawRequest(t, s, "POST", "/v1/ask", "", 50<<20, strings.Repeat(" ", 16<<10)); !strings.HasPrefix(got, "401 ") {
+		t.Errorf("a 50 MB body without a key: %s, want 401", got)
+	}
+	if got := rawRequest(t, s, "POST", "/v1/articles/import?kb=shop", customer, 50<<20, strings.Repeat(" ", 16<<10)); !strings.HasPrefix(got, "403 ") {
+		t.Errorf("a 50 MB import with a customer key: %s, want 403", got)
+	}
+	doc := openapitest.Doc(t)
+	for op := range openapitest.Ops(t, doc) {
+		method, path, _ := strings.Cut(op, " ")
+		if method == "GET" || method == "DELETE" {
+			continue
+		}
+		path = strings.NewReplacer("{id}", "x1", "{kb}", "shop", "{source}", "desk", "{name}", "desk").Replace(path)
+		limit := 4096
+		if path == "/v1/articles/import" {
+			limit = 8192
+		}
+		key := admin
+		if strings.HasPrefix(path, "/v1/intake/") {
+			key = ""
+		}
+		big := strings.Repeat("x", limit+1)
+		r := s.do(t, method, path+"?kb=shop", key, big)
+		wantError(t, op+" over its limit", r, 413, "payload_too_large")
+		if msg := r.body["error"].(map[string]any)["message"]; !strings.HasPrefix(msg.(string), "request body too large: at most ") {
+			t.Errorf("%s: message %q is not the one 413 message", op, msg)
+		}
+	}
+	// The connection serves the next request after a refused body.
+	if r := s.do(t, "GET", "/v1/whoami", admin, nil); r.status != 200 {
+		t.Errorf("after the refusals: %d %s", r.status, r.raw)
+	}
+}
+
+// A path served under other methods answers 405 with Allow.
+func TestMethodNotAllowed(t *testing.T) {
+	s := startServer(t, nil)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	for path, allow := range map[string]string{
+		"/v1/ask":               "POST",
+		"/v1/articles/ship-fee": "DELETE, GET, HEAD, PUT",
+		"/v1/kbs/shop/settings": "GET, HEAD, PUT",
+	} {
+		r := s.do(t, "PATCH", path, editor, nil)
+		wantError(t, "PATCH "+path, r, 405, "method_not_allowed")
+		if got := r.header.Get("Allow"); got != allow {
+			t.Errorf("PATCH %s: Allow %q, want %q", path, got, allow)
+		}
+	}
+	wantError(t, "no such path", s.do(t, "GET", "/v1/nope", editor, nil), 404, "not_found")
+}

@@ -139,8 +139,9 @@ func (a *app) modelBuiltinCommand() *cobra.Command {
 }
 
 func (a *app) modelSynthCommand() *cobra.Command {
-	var configPath, tokenizerPath, like, out, name, pooling, quantize string
-	var maxTokens int
+	var configPath, tokenizerPath, like, out, name, pooling, quantize, layout string
+	var maxTokens, opset int
+	var shareLayers bool
 	var seed int64
 	cmd := &cobra.Command{
 		Use:   "synth --config CONFIG.json [--tokenizer tokenizer.json] --out DIR",
@@ -150,7 +151,8 @@ func (a *app) modelSynthCommand() *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath, Quantize: quantize}
+			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath, Quantize: quantize,
+				Layout: synth.Layout(layout), Opset: opset, ShareLayers: shareLayers}
 			switch {
 			case like != "" && configPath != "":
 				return fmt.Errorf("--like and --config are exclusive")
@@ -204,6 +206,9 @@ func (a *app) modelSynthCommand() *cobra.Command {
 	f.IntVar(&maxTokens, "max-tokens", 512, "max tokens")
 	f.Int64Var(&seed, "seed", 1, "weight seed")
 	f.StringVar(&quantize, "quantize", "", "weight quantization: int8 (ONNX Runtime dynamic int8) or empty for float32")
+	f.StringVar(&layout, "layout", string(synth.LayoutORT), "graph layout: ort (the form ONNX Runtime fuses) or hf (what Hugging Face exports contain)")
+	f.IntVar(&opset, "opset", 0, "ONNX opset (default 12 for --layout ort, 14 for --layout hf)")
+	f.BoolVar(&shareLayers, "share-layers", false, "every layer uses the first layer's weights (--layout hf)")
 	return cmd
 }
 
@@ -230,3 +235,4 @@ func findShared(rel string) (string, error) {
 	}
 	return "", fmt.Errorf("%s not found under ../shared (set JIEDA_SHARED)", rel)
 }
+

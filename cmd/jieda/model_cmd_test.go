@@ -91,3 +91,46 @@ func TestModelSynthAndBench(t *testing.T) {
 		}
 	}
 }
+
+func TestModelQuantize(t *testing.T) {
+	dir := chdir(t)
+	cfg := filepath.Join(dir, "config.json")
+	shape := `{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4,"intermediate_size":256,"vocab_size":2000,"max_position_embeddings":128,"type_vocab_size":2,"layer_norm_eps":1e-12}`
+	if err := os.WriteFile(cfg, []byte(shape), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fp32, int8 := filepath.Join(dir, "tiny"), filepath.Join(dir, "tiny-int8")
+	if code, _, errOut := run(t, t.Context(), "model", "synth", "--config", cfg, "--layout", "hf", "--out", fp32, "--max-tokens", "128"); code != 0 {
+		t.Fatalf("model synth: %d %s", code, errOut)
+	}
+	code, out, errOut := run(t, t.Context(), "model", "quantize", fp32, "--out", int8)
+	if code != 0 {
+		t.Fatalf("model quantize: %d %s", code, errOut)
+	}
+	if !strings.Contains(out, "12 weight matrix multiplications in int8") {
+		t.Errorf("model quantize output: %s", out)
+	}
+	m, err := embed.CheckModelDir(int8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "synthetic-bert-int8" || m.Dimension != 64 || !strings.Contains(m.Note, "jieda model quantize") {
+		t.Errorf("quantized manifest: %+v", m)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"twice", []string{"model", "quantize", int8, "--out", filepath.Join(dir, "again")}, "already quantized"},
+		{"no out", []string{"model", "quantize", fp32}, "--out is required"},
+		{"onto itself", []string{"model", "quantize", fp32, "--out", fp32}, "must differ"},
+		{"not a model", []string{"model", "quantize", dir, "--out", filepath.Join(dir, "x")}, "invalid model directory"},
+	} {
+		code, _, errOut := run(t, t.Context(), tt.args...)
+		if code == 0 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want an error containing %q", tt.name, code, errOut, tt.want)
+		}
+	}
+
+}

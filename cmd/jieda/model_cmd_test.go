@@ -92,7 +92,7 @@ func TestModelSynthAndBench(t *testing.T) {
 	}
 }
 
-func TestModelQuantize(t *testing.T) {
+func TestModelQuantizeAndCompare(t *testing.T) {
 	dir := chdir(t)
 	cfg := filepath.Join(dir, "config.json")
 	shape := `{"num_hidden_layers":2,"hidden_size":64,"num_attention_heads":4,"intermediate_size":256,"vocab_size":2000,"max_position_embeddings":128,"type_vocab_size":2,"layer_norm_eps":1e-12}`
@@ -133,4 +133,27 @@ func TestModelQuantize(t *testing.T) {
 		}
 	}
 
+	// bench embed compares both in one run and reports the ratios.
+	code, stdout, errOut := run(t, t.Context(), "bench", "embed", "--model", fp32, "--compare", int8, "--json",
+		"--rounds", "2", "--queries", "10", "--duration", "150ms", "--passages", "4")
+	if code != 0 {
+		t.Fatalf("bench embed --compare: %d %s", code, errOut)
+	}
+	var c embed.Comparison
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatalf("bench embed --compare --json: %v\n%s", err, stdout)
+	}
+	if c.Base.Model != "synthetic-bert" || c.Other.Model != "synthetic-bert-int8" || len(c.Rounds) != 2 {
+		t.Errorf("comparison of %q and %q in %d rounds", c.Base.Model, c.Other.Model, len(c.Rounds))
+	}
+	for _, r := range []float64{c.Ratio.QueryQPS8, c.Ratio.QueryP50Ms, c.Ratio.PassagesPerS, c.Base.QueryQPS8, c.Other.QueryQPS8} {
+		if !(r > 0) {
+			t.Errorf("comparison figures must be positive: %+v", c.Ratio)
+		}
+	}
+	code, stdout, errOut = run(t, t.Context(), "bench", "embed", "--model", fp32, "--compare", int8,
+		"--rounds", "1", "--queries", "5", "--duration", "100ms", "--passages", "2")
+	if code != 0 || !strings.Contains(stdout, "ratio") || !strings.Contains(stdout, "synthetic-bert-int8") {
+		t.Errorf("bench embed --compare text: exit %d\n%s%s", code, stdout, errOut)
+	}
 }

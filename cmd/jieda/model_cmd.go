@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
@@ -27,7 +28,7 @@ func catalog() (embed.Catalog, error) { return embed.ParseCatalog(models.Catalog
 func (a *app) modelListCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "List catalog models and whether each is installed",
+		Short: "List catalog models and their variants, and whether each is installed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, nil); err != nil {
@@ -38,34 +39,50 @@ func (a *app) modelListCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tDIM\tPOOLING\tDEFAULT\tINSTALLED\tDESCRIPTION")
+			fmt.Fprintln(tw, "NAME\tVARIANT\tDIM\tPOOLING\tDEFAULT\tINSTALLED\tDIRECTORY\tDESCRIPTION")
 			for _, m := range cat.Models {
-				installed := "no"
-				if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, m.Name)); err == nil {
-					installed = "yes"
+				for _, name := range m.VariantNames() {
+					v, err := m.Variant(name)
+					if err != nil {
+						return err
+					}
+					dir := filepath.Join(a.cfg.ModelsDir, v.Name)
+					def := ""
+					if v.Default {
+						def = "*"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", m.Name, name, v.Dimension, v.Pooling, def, installed(dir), dir, v.Description)
 				}
-				def := ""
-				if m.Default {
-					def = "*"
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.Dimension, m.Pooling, def, installed, m.Description)
 			}
-			builtin := "no"
-			if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)); err == nil {
-				builtin = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", embed.BuiltinName, "-", "mean", "", builtin, "offline lexical-grade model (jieda model builtin)")
+			dir := filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", embed.BuiltinName, "-", "-", "mean", "", installed(dir), dir, "offline lexical-grade model (jieda model builtin)")
 			return tw.Flush()
 		},
 	}
 }
 
+// installed says whether dir holds a usable model, and whether `jieda
+// model quantize` made it.
+func installed(dir string) string {
+	m, err := embed.CheckModelDir(dir)
+	switch {
+	case err != nil:
+		return "no"
+	case strings.Contains(m.Note, "jieda model quantize"):
+		return "yes (quantized here)"
+	}
+	return "yes"
+}
+
 func (a *app) modelPullCommand() *cobra.Command {
-	var out string
+	var out, variant, mirror string
 	cmd := &cobra.Command{
-		Use:   "pull NAME",
-		Short: "Download a catalog model (resumable, size and sha256 verified)",
-		Args:  cobra.ExactArgs(1),
+		Use:   "pull NAME [--variant int8]",
+		Short: "Download a catalog model or one of its variants (resumable, size and sha256 verified)",
+		Long: `Pull downloads a catalog model into <models_dir>/NAME, or a variant of it (--variant int8:
+the publisher's int8 export) into <models_dir>/NAME-VARIANT; ` + "`jieda model list`" + ` shows them.
+Run a variant with --model-dir or embed.model_dir set to its directory.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.load(cmd, nil); err != nil {
 				return err
@@ -78,13 +95,21 @@ func (a *app) modelPullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if m, err = m.Variant(variant); err != nil {
+				return err
+			}
+			if mirror != "" {
+				if m, err = m.WithMirror(mirror); err != nil {
+					return fmt.Errorf("--mirror: %w", err)
+				}
+			}
 			dir := out
 			if dir == "" {
 				dir = filepath.Join(a.cfg.ModelsDir, m.Name)
 			}
 			var bar *progressbar.ProgressBar
 			var barFile string
-			res, err := embed.Pull(cmd.Context(), m, dir, embed.PullOptions{
+			_, err = embed.Pull(cmd.Context(), m, dir, embed.PullOptions{
 				Progress: func(file string, done, total int64) {
 					if bar == nil || barFile != file {
 						if bar != nil {
@@ -103,11 +128,13 @@ func (a *app) modelPullCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "\n%s: %s\n", m.Name, dir)
-			_ = res
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "model directory (default <models_dir>/NAME)")
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "model directory (default <models_dir>/NAME, or NAME-VARIANT)")
+	f.StringVar(&variant, "variant", embed.BaseVariant, "variant to download: fp32 (the publisher's float32 export) or one the catalog lists, e.g. int8")
+	f.StringVar(&mirror, "mirror", "", "fetch huggingface.co files from this mirror instead (e.g. https://hf-mirror.com); checksums still apply")
 	return cmd
 }
 

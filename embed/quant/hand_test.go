@@ -13,7 +13,8 @@ import (
 // A hand-written graph with the cases an exporter's output does not
 // always have: a weight read by two MatMuls and by a Gather (so it must
 // stay float too), a Gemm with transB, a weight held by a Constant node,
-// and a bias added first with shape [1, N].
+// a bias added first with shape [1, N], and a weight reached through
+// Transpose (the same matrix the Gemm reads with transB: quantized once).
 
 const handK, handN = 8, 6
 
@@ -77,7 +78,7 @@ func handModel(t testing.TB, opsetVersion int64, o handOptions) []byte {
 	}
 	g := &graph{
 		inputs:  []string{"x"},
-		outputs: []string{"y1", "y2", "y3", "y4", "w_row"},
+		outputs: []string{"y1", "y2", "y3", "y4", "y5", "w_row"},
 		inits: []*tensor{w, floatTensor("Wt", []int64{handN, handK}, handWt), floatTensor("b", []int64{1, handN}, handB),
 			floatTensor("c", []int64{handN}, handC), {name: "idx", dims: []int64{1}, dataType: dtInt64, data: int64Bytes([]int64{2})}},
 		nodes: []*node{
@@ -88,6 +89,8 @@ func handModel(t testing.TB, opsetVersion int64, o handOptions) []byte {
 			{name: "gemm", opType: "Gemm", inputs: []string{"x", "Wt", "c"}, outputs: []string{"y2"}, attrs: []*attr{intAttribute("transB", 1)}},
 			{name: "mm3", opType: "MatMul", inputs: []string{"x", "Wc"}, outputs: []string{"y3"}},
 			{name: "mm4", opType: "MatMul", inputs: []string{"x", "W"}, outputs: []string{"y4"}},
+			{name: "tr", opType: "Transpose", inputs: []string{"Wt"}, outputs: []string{"Wt_T"}, attrs: []*attr{intsAttribute("perm", 1, 0)}},
+			{name: "mm5", opType: "MatMul", inputs: []string{"x", "Wt_T"}, outputs: []string{"y5"}},
 			{name: "gather", opType: "Gather", inputs: []string{"W", "idx"}, outputs: []string{"w_row"}, attrs: []*attr{intAttribute("axis", 0)}},
 		},
 	}
@@ -135,7 +138,7 @@ func addRows(y, b []float32) []float32 {
 
 func runHand(t *testing.T, path string, x []float32, rows int, optimize bool) [][]float32 {
 	t.Helper()
-	outs := []string{"y1", "y2", "y3", "y4", "w_row"}
+	outs := []string{"y1", "y2", "y3", "y4", "y5", "w_row"}
 	s := session(t, path, []string{"x"}, outs, optimize)
 	in, err := ort.NewTensor(ort.NewShape(int64(rows), handK), x)
 	if err != nil {
@@ -162,6 +165,7 @@ func TestQuantizeHandGraph(t *testing.T) {
 		addRows(matmul(x, transpose(handWt, handN, handK), rows, handK, handN), handC),
 		matmul(x, handWc, rows, handK, handN),
 		matmul(x, handW, rows, handK, handN),
+		matmul(x, transpose(handWt, handN, handK), rows, handK, handN),
 		handW[2*handN : 3*handN],
 	}
 	for _, opsetVersion := range []int64{11, 13} {
@@ -171,9 +175,10 @@ func TestQuantizeHandGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantRep := Report{MatMuls: 4, Biases: 2, Merged: 1, MergedMatMuls: 4, Weights: 1, BytesIn: int64(len(fb)), BytesOut: int64(len(qb))}
+			wantRep := Report{MatMuls: 5, Biases: 2, Merged: 1, MergedMatMuls: 5, Weights: 1, BytesIn: int64(len(fb)), BytesOut: int64(len(qb))}
 			if noMerge {
-				wantRep.Merged, wantRep.MergedMatMuls, wantRep.Weights = 0, 0, 3 // W is quantized once for mm1 and mm4
+				// W is quantized once for mm1 and mm4, Wt once for the Gemm and mm5.
+				wantRep.Merged, wantRep.MergedMatMuls, wantRep.Weights = 0, 0, 3
 			}
 			if diff := cmp.Diff(wantRep, rep); diff != "" {
 				t.Errorf("opset %d merge %v: report (-want +got):\n%s", opsetVersion, !noMerge, diff)
@@ -198,7 +203,7 @@ func TestQuantizeHandGraph(t *testing.T) {
 			if !slices.Contains(inits, "W") {
 				t.Errorf("opset %d merge %v: W removed although the Gather reads it", opsetVersion, !noMerge)
 			}
-			for _, op := range []string{"Constant", "Add", "MatMul", "Gemm"} {
+			for _, op := range []string{"Constant", "Add", "MatMul", "Gemm", "Transpose"} {
 				if slices.Contains(ops, op) {
 					t.Errorf("opset %d merge %v: %s node left: %v", opsetVersion, !noMerge, op, ops)
 				}

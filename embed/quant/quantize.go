@@ -109,14 +109,15 @@ func Quantize(onnx []byte, opts Options) ([]byte, Report, error) {
 
 // rewriter holds a graph and its indexes while it is rewritten.
 type rewriter struct {
-	m      *model
-	g      *graph
-	opts   Options
-	opset  int64
-	inits  map[string]*tensor // initializers that are not graph inputs
-	consts map[string]*tensor // outputs of Constant nodes
-	users  map[string][]*node
-	names  map[string]bool // every value, node and initializer name
+	m        *model
+	g        *graph
+	opts     Options
+	opset    int64
+	inits    map[string]*tensor // initializers that are not graph inputs
+	consts   map[string]*tensor // outputs of Constant nodes
+	users    map[string][]*node
+	producer map[string]*node
+	names    map[string]bool // every value, node and initializer name
 	// removed nodes are dropped by prune; replaced maps a node to the
 	// nodes written in its place.
 	removed  map[*node]bool
@@ -129,7 +130,7 @@ type rewriter struct {
 func newRewriter(m *model, opts Options) *rewriter {
 	g := m.graph
 	r := &rewriter{m: m, g: g, opts: opts, opset: m.opsetVersion(""), inits: map[string]*tensor{},
-		consts: map[string]*tensor{}, users: map[string][]*node{}, names: map[string]bool{},
+		consts: map[string]*tensor{}, users: map[string][]*node{}, producer: map[string]*node{}, names: map[string]bool{},
 		removed: map[*node]bool{}, replaced: map[*node][]*node{}, quantized: map[string]int8Weights{}}
 	inputs := map[string]bool{}
 	for _, in := range g.inputs {
@@ -146,6 +147,7 @@ func newRewriter(m *model, opts Options) *rewriter {
 		r.names[n.name] = true
 		for _, out := range n.outputs {
 			r.names[out] = true
+			r.producer[out] = n
 		}
 		for _, in := range n.inputs {
 			r.users[in] = append(r.users[in], n)
@@ -226,25 +228,51 @@ func (r *rewriter) candidates(rep *Report) []*candidate {
 	return cs
 }
 
-// weight2D returns a constant float32 matrix [k, n], or false.
-func (r *rewriter) weight2D(name string) (w []float32, k, n int, ok bool) {
-	t, isConst := r.constant(name)
-	if !isConst || len(t.dims) != 2 {
-		return nil, 0, 0, false
+// weight2D returns a constant float32 matrix [k, n] and a key naming its
+// source, or false. The matrix may reach the product through Identity
+// nodes (how torch exports a parameter used twice) and one Transpose
+// (perm 1, 0; an exporter that did not fold nn.Linear's transpose).
+func (r *rewriter) weight2D(name string) (w []float32, k, n int, key string, ok bool) {
+	transposed := false
+	for range 8 {
+		if t, isConst := r.constant(name); isConst {
+			if len(t.dims) != 2 {
+				return nil, 0, 0, "", false
+			}
+			w, ok = t.floats()
+			k, n, key = int(t.dims[0]), int(t.dims[1]), name
+			if ok && transposed {
+				w, k, n, key = transpose(w, k, n), n, k, name+"^T"
+			}
+			return w, k, n, key, ok
+		}
+		p := r.producer[name]
+		switch {
+		case p == nil || !isDefaultDomain(p.domain) || len(p.inputs) != 1:
+			return nil, 0, 0, "", false
+		case p.opType == "Identity":
+		case p.opType == "Transpose" && !transposed:
+			if perm := p.intsAttr("perm"); perm != nil && !slices.Equal(perm, []int64{1, 0}) {
+				return nil, 0, 0, "", false
+			}
+			transposed = true
+		default:
+			return nil, 0, 0, "", false
+		}
+		name = p.inputs[0]
 	}
-	w, ok = t.floats()
-	return w, int(t.dims[0]), int(t.dims[1]), ok
+	return nil, 0, 0, "", false
 }
 
 func (r *rewriter) matmul(n *node) *candidate {
 	if _, isConst := r.constant(n.inputs[0]); isConst {
 		return nil
 	}
-	w, k, cols, ok := r.weight2D(n.inputs[1])
+	w, k, cols, key, ok := r.weight2D(n.inputs[1])
 	if !ok {
 		return nil
 	}
-	c := &candidate{node: n, x: n.inputs[0], k: k, n: cols, key: n.inputs[1], w: w, out: n.outputs[0]}
+	c := &candidate{node: n, x: n.inputs[0], k: k, n: cols, key: key, w: w, out: n.outputs[0]}
 	// Fold a following Add of a constant vector [n] (any leading ones).
 	y := n.outputs[0]
 	users := r.users[y]
@@ -283,11 +311,10 @@ func (r *rewriter) gemm(n *node) *candidate {
 	if _, isConst := r.constant(n.inputs[0]); isConst {
 		return nil
 	}
-	w, k, cols, ok := r.weight2D(n.inputs[1])
+	w, k, cols, key, ok := r.weight2D(n.inputs[1])
 	if !ok {
 		return nil
 	}
-	key := n.inputs[1]
 	if n.intAttr("transB", 0) != 0 {
 		w, k, cols = transpose(w, k, cols), cols, k
 		key += "^T"
@@ -496,6 +523,9 @@ func (r *rewriter) merged(cs []*candidate, rep *Report) {
 	rep.MergedMatMuls += len(cs)
 }
 
+// prunable are the operators prune drops once nothing reads their output.
+var prunable = map[string]bool{"Constant": true, "Identity": true, "Transpose": true}
+
 func int64Bytes(vs []int64) []byte {
 	b := make([]byte, 0, 8*len(vs))
 	for _, v := range vs {
@@ -505,7 +535,8 @@ func int64Bytes(vs []int64) []byte {
 }
 
 // prune applies the replacements and drops what nothing reads any more:
-// initializers, Constant nodes and value_info entries. Nothing is dropped
+// initializers, the Constant, Identity and Transpose nodes that led to
+// weights, and value_info entries. Nothing is dropped
 // from a graph with subgraphs, which may read outer values by name.
 func (r *rewriter) prune() {
 	g := r.g
@@ -537,7 +568,7 @@ func (r *rewriter) prune() {
 		kept := g.nodes[:0]
 		dropped := false
 		for _, n := range g.nodes {
-			if n.opType == "Constant" && isDefaultDomain(n.domain) && len(n.outputs) == 1 && !read[n.outputs[0]] {
+			if prunable[n.opType] && isDefaultDomain(n.domain) && len(n.outputs) == 1 && !read[n.outputs[0]] {
 				dropped = true
 				continue
 			}

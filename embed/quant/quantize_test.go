@@ -158,6 +158,9 @@ func TestQuantizeLayouts(t *testing.T) {
 					t.Errorf("MatMul %s still multiplies by the float matrix %s", n.name, n.inputs[1])
 				}
 			}
+			if ops["Identity"] != 0 {
+				t.Errorf("%d Identity nodes left that led to weights", ops["Identity"])
+			}
 			if ops["DynamicQuantizeMatMul"] != 4*L || ops["Split"] != L {
 				t.Errorf("%d DynamicQuantizeMatMul and %d Split nodes, want %d and %d", ops["DynamicQuantizeMatMul"], ops["Split"], 4*L, L)
 			}

@@ -25,6 +25,8 @@ const (
 	// every layer, and weight matrices as transposed initializers named
 	// onnx::MatMul_N. Layer norms are decomposed below opset 17 and
 	// LayerNormalization operators from 17 on, as the exporter writes them.
+	// With shared layers, later layers read the weight matrices through
+	// Identity nodes and the other parameters directly.
 	LayoutHF Layout = "hf"
 )
 
@@ -152,13 +154,16 @@ func (h *hfBuilder) extendedMask(mask string) string {
 }
 
 // matmulWeight adds param's [in, out] weight as the exporter names a
-// transposed nn.Linear weight: onnx::MatMul_N.
+// transposed nn.Linear weight: onnx::MatMul_N. A weight already written
+// (shared layers) is read again through an Identity node, as torch
+// exports a parameter used twice.
 func (h *hfBuilder) matmulWeight(param string, in, out int) string {
 	name := param + ".weight"
 	if h.shareLayers {
 		name = sharedName(name)
 		if n, ok := h.shared[name]; ok {
-			return n
+			h.matmuls++
+			return h.g.opTo("Identity", fmt.Sprintf("Identity_%d", h.matmuls), fmt.Sprintf("onnx::MatMul_%d", h.matmuls), []string{n})
 		}
 	}
 	h.matmuls++

@@ -53,6 +53,9 @@ func TestHFLayoutGraph(t *testing.T) {
 			if ops["Constant"] == 0 {
 				t.Error("no Constant nodes: the exporter writes shape constants as Constant nodes")
 			}
+			if want := 6 * (L - 1); v.opts.shareLayers && ops["Identity"] != want {
+				t.Errorf("%d Identity nodes, want %d (later layers read shared weight matrices through them)", ops["Identity"], want)
+			}
 			// Weight matrices are onnx::MatMul_N initializers; with shared
 			// layers one set serves every layer.
 			matmulWeights := 0

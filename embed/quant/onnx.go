@@ -403,18 +403,6 @@ func (t *tensor) floats() ([]float32, bool) {
 	return vs, true
 }
 
-// int64s returns an int64 tensor's values, or false.
-func (t *tensor) int64s() ([]int64, bool) {
-	if t.dataType != dtInt64 || t.external || int64(len(t.data)) != 8*numel(t.dims) {
-		return nil, false
-	}
-	vs := make([]int64, len(t.data)/8)
-	for i := range vs {
-		vs[i] = int64(binary.LittleEndian.Uint64(t.data[8*i:]))
-	}
-	return vs, true
-}
-
 // attrValue decodes one attribute's scalar, list and tensor values.
 type attrValue struct {
 	i    int64

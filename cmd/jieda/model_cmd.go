@@ -292,7 +292,7 @@ BERT-family encoder works. Check what it costs on your own labeled questions wit
 			}
 			fmt.Fprintf(a.stdout, "%s: %d weight matrix multiplications in int8 (%d distinct matrices", out, rep.MatMuls, rep.Weights)
 			if rep.Merged > 0 {
-				fmt.Fprintf(a.stdout, "; %d groups of projections of one input merged", rep.Merged)
+				fmt.Fprintf(a.stdout, "; projections of one input merged in %d place(s)", rep.Merged)
 			}
 			fmt.Fprintf(a.stdout, "), %d biases folded, %d left in float32; model.onnx %.1f MB -> %.1f MB\n",
 				rep.Biases, rep.Float, float64(rep.BytesIn)/1e6, float64(rep.BytesOut)/1e6)

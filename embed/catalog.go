@@ -33,6 +33,26 @@ type CatalogModel struct {
 	// Files are downloaded into the model directory; they include
 	// model.onnx and tokenizer.json.
 	Files []CatalogFile `json:"files"`
+	// Variants are other forms of the same model that its publisher ships,
+	// such as int8 weights; see Variant.
+	Variants []CatalogVariant `json:"variants,omitempty"`
+}
+
+// BaseVariant names a catalog model's own files (the publisher's float32
+// export) in `jieda model list` and `jieda model pull --variant`.
+const BaseVariant = "fp32"
+
+// CatalogVariant is another form of a catalog model, pulled into a
+// directory of its own, NAME-VARIANT.
+type CatalogVariant struct {
+	// Name is short and plain, e.g. "int8".
+	Name string `json:"name"`
+	// Description is one line for `jieda model list`, also written as the
+	// manifest's note.
+	Description string `json:"description"`
+	// Files replace the model's files of the same names (typically
+	// model.onnx); the model's other files (the tokenizer) are shared.
+	Files []CatalogFile `json:"files"`
 }
 
 // CatalogFile is one file of a catalog model.
@@ -87,6 +107,13 @@ func (c Catalog) validate() error {
 	if defaults != 1 {
 		errs = append(errs, fmt.Errorf("%d models are marked default, want exactly 1", defaults))
 	}
+	for _, m := range c.Models {
+		for _, v := range m.Variants {
+			if full := m.Name + "-" + v.Name; seen[full] {
+				errs = append(errs, fmt.Errorf("variant %s of %s has the name of another model", v.Name, m.Name))
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -95,7 +122,7 @@ func (m CatalogModel) validate() error {
 	if err := m.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if m.Name != "" && m.Name != filepath.Base(m.Name) || strings.ContainsAny(m.Name, `/\`) || m.Name == "." || m.Name == ".." {
+	if m.Name != "" && !plainName(m.Name) {
 		errs = append(errs, fmt.Errorf("name %q must be usable as a directory name", m.Name))
 	}
 	names := map[string]bool{}
@@ -116,12 +143,54 @@ func (m CatalogModel) validate() error {
 	if names[ManifestFile] || names[ChecksumsFile] {
 		errs = append(errs, fmt.Errorf("files must not include %s or %s, which pull writes", ManifestFile, ChecksumsFile))
 	}
+	variants := map[string]bool{}
+	for _, v := range m.Variants {
+		if err := v.validate(names); err != nil {
+			errs = append(errs, fmt.Errorf("variant %q: %w", v.Name, err))
+		}
+		if variants[v.Name] {
+			errs = append(errs, fmt.Errorf("variant %q listed twice", v.Name))
+		}
+		variants[v.Name] = true
+	}
 	return errors.Join(errs...)
+}
+
+func (v CatalogVariant) validate(modelFiles map[string]bool) error {
+	var errs []error
+	if !plainName(v.Name) || v.Name == BaseVariant || strings.ContainsAny(v.Name, " \t") {
+		errs = append(errs, fmt.Errorf("name must be a plain word other than %q", BaseVariant))
+	}
+	if v.Description == "" {
+		errs = append(errs, errors.New("description is empty"))
+	}
+	if len(v.Files) == 0 {
+		errs = append(errs, errors.New("no files"))
+	}
+	seen := map[string]bool{}
+	for _, f := range v.Files {
+		if err := f.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("file %q: %w", f.Name, err))
+		}
+		if !modelFiles[f.Name] {
+			errs = append(errs, fmt.Errorf("file %q replaces none of the model's files", f.Name))
+		}
+		if seen[f.Name] {
+			errs = append(errs, fmt.Errorf("file %q listed twice", f.Name))
+		}
+		seen[f.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
+// plainName reports whether s can be a directory or file name as it is.
+func plainName(s string) bool {
+	return s != "" && s == filepath.Base(s) && !strings.ContainsAny(s, `/\`) && s != "." && s != ".."
 }
 
 func (f CatalogFile) validate() error {
 	var errs []error
-	if f.Name == "" || f.Name != filepath.Base(f.Name) || strings.ContainsAny(f.Name, `/\`) || f.Name == "." || f.Name == ".." {
+	if !plainName(f.Name) {
 		errs = append(errs, errors.New("name must be a plain file name"))
 	}
 	if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -147,15 +216,81 @@ func (c Catalog) Names() []string {
 	return names
 }
 
-// Lookup finds a model by name. An unknown name gives an error wrapping
-// ErrUnknownModel that lists the known names.
+// Lookup finds a model by name, or a variant by the name of its
+// directory, NAME-VARIANT (see CatalogModel.Variant). An unknown name gives
+// an error wrapping ErrUnknownModel that lists the known names.
 func (c Catalog) Lookup(name string) (CatalogModel, error) {
-	i := slices.IndexFunc(c.Models, func(m CatalogModel) bool { return m.Name == name })
-	if i < 0 {
-		return CatalogModel{}, fmt.Errorf("%w %q (the catalog has: %s)", ErrUnknownModel, name, strings.Join(c.Names(), ", "))
+	if i := slices.IndexFunc(c.Models, func(m CatalogModel) bool { return m.Name == name }); i >= 0 {
+		return c.Models[i], nil
 	}
-	return c.Models[i], nil
+	for _, m := range c.Models {
+		if v, ok := strings.CutPrefix(name, m.Name+"-"); ok && slices.ContainsFunc(m.Variants, func(cv CatalogVariant) bool { return cv.Name == v }) {
+			return m.Variant(v)
+		}
+	}
+	return CatalogModel{}, fmt.Errorf("%w %q (the catalog has: %s)", ErrUnknownModel, name, strings.Join(c.Names(), ", "))
 }
+
+// VariantNames lists the model's variants, BaseVariant first.
+func (m CatalogModel) VariantNames() []string {
+	names := []string{BaseVariant}
+	for _, v := range m.Variants {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+// Variant returns the catalog model to pull for one of m's variants: ""
+// or BaseVariant is m itself; another is named NAME-VARIANT (its directory
+// name too), has the variant's files in place of m's files of the same
+// names, the variant's description as its description and manifest note,
+// and is never the default. An unknown variant gives an error wrapping
+// ErrUnknownVariant that lists m's variants.
+func (m CatalogModel) Variant(name string) (CatalogModel, error) {
+	if name == "" || name == BaseVariant {
+		return m, nil
+	}
+	i := slices.IndexFunc(m.Variants, func(v CatalogVariant) bool { return v.Name == name })
+	if i < 0 {
+		return CatalogModel{}, fmt.Errorf("%w %q of %s (it has: %s)", ErrUnknownVariant, name, m.Name, strings.Join(m.VariantNames(), ", "))
+	}
+	v := m.Variants[i]
+	out := m
+	out.Name = m.Name + "-" + v.Name
+	out.Note = v.Description
+	out.Description = v.Description
+	out.Default = false
+	out.Variants = nil
+	out.Files = slices.Clone(m.Files)
+	for _, f := range v.Files {
+		if j := slices.IndexFunc(out.Files, func(mf CatalogFile) bool { return mf.Name == f.Name }); j >= 0 {
+			out.Files[j] = f
+		}
+	}
+	return out, nil
+}
+
+// WithMirror returns m with the files that come from huggingface.co
+// fetched from mirror instead (e.g. https://hf-mirror.com, which serves
+// the same paths); sizes and checksums stay as they are.
+func (m CatalogModel) WithMirror(mirror string) (CatalogModel, error) {
+	u, err := url.Parse(mirror)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return m, fmt.Errorf("mirror %q must be an absolute http(s) URL", mirror)
+	}
+	base := strings.TrimSuffix(mirror, "/")
+	out := m
+	out.Files = slices.Clone(m.Files)
+	for i, f := range out.Files {
+		if rest, ok := strings.CutPrefix(f.URL, huggingFace); ok {
+			out.Files[i].URL = base + rest
+		}
+	}
+	return out, nil
+}
+
+// huggingFace is the origin the catalog's files come from.
+const huggingFace = "https://huggingface.co"
 
 // Default is the model marked default; the zero CatalogModel for a catalog
 // that did not come from ParseCatalog and has none.

@@ -2,6 +2,7 @@ package embed
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,12 +27,24 @@ func TestCatalogShipped(t *testing.T) {
 	if diff := cmp.Diff(want, def.Manifest); diff != "" {
 		t.Errorf("default manifest (-want +got):\n%s", diff)
 	}
+	const rev = "https://huggingface.co/Xenova/bge-small-zh-v1.5/resolve/75c43b069aac4d136ba6bc1122f995fedcfd2781/"
 	wantFiles := []CatalogFile{
-		{Name: ModelFile, URL: "https://huggingface.co/Xenova/bge-small-zh-v1.5/resolve/main/onnx/model.onnx"},
-		{Name: TokenizerFile, URL: "https://huggingface.co/Xenova/bge-small-zh-v1.5/resolve/main/tokenizer.json"},
+		{Name: ModelFile, URL: rev + "onnx/model.onnx", Size: 94851877, SHA256: "69a0b846f4f116b5e6aabf9546ea6754d02264f3211a13a1bd69b31b8040749a"},
+		{Name: TokenizerFile, URL: rev + "tokenizer.json", Size: 439125, SHA256: "48cea5d44424912a6fd1ea647bf4fe50b55ab8b1e5879c3275f80e339e8fae26"},
 	}
 	if diff := cmp.Diff(wantFiles, def.Files); diff != "" {
 		t.Errorf("default files (-want +got):\n%s", diff)
+	}
+	int8, err := def.Variant("int8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantInt8 := []CatalogFile{
+		{Name: ModelFile, URL: rev + "onnx/model_quantized.onnx", Size: 24010842, SHA256: "15b717c382bcb518ba457b93ea6850ede7f4f1cd8937454aa06972366cd19bcc"},
+		wantFiles[1],
+	}
+	if diff := cmp.Diff(wantInt8, int8.Files); diff != "" {
+		t.Errorf("default int8 files (-want +got):\n%s", diff)
 	}
 
 	e5, err := c.Lookup("multilingual-e5-small")
@@ -53,10 +66,96 @@ func TestCatalogShipped(t *testing.T) {
 			t.Errorf("%s: license %q output %q max %d description %q", m.Name, m.License, m.Output, m.MaxTokens, m.Description)
 		}
 		for _, f := range m.Files {
-			if !strings.HasPrefix(f.URL, "https://huggingface.co/Xenova/"+m.Name+"/resolve/main/") {
+			if !strings.HasPrefix(f.URL, "https://huggingface.co/Xenova/"+m.Name+"/resolve/") {
 				t.Errorf("%s: %s url %s", m.Name, f.Name, f.URL)
 			}
 		}
+		// Every model's publisher ships int8 weights: the catalog offers
+		// them, pinned by size and sha256.
+		if diff := cmp.Diff([]string{BaseVariant, "int8"}, m.VariantNames()); diff != "" {
+			t.Errorf("%s variants (-want +got):\n%s", m.Name, diff)
+		}
+		v, err := c.Lookup(m.Name + "-int8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf := v.Files[slices.IndexFunc(v.Files, func(f CatalogFile) bool { return f.Name == ModelFile })]
+		if !strings.HasSuffix(mf.URL, "/onnx/model_quantized.onnx") || mf.Size <= 0 || mf.SHA256 == "" {
+			t.Errorf("%s int8 model.onnx: %+v", m.Name, mf)
+		}
+		if v.Name != m.Name+"-int8" || v.Default || v.Dimension != m.Dimension || v.Pooling != m.Pooling || !strings.Contains(v.Note, "int8") {
+			t.Errorf("%s-int8: %+v", m.Name, v)
+		}
+	}
+}
+
+func TestCatalogVariant(t *testing.T) {
+	c, err := ParseCatalog(catalogJSON(entry("a", true, withVariant), entry("b", false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Lookup("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", BaseVariant} {
+		got, err := a.Variant(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Errorf("Variant(%q) is not the model itself (-want +got):\n%s", name, diff)
+		}
+	}
+	want := CatalogModel{
+		Manifest: Manifest{Name: "a-int8", Dimension: 8, Pooling: PoolingCLS, Normalize: true, MaxTokens: 16, Source: "synthetic",
+			License: "MIT", Note: "int8 weights"},
+		Description: "int8 weights",
+		Files: []CatalogFile{
+			{Name: ModelFile, URL: "https://example.com/m_quantized.onnx", Size: 5, SHA256: strings.Repeat("cd", 32)},
+			{Name: TokenizerFile, URL: "https://example.com/t.json", Size: 10, SHA256: strings.Repeat("ab", 32)},
+		},
+	}
+	got, err := a.Variant("int8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Variant(int8) (-want +got):\n%s", diff)
+	}
+	if byName, err := c.Lookup("a-int8"); err != nil || !cmp.Equal(want, byName) {
+		t.Errorf("Lookup(a-int8) = %+v, %v", byName, err)
+	}
+	_, err = a.Variant("int4")
+	if !errors.Is(err, ErrUnknownVariant) || !strings.Contains(err.Error(), "fp32, int8") {
+		t.Errorf("Variant(int4) = %v, want ErrUnknownVariant listing fp32, int8", err)
+	}
+	if _, err := c.Lookup("b-int8"); !errors.Is(err, ErrUnknownModel) {
+		t.Errorf("Lookup(b-int8) = %v, want ErrUnknownModel", err)
+	}
+}
+
+func TestCatalogWithMirror(t *testing.T) {
+	m := CatalogModel{Files: []CatalogFile{
+		{Name: ModelFile, URL: "https://huggingface.co/Xenova/x/resolve/abc/onnx/model.onnx", Size: 3, SHA256: strings.Repeat("ab", 32)},
+		{Name: TokenizerFile, URL: "https://example.com/t.json"},
+	}}
+	got, err := m.WithMirror("https://hf-mirror.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CatalogFile{
+		{Name: ModelFile, URL: "https://hf-mirror.com/Xenova/x/resolve/abc/onnx/model.onnx", Size: 3, SHA256: strings.Repeat("ab", 32)},
+		{Name: TokenizerFile, URL: "https://example.com/t.json"},
+	}
+	if diff := cmp.Diff(want, got.Files); diff != "" {
+		t.Errorf("mirrored files (-want +got):\n%s", diff)
+	}
+	if m.Files[0].URL != "https://huggingface.co/Xenova/x/resolve/abc/onnx/model.onnx" {
+		t.Error("WithMirror changed the original")
+	}
+	if _, err := m.WithMirror("hf-mirror.com"); err == nil {
+		t.Error("WithMirror accepted a URL without scheme")
 	}
 }
 
@@ -90,6 +189,13 @@ func entry(name string, def bool, mutate ...func(string) string) string {
 		s = f(s)
 	}
 	return s
+}
+
+// withVariant gives an entry an int8 variant that replaces model.onnx.
+func withVariant(s string) string {
+	return strings.Replace(s, `"files": [`, `"variants": [{"name": "int8", "description": "int8 weights", "files": [
+	  {"name": "model.onnx", "url": "https://example.com/m_quantized.onnx", "size": 5, "sha256": "`+strings.Repeat("cd", 32)+`"}]}],
+	  "files": [`, 1)
 }
 
 func catalogJSON(entries ...string) []byte {
@@ -148,6 +254,17 @@ func TestParseCatalogInvalid(t *testing.T) {
 		{"bad sha", catalogJSON(entry("a", true, replace(strings.Repeat("ab", 32), "abc"))), "64 lowercase hex"},
 		{"upper sha", catalogJSON(entry("a", true, replace(strings.Repeat("ab", 32), strings.Repeat("AB", 32)))), "64 lowercase hex"},
 		{"negative size", catalogJSON(entry("a", true, replace(`"size": 10`, `"size": -1`))), "negative"},
+		{"variant twice", catalogJSON(entry("a", true, withVariant, replace(`"variants": [`, `"variants": [{"name": "int8", "description": "x",
+		  "files": [{"name": "model.onnx", "url": "https://example.com/q.onnx"}]}, `))), `variant "int8" listed twice`},
+		{"variant fp32", catalogJSON(entry("a", true, withVariant, replace(`"name": "int8"`, `"name": "fp32"`))), "other than \"fp32\""},
+		{"variant path", catalogJSON(entry("a", true, withVariant, replace(`"name": "int8"`, `"name": "x/y"`))), "plain word"},
+		{"variant no description", catalogJSON(entry("a", true, withVariant, replace(`"description": "int8 weights"`, `"description": ""`))), "description is empty"},
+		{"variant no files", catalogJSON(entry("a", true, withVariant, replace(`{"name": "model.onnx", "url": "https://example.com/m_quantized.onnx", "size": 5, "sha256": "`+
+			strings.Repeat("cd", 32)+`"}`, ``))), "no files"},
+		{"variant new file", catalogJSON(entry("a", true, withVariant, replace(`"name": "model.onnx", "url": "https://example.com/m_quantized.onnx"`,
+			`"name": "model_int8.onnx", "url": "https://example.com/m_quantized.onnx"`))), "replaces none of the model's files"},
+		{"variant bad url", catalogJSON(entry("a", true, withVariant, replace(`https://example.com/m_quantized.onnx`, `m_quantized.onnx`))), "absolute http(s) URL"},
+		{"variant shadows model", catalogJSON(entry("a", true, withVariant), entry("a-int8", false)), "name of another model"},
 		{"manifest file", catalogJSON(entry("a", true, replace(`"name": "model.onnx", "url": "https://example.com/m.onnx"}`,
 			`"name": "model.onnx", "url": "https://example.com/m.onnx"}, {"name": "manifest.json", "url": "https://example.com/x"}`))), "pull writes"},
 	}

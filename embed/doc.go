@@ -19,8 +19,11 @@
 // hashed to uint32 term ids with BM25 term-frequency weights; the store
 // applies IDF.
 //
-// The catalog (models/catalog.json) lists downloadable models; Pull fetches
-// one with resume and checksum verification.
+// The catalog (models/catalog.json) lists downloadable models and their
+// variants (the publishers' int8 exports); Pull fetches one with resume and
+// checksum verification. Package quant (embed/quant) quantizes a float32
+// model directory to int8 in Go; CompareBench measures two models in
+// alternating rounds of one run.
 //
 // # Caveats
 //

@@ -18,4 +18,6 @@ var (
 	ErrUnreachable = errors.New("download host unreachable")
 	// ErrUnknownModel reports a model name that is not in the catalog.
 	ErrUnknownModel = errors.New("unknown model")
+	// ErrUnknownVariant reports a variant that a catalog model does not have.
+	ErrUnknownVariant = errors.New("unknown variant")
 )

@@ -28,8 +28,9 @@ type fileServer struct {
 
 	mu    sync.Mutex
 	files map[string][]byte
-	// ranges holds the Range header of every request ("" for none).
-	ranges []string
+	// ranges holds the Range header of every request ("" for none), paths
+	// its path.
+	ranges, paths []string
 	// ignoreRange makes the server answer 200 with the whole file.
 	ignoreRange bool
 	// dropAfter > 0 makes a request without Range send that many bytes of
@@ -55,6 +56,7 @@ func newFileServer(t *testing.T, files map[string][]byte) *fileServer {
 func (s *fileServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.ranges = append(s.ranges, r.Header.Get("Range"))
+	s.paths = append(s.paths, r.URL.Path)
 	content, ok := s.files[r.URL.Path]
 	ignoreRange, dropAfter, stall, status, wrongRange := s.ignoreRange, s.dropAfter, s.stall, s.status, s.wrongRange
 	s.mu.Unlock()
@@ -104,7 +106,13 @@ func (s *fileServer) seen() []string {
 func (s *fileServer) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ranges = nil
+	s.ranges, s.paths = nil, nil
+}
+
+func (s *fileServer) requested() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.paths...)
 }
 
 func randomBytes(n int, seed uint64) []byte {
@@ -534,5 +542,61 @@ func TestParseContentRange(t *testing.T) {
 		if got != want {
 			t.Errorf("parseContentRange(%q) = %+v, want %+v", in, got, want)
 		}
+	}
+}
+
+var int8Bytes = randomBytes(80_000, 9)
+
+// An int8 variant is pulled into a directory of its own: its own
+// model.onnx, checked against the variant's checksum, and the model's
+// tokenizer; the float32 model.onnx is never downloaded.
+func TestPullVariant(t *testing.T) {
+	srv := newFileServer(t, map[string][]byte{"/onnx/model.onnx": onnxBytes, "/onnx/model_quantized.onnx": int8Bytes, "/tokenizer.json": tokBytes})
+	m := standardModel(srv)
+	m.Variants = []CatalogVariant{{Name: "int8", Description: "int8 weights by the publisher", Files: []CatalogFile{
+		{Name: ModelFile, URL: srv.URL + "/onnx/model_quantized.onnx", Size: int64(len(int8Bytes)), SHA256: sha(int8Bytes)},
+	}}}
+	v, err := m.Variant("int8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := filepath.Join(t.TempDir(), "models")
+	dir := filepath.Join(models, v.Name)
+	res, err := Pull(context.Background(), v, dir, PullOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"/onnx/model_quantized.onnx", "/tokenizer.json"}, srv.requested()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	assertFile(t, filepath.Join(dir, ModelFile), int8Bytes)
+	assertFile(t, filepath.Join(dir, TokenizerFile), tokBytes)
+	got, err := CheckModelDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Manifest
+	want.Name, want.Note = "tiny-int8", "int8 weights by the publisher"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("manifest (-want +got):\n%s", diff)
+	}
+	if f := res.Files[0]; f.SHA256 != sha(int8Bytes) || f.Recorded {
+		t.Errorf("model.onnx: %+v, want verified against the variant's checksum", f)
+	}
+
+	// The float32 model goes to its own directory; neither disturbs the other.
+	if _, err := Pull(context.Background(), m, filepath.Join(models, m.Name), PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, filepath.Join(models, m.Name, ModelFile), onnxBytes)
+	assertFile(t, filepath.Join(dir, ModelFile), int8Bytes)
+
+	// Upstream bytes that do not match the variant's checksum are refused.
+	changed := bytes.Clone(int8Bytes)
+	changed[1000] ^= 0xff
+	srv.set("/onnx/model_quantized.onnx", changed)
+	_, err = Pull(context.Background(), v, filepath.Join(models, "other"), PullOptions{})
+	if err == nil || !strings.Contains(err.Error(), "sha256 mismatch") || !strings.Contains(err.Error(), "(catalog)") {
+		t.Errorf("pull of a changed int8 file: %v, want a sha256 mismatch against the catalog", err)
 	}
 }

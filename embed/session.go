@@ -84,6 +84,14 @@ func newSession(modelPath string, m Manifest, opts sessionOptions) (_ *session, 
 	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", boolFlag(opts.spinning)); err != nil {
 		return nil, err
 	}
+	// int8 models: on x86 CPUs without VNNI, ORT's u8s8 kernels add pairs of
+	// products in saturating int16, which full-range int8 weights can
+	// overflow; this makes ORT re-encode int8 weights that carry a zero
+	// point as uint8 there (as `jieda model quantize` writes them). It does
+	// nothing on CPUs with VNNI and on float models.
+	if err := so.AddSessionConfigEntry("session.x64quantprecision", "1"); err != nil {
+		return nil, err
+	}
 	s, err := ort.NewDynamicAdvancedSession(modelPath, inputs, []string{outInfo.Name}, so)
 	if err != nil {
 		return nil, fmt.Errorf("%w: loading %s: %w", ErrBadModelDir, modelPath, err)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,11 +63,16 @@ func (a *app) benchIndexCommand() *cobra.Command {
 
 func (a *app) benchEmbedCommand() *cobra.Command {
 	var asJSON bool
+	var compare string
+	var rounds int
 	opts := embed.DefaultBenchOptions()
 	cmd := &cobra.Command{
-		Use:   "embed [--model DIR] [--json]",
+		Use:   "embed [--model DIR] [--compare DIR2 [--rounds N]] [--json]",
 		Short: "Query latency, concurrent queries/s, passages/s and achieved GFLOP/s of the embedding model",
-		Args:  cobra.NoArgs,
+		Long: `Measures the embedding model. With --compare DIR2 both models are measured in alternating
+rounds of one run (--rounds, default 6) and the ratios DIR2 ÷ DIR are the medians of the
+rounds' ratios: the way to compare an int8 model with its float32 original on a shared machine.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
 				return err
@@ -79,6 +87,21 @@ func (a *app) benchEmbedCommand() *cobra.Command {
 					a.logger.Error("closing embedder", "err", cerr)
 				}
 			}()
+			if compare != "" {
+				// Shorter phases, more rounds: adjacent phases of the two
+				// models see the same load on a shared machine.
+				f := cmd.Flags()
+				if !f.Changed("duration") {
+					opts.ConcurrentFor = time.Second
+				}
+				if !f.Changed("queries") {
+					opts.Queries = 100
+				}
+				if !f.Changed("passages") {
+					opts.Passages = 32
+				}
+				return a.benchEmbedCompare(cmd.Context(), e, compare, opts, rounds, asJSON)
+			}
 			res, err := embed.RunBench(cmd.Context(), e, opts)
 			if err != nil {
 				return err
@@ -99,10 +122,46 @@ func (a *app) benchEmbedCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.String("model", "", "model directory (embed.model_dir)")
+	f.StringVar(&compare, "compare", "", "second model directory, measured in the same run (ratios are DIR2 ÷ DIR)")
+	f.IntVar(&rounds, "rounds", 6, "alternating rounds with --compare (each with 100 queries, 1s of callers and 32 passages unless set)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.IntVar(&opts.Queries, "queries", opts.Queries, "sequential queries for the latency percentiles")
 	f.IntVar(&opts.Callers, "callers", opts.Callers, "concurrent callers")
 	f.DurationVar(&opts.ConcurrentFor, "duration", opts.ConcurrentFor, "length of the concurrent phase")
 	f.IntVar(&opts.Passages, "passages", opts.Passages, "passages in the bulk phase")
 	return cmd
+}
+
+// benchEmbedCompare measures base and the model in dir in alternating
+// rounds and prints both with the same-run ratios.
+func (a *app) benchEmbedCompare(ctx context.Context, base *embed.Embedder, dir string, opts embed.BenchOptions, rounds int, asJSON bool) (err error) {
+	cfg := a.cfg.Embed
+	cfg.ModelDir = dir
+	other, err := embed.Open(cfg, a.logger.With("component", "embed")) //nolint:contextcheck // the batcher derives each run's context from its callers'
+	if err != nil {
+		return fmt.Errorf("--compare: %w", err)
+	}
+	defer func() { err = errors.Join(err, other.Close()) }()
+	c, err := embed.CompareBench(ctx, base, other, opts, rounds)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	}
+	fmt.Fprintf(a.stdout, "model           %s (%d threads)\n", c.Base.Model, c.Base.Threads)
+	fmt.Fprintf(a.stdout, "compare         %s, %d alternating rounds in this run\n", c.Other.Model, len(c.Rounds))
+	for i, r := range c.Rounds {
+		fmt.Fprintf(a.stdout, "round %d         queries/s %.1f vs %.1f (%.2f×)  query p50 %.2f vs %.2f ms  passages/s %.1f vs %.1f (%.2f×)\n",
+			i+1, r.Base.QueryQPS8, r.Other.QueryQPS8, r.Ratio.QueryQPS8, r.Base.QueryP50Ms, r.Other.QueryP50Ms,
+			r.Base.PassagesPerS, r.Other.PassagesPerS, r.Ratio.PassagesPerS)
+	}
+	fmt.Fprintf(a.stdout, "median          %-12s %-12s ratio (median of the rounds' ratios)\n", "model", "compare")
+	fmt.Fprintf(a.stdout, "queries/s       %-12.1f %-12.1f %.2f× (%d callers)\n", c.Base.QueryQPS8, c.Other.QueryQPS8, c.Ratio.QueryQPS8, opts.Callers)
+	fmt.Fprintf(a.stdout, "query p50 ms    %-12.2f %-12.2f %.2f×\n", c.Base.QueryP50Ms, c.Other.QueryP50Ms, c.Ratio.QueryP50Ms)
+	fmt.Fprintf(a.stdout, "query p99 ms    %-12.2f %-12.2f %.2f×\n", c.Base.QueryP99Ms, c.Other.QueryP99Ms, c.Ratio.QueryP99Ms)
+	fmt.Fprintf(a.stdout, "passages/s      %-12.1f %-12.1f %.2f×\n", c.Base.PassagesPerS, c.Other.PassagesPerS, c.Ratio.PassagesPerS)
+	return nil
 }

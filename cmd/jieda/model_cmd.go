@@ -5,19 +5,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/embed/quant"
 	"github.com/jieda/jieda/models"
 	"github.com/jieda/jieda/models/synth"
 )
 
 func (a *app) modelCommand() *cobra.Command {
 	c := &cobra.Command{Use: "model", Short: "List, download and generate embedding models"}
-	c.AddCommand(a.modelListCommand(), a.modelPullCommand(), a.modelBuiltinCommand(), a.modelSynthCommand())
+	c.AddCommand(a.modelListCommand(), a.modelPullCommand(), a.modelBuiltinCommand(), a.modelSynthCommand(), a.modelQuantizeCommand())
 	return c
 }
 
@@ -26,7 +28,7 @@ func catalog() (embed.Catalog, error) { return embed.ParseCatalog(models.Catalog
 func (a *app) modelListCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "List catalog models and whether each is installed",
+		Short: "List catalog models and their variants, and whether each is installed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, nil); err != nil {
@@ -37,34 +39,50 @@ func (a *app) modelListCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tDIM\tPOOLING\tDEFAULT\tINSTALLED\tDESCRIPTION")
+			fmt.Fprintln(tw, "NAME\tVARIANT\tDIM\tPOOLING\tDEFAULT\tINSTALLED\tDIRECTORY\tDESCRIPTION")
 			for _, m := range cat.Models {
-				installed := "no"
-				if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, m.Name)); err == nil {
-					installed = "yes"
+				for _, name := range m.VariantNames() {
+					v, err := m.Variant(name)
+					if err != nil {
+						return err
+					}
+					dir := filepath.Join(a.cfg.ModelsDir, v.Name)
+					def := ""
+					if v.Default {
+						def = "*"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", m.Name, name, v.Dimension, v.Pooling, def, installed(dir), dir, v.Description)
 				}
-				def := ""
-				if m.Default {
-					def = "*"
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.Dimension, m.Pooling, def, installed, m.Description)
 			}
-			builtin := "no"
-			if _, err := embed.CheckModelDir(filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)); err == nil {
-				builtin = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", embed.BuiltinName, "-", "mean", "", builtin, "offline lexical-grade model (jieda model builtin)")
+			dir := filepath.Join(a.cfg.ModelsDir, embed.BuiltinName)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", embed.BuiltinName, "-", "-", "mean", "", installed(dir), dir, "offline lexical-grade model (jieda model builtin)")
 			return tw.Flush()
 		},
 	}
 }
 
+// installed says whether dir holds a usable model, and whether `jieda
+// model quantize` made it.
+func installed(dir string) string {
+	m, err := embed.CheckModelDir(dir)
+	switch {
+	case err != nil:
+		return "no"
+	case strings.Contains(m.Note, "jieda model quantize"):
+		return "yes (quantized here)"
+	}
+	return "yes"
+}
+
 func (a *app) modelPullCommand() *cobra.Command {
-	var out string
+	var out, variant, mirror string
 	cmd := &cobra.Command{
-		Use:   "pull NAME",
-		Short: "Download a catalog model (resumable, size and sha256 verified)",
-		Args:  cobra.ExactArgs(1),
+		Use:   "pull NAME [--variant int8]",
+		Short: "Download a catalog model or one of its variants (resumable, size and sha256 verified)",
+		Long: `Pull downloads a catalog model into <models_dir>/NAME, or a variant of it (--variant int8:
+the publisher's int8 export) into <models_dir>/NAME-VARIANT; ` + "`jieda model list`" + ` shows them.
+Run a variant with --model-dir or embed.model_dir set to its directory.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.load(cmd, nil); err != nil {
 				return err
@@ -77,13 +95,21 @@ func (a *app) modelPullCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if m, err = m.Variant(variant); err != nil {
+				return err
+			}
+			if mirror != "" {
+				if m, err = m.WithMirror(mirror); err != nil {
+					return fmt.Errorf("--mirror: %w", err)
+				}
+			}
 			dir := out
 			if dir == "" {
 				dir = filepath.Join(a.cfg.ModelsDir, m.Name)
 			}
 			var bar *progressbar.ProgressBar
 			var barFile string
-			res, err := embed.Pull(cmd.Context(), m, dir, embed.PullOptions{
+			_, err = embed.Pull(cmd.Context(), m, dir, embed.PullOptions{
 				Progress: func(file string, done, total int64) {
 					if bar == nil || barFile != file {
 						if bar != nil {
@@ -102,11 +128,13 @@ func (a *app) modelPullCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "\n%s: %s\n", m.Name, dir)
-			_ = res
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "model directory (default <models_dir>/NAME)")
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "model directory (default <models_dir>/NAME, or NAME-VARIANT)")
+	f.StringVar(&variant, "variant", embed.BaseVariant, "variant to download: fp32 (the publisher's float32 export) or one the catalog lists, e.g. int8")
+	f.StringVar(&mirror, "mirror", "", "fetch huggingface.co files from this mirror instead (e.g. https://hf-mirror.com); checksums still apply")
 	return cmd
 }
 
@@ -139,8 +167,9 @@ func (a *app) modelBuiltinCommand() *cobra.Command {
 }
 
 func (a *app) modelSynthCommand() *cobra.Command {
-	var configPath, tokenizerPath, like, out, name, pooling, quantize string
-	var maxTokens int
+	var configPath, tokenizerPath, like, out, name, pooling, quantize, layout string
+	var maxTokens, opset int
+	var shareLayers bool
 	var seed int64
 	cmd := &cobra.Command{
 		Use:   "synth --config CONFIG.json [--tokenizer tokenizer.json] --out DIR",
@@ -150,7 +179,8 @@ func (a *app) modelSynthCommand() *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath, Quantize: quantize}
+			opts := synth.Options{Name: name, Pooling: pooling, MaxTokens: maxTokens, TokenizerPath: tokenizerPath, Quantize: quantize,
+				Layout: synth.Layout(layout), Opset: opset, ShareLayers: shareLayers}
 			switch {
 			case like != "" && configPath != "":
 				return fmt.Errorf("--like and --config are exclusive")
@@ -204,6 +234,9 @@ func (a *app) modelSynthCommand() *cobra.Command {
 	f.IntVar(&maxTokens, "max-tokens", 512, "max tokens")
 	f.Int64Var(&seed, "seed", 1, "weight seed")
 	f.StringVar(&quantize, "quantize", "", "weight quantization: int8 (ONNX Runtime dynamic int8) or empty for float32")
+	f.StringVar(&layout, "layout", string(synth.LayoutORT), "graph layout: ort (the form ONNX Runtime fuses) or hf (what Hugging Face exports contain)")
+	f.IntVar(&opset, "opset", 0, "ONNX opset (default 12 for --layout ort, 14 for --layout hf)")
+	f.BoolVar(&shareLayers, "share-layers", false, "every layer uses the first layer's weights (--layout hf)")
 	return cmd
 }
 
@@ -229,4 +262,47 @@ func findShared(rel string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found under ../shared (set JIEDA_SHARED)", rel)
+}
+
+func (a *app) modelQuantizeCommand() *cobra.Command {
+	var out string
+	var opts quant.Options
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "quantize DIR --out DIR2",
+		Short: "Quantize a float32 model directory to int8 (dynamic quantization, in Go)",
+		Long: `Quantize writes DIR2, a copy of the model directory DIR whose model.onnx computes every
+matrix multiplication by a weight matrix in int8 (weights symmetric per output column,
+activations quantized at run time; ONNX Runtime's dynamic quantization). Any exported
+BERT-family encoder works. Check what it costs on your own labeled questions with
+` + "`jieda eval --model DIR2`" + ` against ` + "`jieda eval --model DIR`" + `.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			rep, err := quant.QuantizeDir(args[0], out, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			fmt.Fprintf(a.stdout, "%s: %d weight matrix multiplications in int8 (%d distinct matrices", out, rep.MatMuls, rep.Weights)
+			if rep.Merged > 0 {
+				fmt.Fprintf(a.stdout, "; projections of one input merged in %d place(s)", rep.Merged)
+			}
+			fmt.Fprintf(a.stdout, "), %d biases folded, %d left in float32; model.onnx %.1f MB -> %.1f MB\n",
+				rep.Biases, rep.Float, float64(rep.BytesIn)/1e6, float64(rep.BytesOut)/1e6)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "output model directory")
+	f.IntVar(&opts.MinWeights, "min-weights", quant.DefaultMinWeights, "smallest weight matrix (elements) to quantize")
+	f.BoolVar(&opts.NoMerge, "no-merge", false, "keep projections of one input (Q, K, V) as separate products")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
 }

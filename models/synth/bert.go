@@ -42,6 +42,11 @@ type bertOptions struct {
 	// form is how int8 weights are written; the zero value is the default
 	// form. Other forms exist to compare them (see TestInt8Forms).
 	form int8Form
+	// layout is LayoutORT ("" too) or LayoutHF (see hf.go).
+	layout Layout
+	// shareLayers makes every layer use layer 0's weights (ALBERT's
+	// cross-layer sharing): one initializer feeds a MatMul in every layer.
+	shareLayers bool
 }
 
 // defaultOpset is the ONNX opset of generated models; see the package doc.
@@ -110,10 +115,23 @@ type bertBuilder struct {
 	form int8Form
 	// contrib is set once a com.microsoft operator has been written.
 	contrib bool
+	// shareLayers maps every layer's weights to layer 0's; shared holds the
+	// initializer of each weight written so far.
+	shareLayers bool
+	shared      map[string]string
 }
 
 func (b *bertBuilder) weight(name string, dims ...int64) string {
-	return b.g.floatInit(name, dims, b.weights(name, dims))
+	if !b.shareLayers {
+		return b.g.floatInit(name, dims, b.weights(name, dims))
+	}
+	name = sharedName(name)
+	if n, ok := b.shared[name]; ok {
+		return n
+	}
+	n := b.g.floatInit(name, dims, b.weights(name, dims))
+	b.shared[name] = n
+	return n
 }
 
 // buildBERT assembles the model.
@@ -121,10 +139,18 @@ func buildBERT(cfg BertConfig, opts bertOptions) (*model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.opset == 0 {
+	if err := checkLayout(opts); err != nil {
+		return nil, err
+	}
+	hf := opts.layout == LayoutHF
+	switch {
+	case opts.opset != 0:
+	case hf:
+		opts.opset = defaultHFOpset
+	default:
 		opts.opset = defaultOpset
 	}
-	if opts.opset < 12 || opts.opset > 17 {
+	if !hf && (opts.opset < 12 || opts.opset > 17) {
 		return nil, fmt.Errorf("%w: opset %d (want 12 to 17)", ErrBadConfig, opts.opset)
 	}
 	if err := checkQuantize(opts); err != nil {
@@ -141,7 +167,12 @@ func buildBERT(cfg BertConfig, opts bertOptions) (*model, error) {
 		}
 	}
 	b := &bertBuilder{g: newGraph("bert"), cfg: cfg, weights: weights, opset: opts.opset,
-		int8: opts.quantize == QuantizeInt8, form: opts.form}
+		int8: opts.quantize == QuantizeInt8, form: opts.form,
+		shareLayers: opts.shareLayers, shared: map[string]string{}}
+	if hf {
+		b.g.name = "main_graph"
+		return buildHF(b), nil
+	}
 	g := b.g
 	batchSeq := []dim{{param: "batch"}, {param: "sequence"}}
 	ids := g.input(InputIDs, dtInt64, batchSeq...)

@@ -27,8 +27,18 @@ type Options struct {
 	MaxTokens int
 	// Quantize is "" for float32 weights or [QuantizeInt8] for int8 weight
 	// matrices in ONNX Runtime's dynamic quantization form, approximating
-	// the float model of the same seed.
+	// the float model of the same seed. Only LayoutORT is written in int8.
 	Quantize string
+	// Layout is the graph's form: LayoutORT ("" too), the one ONNX
+	// Runtime fuses, or LayoutHF, what Hugging Face exports contain.
+	Layout Layout
+	// Opset is the ONNX opset; 0 means 12 for LayoutORT (12 to 17) and 14
+	// for LayoutHF (11 to 17; from 17 layer norms are LayerNormalization
+	// operators).
+	Opset int
+	// ShareLayers makes every layer use the first layer's weights
+	// (ALBERT-style sharing; LayoutHF only).
+	ShareLayers bool
 }
 
 // Manifest values of random-weight models.
@@ -50,7 +60,10 @@ func WriteDir(dir string, opts Options) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	bopts := bertOptions{quantize: opts.Quantize}
+	bopts := bertOptions{quantize: opts.Quantize, layout: opts.Layout, opset: int64(opts.Opset), shareLayers: opts.ShareLayers}
+	if err := checkLayout(bopts); err != nil {
+		return err
+	}
 	if err := checkQuantize(bopts); err != nil {
 		return err
 	}
@@ -67,6 +80,9 @@ func WriteDir(dir string, opts Options) error {
 	}
 	if opts.Quantize != "" {
 		m.Note = syntheticNote + "; " + opts.Quantize + " dynamic quantization"
+	}
+	if opts.Layout == LayoutHF {
+		m.Note += "; Hugging Face export layout"
 	}
 	if m.Name == "" {
 		m.Name = "synthetic-bert"

@@ -52,6 +52,24 @@
 // The result is plain standard ONNX (ir_version 8, opset 12) that any
 // runtime can run; only the speed depends on ONNX Runtime's fusions.
 //
+// # The Hugging Face export layout
+//
+// [LayoutHF] writes instead what torch.onnx.export through Optimum makes of
+// BertModel, the form of the downloadable models (the Transformers.js
+// exports of bge-small-zh-v1.5 and multilingual-e5-small): Q, K and V as
+// separate MatMul + Add (bias first) with head splits through
+// Shape/Gather/Unsqueeze/Concat/Reshape, the mask as (1 - mask) × float32
+// lowest, GELU as the Erf subgraph, position ids sliced from a buffer,
+// shape constants as Constant nodes, float scalars as initializers shared
+// by every layer, weights as onnx::MatMul_N initializers; opset 11 to 17,
+// layer norms decomposed below 17 and LayerNormalization operators from
+// 17; optionally with every layer sharing the first one's weights. ONNX
+// Runtime fuses little of it (layer norms, GELU with its bias; no
+// Attention). Both layouts of a seed compute the same function; the
+// bge-small-zh-v1.5-shaped model.onnx in this layout is within a few KB of
+// the published export's size. It is what `jieda model quantize` is tested
+// on.
+//
 // # Caveats
 //
 // Random weights carry no meaning: WriteDir's models have no grade and say

@@ -261,3 +261,19 @@ func field(num protowire.Number, parts ...[]byte) [][]byte {
 	prefix = protowire.AppendVarint(prefix, uint64(n))
 	return append([][]byte{prefix}, parts...)
 }
+
+// AttributeProto fields and type of TENSOR attributes (Constant's value).
+const (
+	attrT          = 5
+	attrTypeTensor = 4
+)
+
+// attrTensor encodes a TENSOR attribute holding one initializer-style
+// tensor given by its header (tensorHeader) and raw payload.
+func attrTensor(name string, header, raw []byte) attribute {
+	b := appendString(nil, attrName, name)
+	b = protowire.AppendTag(b, attrT, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(header)+len(raw)))
+	b = append(append(b, header...), raw...)
+	return appendVarint(b, attrType, attrTypeTensor)
+}

@@ -100,3 +100,42 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 	wantError(t, "no such path", s.do(t, "GET", "/v1/nope", editor, nil), 404, "not_found")
 }
+
+// /metrics is public by default; an operator can put it behind an admin
+// key, turn it off, or move it to an address of its own.
+func TestMetricsExposure(t *testing.T) {
+	get := func(url, key string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(startServer(t, nil).url+"/metrics", ""); code != 200 {
+		t.Errorf("default: %d, want 200", code)
+	}
+	s := startServer(t, func(c *httpapi.Config) { c.Metrics = httpapi.MetricsAdmin })
+	admin, _ := s.newKey(t, apikey.RoleAdmin)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	if a, e, k := get(s.url+"/metrics", ""), get(s.url+"/metrics", editor), get(s.url+"/metrics", admin); a != 401 || e != 403 || k != 200 {
+		t.Errorf("admin mode: no key %d, editor %d, admin %d; want 401, 403, 200", a, e, k)
+	}
+	if code := get(startServer(t, func(c *httpapi.Config) { c.Metrics = httpapi.MetricsOff }).url+"/metrics", ""); code != 404 {
+		t.Errorf("off: %d, want 404", code)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s = startServer(t, func(c *httpapi.Config) { c.MetricsAddr = addr })
+	if main, own := get(s.url+"/metrics", ""), get("http://"+addr+"/metrics", ""); main != 404 || own != 200 {
+		t.Errorf("metrics_addr: on server.addr %d, on its own address %d; want 404, 200", main, own)
+	}
+}

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
@@ -55,6 +56,13 @@ func (a *app) serveOn(ctx context.Context, ln net.Listener, started func(*system
 	a.logger.Info("serving", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listener(ln) }()
+	if addr := a.cfg.Server.MetricsAddr; addr != "" {
+		stop, err := a.serveMetrics(addr, srv.Metrics)
+		if err != nil {
+			return errors.Join(err, srv.ShutdownWithTimeout(a.cfg.Server.ShutdownTimeout), <-errc)
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	if started != nil {
 		started(sys)
 	}
@@ -70,8 +78,31 @@ func (a *app) serveOn(ctx context.Context, ln net.Listener, started func(*system
 	return <-errc
 }
 
+// serveMetrics serves /metrics alone on addr (server.metrics_addr) until stop.
+func (a *app) serveMetrics(addr string, h http.Handler) (stop func() error, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server.metrics_addr: listening on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	a.logger.Info("serving metrics", "addr", ln.Addr().String())
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
+		defer cancel()
+		err := srv.Shutdown(ctx)
+		if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		return err
+	}, nil
+}
+
 // httpServer is the API over sys.
-func (a *app) httpServer(sys *system) *fiber.App {
+func (a *app) httpServer(sys *system) *httpapi.Server {
 	deps := httpapi.Deps{
 		Model: sys.model, ModelErr: sys.modelErr,
 		Store: sys.store, StoreEngine: a.cfg.Store.Engine, StoreErr: sys.storeErr,

@@ -32,6 +32,13 @@ type Config struct {
 	ImportBodyLimit int `mapstructure:"import_body_limit"`
 	// ShutdownTimeout bounds waiting for in-flight requests at shutdown (server.shutdown_timeout). Default 15s.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// Metrics is who may read /metrics on server.addr (server.metrics):
+	// public (default: Prometheus scrapes without a key), admin (an admin
+	// key) or off. Metrics name no customer data, but they show traffic.
+	Metrics string `mapstructure:"metrics"`
+	// MetricsAddr, when set, serves /metrics on this address instead, for
+	// a scraper on an internal network (server.metrics_addr). Default "".
+	MetricsAddr string `mapstructure:"metrics_addr"`
 }
 
 // DefaultConfig returns the defaults.
@@ -46,6 +53,7 @@ func DefaultConfig() Config {
 		RequestTimeout:  15 * time.Second,
 		ImportBodyLimit: 32 << 20,
 		ShutdownTimeout: 15 * time.Second,
+		Metrics:         MetricsPublic,
 	}
 }
 
@@ -79,8 +87,21 @@ func (c Config) Validate() error {
 	if c.RateBurst < 1 {
 		errs = append(errs, fmt.Errorf("server.rate_burst: %d must be at least 1", c.RateBurst))
 	}
+	if c.Metrics != MetricsPublic && c.Metrics != MetricsAdmin && c.Metrics != MetricsOff {
+		errs = append(errs, fmt.Errorf("server.metrics: %q must be public, admin or off", c.Metrics))
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		errs = append(errs, fmt.Errorf("server.metrics_addr: %q is server.addr; leave it empty to serve /metrics there", c.MetricsAddr))
+	}
 	return errors.Join(errs...)
 }
+
+// Who may read /metrics on server.addr.
+const (
+	MetricsPublic = "public"
+	MetricsAdmin  = "admin"
+	MetricsOff    = "off"
+)
 
 // Secret is a string that never prints: fmt, slog and `config show` redact it.
 type Secret string

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,8 @@ func (m *metrics) observeEmbedder(e *embed.Embedder) {
 	})
 }
 
-func (m *metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+func (m *metrics) httpHandler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+func (m *metrics) handler() fiber.Handler { return adaptor.HTTPHandler(m.httpHandler()) }

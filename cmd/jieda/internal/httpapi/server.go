@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,9 +38,16 @@ type Options struct {
 	KeyCacheTTL *time.Duration
 }
 
+// Server is the API app and its Prometheus metrics handler (served by the
+// app at /metrics, or on server.metrics_addr by the caller).
+type Server struct {
+	*fiber.App
+	Metrics http.Handler
+}
+
 // New builds the fiber app: every route, the middleware, one error
 // handler. Every /v1 route declares the role it needs.
-func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
+func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -69,7 +77,6 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 	}
 	limits := bodyLimits{body: cfg.BodyLimit, imports: max(cfg.ImportBodyLimit, cfg.BodyLimit)}
 	app.Use(limits.drain, recover.New(), m.middleware(), decodePath, requestTimeout(cfg.RequestTimeout))
-	app.Get("/metrics", m.handler())
 	app.Get("/v1/openapi.json", openAPIHandler)
 	h := &handlers{deps: deps, metrics: m, logger: logger}
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -81,6 +88,13 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 	}
 	auth := newAuthenticator(cfg, keys, opts, logger)
 	auth.limits = limits
+	switch {
+	case cfg.MetricsAddr != "" || cfg.Metrics == MetricsOff:
+	case cfg.Metrics == MetricsAdmin:
+		app.Get("/metrics", auth.require(apikey.RoleAdmin), m.handler())
+	default:
+		app.Get("/metrics", m.handler())
+	}
 	v1 := app.Group("/v1")
 	v1.Use(h.auditActions())
 	// Customer routes: require(RoleCustomer) admits every key; rateLimit limits customer keys.
@@ -91,7 +105,7 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 	h.sourceRoutes(admin)
 	h.routes(v1, auth)
 	app.Use(newFallback(app).handle)
-	return app
+	return &Server{App: app, Metrics: m.httpHandler()}
 }
 
 // routes registers the domain API: customers ask and give feedback;

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jieda/jieda/cmd/jieda/internal/seal"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/embedded"
 	"github.com/jieda/jieda/index/qdrant"
@@ -73,6 +75,8 @@ func (a *app) storeCommand() *cobra.Command {
 
 func (a *app) storeBackupCommand() *cobra.Command {
 	var out, server string
+	var encrypt bool
+	var keyFlags sealKeyFlags
 	cmd := &cobra.Command{
 		Use:   "backup --out FILE [--server URL]",
 		Short: "Write a snapshot of the embedded store (through a running server with --server)",
@@ -84,15 +88,34 @@ func (a *app) storeBackupCommand() *cobra.Command {
 			if out == "" {
 				return errors.New("--out is required")
 			}
+			var key *seal.Key
+			if encrypt {
+				k, err := keyFlags.key()
+				if err != nil {
+					return err
+				}
+				key = &k
+			}
 			tmp := out + ".partial"
-			f, err := os.Create(tmp)
+			f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 			if err != nil {
 				return err
 			}
+			var w io.Writer = f
+			var sealer io.WriteCloser
+			if key != nil {
+				if sealer, err = seal.NewWriter(f, *key); err != nil {
+					return errors.Join(err, f.Close(), os.Remove(tmp))
+				}
+				w = sealer
+			}
 			if server != "" {
-				err = a.backupFromServer(cmd.Context(), server, f)
+				err = a.backupFromServer(cmd.Context(), server, w)
 			} else {
-				err = a.backupDirect(cmd.Context(), f)
+				err = a.backupDirect(cmd.Context(), w)
+			}
+			if err == nil && sealer != nil {
+				err = sealer.Close()
 			}
 			if err == nil {
 				err = f.Sync()
@@ -108,13 +131,54 @@ func (a *app) storeBackupCommand() *cobra.Command {
 				return err
 			}
 			st, _ := os.Stat(out)
-			fmt.Fprintf(a.stdout, "backup written to %s (%d bytes)\n", out, st.Size())
+			sealed := ""
+			if key != nil {
+				sealed = ", encrypted"
+			}
+			fmt.Fprintf(a.stdout, "backup written to %s (%d bytes%s)\n", out, st.Size(), sealed)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "snapshot file to write")
 	cmd.Flags().StringVar(&server, "server", "", "URL of a running jieda server (uses server.admin_key)")
+	cmd.Flags().BoolVar(&encrypt, "encrypt", false, "seal the snapshot (AES-256-GCM) with --passphrase-file, --key-file or $"+passphraseEnv)
+	keyFlags.add(cmd)
 	return cmd
+}
+
+// passphraseEnv holds a backup passphrase for scripts.
+const passphraseEnv = "JIEDA_BACKUP_PASSPHRASE"
+
+// sealKeyFlags read the key that seals or opens a backup.
+type sealKeyFlags struct{ passphraseFile, keyFile string }
+
+func (f *sealKeyFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the passphrase (its first line; 12+ characters)")
+	cmd.Flags().StringVar(&f.keyFile, "key-file", "", "file holding a key of 32+ bytes (e.g. head -c 32 /dev/urandom > backup.key)")
+}
+
+// key is the key the flags (or $JIEDA_BACKUP_PASSPHRASE) name.
+func (f *sealKeyFlags) key() (seal.Key, error) {
+	switch {
+	case f.passphraseFile != "" && f.keyFile != "":
+		return seal.Key{}, errors.New("--passphrase-file and --key-file: give one")
+	case f.keyFile != "":
+		b, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return seal.Key{}, err
+		}
+		return seal.KeyFile(b)
+	case f.passphraseFile != "":
+		b, err := os.ReadFile(f.passphraseFile)
+		if err != nil {
+			return seal.Key{}, err
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return seal.Passphrase(strings.TrimRight(line, "\r"))
+	case os.Getenv(passphraseEnv) != "":
+		return seal.Passphrase(os.Getenv(passphraseEnv))
+	}
+	return seal.Key{}, fmt.Errorf("an encrypted backup needs --passphrase-file, --key-file or $%s", passphraseEnv)
 }
 
 func (a *app) backupDirect(ctx context.Context, w io.Writer) (err error) {
@@ -146,7 +210,8 @@ func (a *app) backupFromServer(ctx context.Context, server string, w io.Writer) 
 }
 
 func (a *app) storeRestoreCommand() *cobra.Command {
-	return &cobra.Command{
+	var keyFlags sealKeyFlags
+	cmd := &cobra.Command{
 		Use:   "restore FILE",
 		Short: "Restore a snapshot into store.path (the server must be stopped)",
 		Args:  cobra.ExactArgs(1),
@@ -159,7 +224,18 @@ func (a *app) storeRestoreCommand() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			if err := embedded.Restore(cmd.Context(), f, a.cfg.Store.Path); err != nil {
+			br := bufio.NewReader(f)
+			var r io.Reader = br
+			if head, _ := br.Peek(16); seal.IsSealed(head) {
+				k, err := keyFlags.key()
+				if err != nil {
+					return fmt.Errorf("%s is encrypted: %w", args[0], err)
+				}
+				if r, err = seal.NewReader(br, k); err != nil {
+					return err
+				}
+			}
+			if err := embedded.Restore(cmd.Context(), r, a.cfg.Store.Path); err != nil {
 				return err
 			}
 			abs, _ := filepath.Abs(a.cfg.Store.Path)
@@ -167,6 +243,8 @@ func (a *app) storeRestoreCommand() *cobra.Command {
 			return nil
 		},
 	}
+	keyFlags.add(cmd)
+	return cmd
 }
 
 func (a *app) migrateCommand() *cobra.Command {

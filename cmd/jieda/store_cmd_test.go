@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -138,6 +139,53 @@ func TestStoreBackupRestoreThroughServer(t *testing.T) {
 	}
 	if code, _, errOut := run(t, t.Context(), "--data", filepath.Join(dir, "other"), "store", "restore", bad); code == 0 || errOut == "" {
 		t.Errorf("restoring a truncated snapshot: exit %d, %q", code, errOut)
+	}
+}
+
+// An encrypted backup restores only with its passphrase; its bytes show
+// none of the store's text.
+func TestStoreBackupEncrypted(t *testing.T) {
+	dir := chdir(t)
+	data := filepath.Join(dir, "data")
+	seedStore(t, data, 50)
+	pass := filepath.Join(dir, "pass")
+	if err := os.WriteFile(pass, []byte("a long backup passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sealed := filepath.Join(dir, "snap.sealed")
+	if code, _, errOut := run(t, t.Context(), "--data", data, "store", "backup", "--out", sealed, "--encrypt"); code == 0 || !strings.Contains(errOut, "--passphrase-file") {
+		t.Errorf("--encrypt without a key: exit %d, %q", code, errOut)
+	}
+	code, out, errOut := run(t, t.Context(), "--data", data, "store", "backup", "--out", sealed, "--encrypt", "--passphrase-file", pass)
+	if code != 0 || !strings.Contains(out, "encrypted") {
+		t.Fatalf("encrypted backup: %d %s %s", code, out, errOut)
+	}
+	plain := filepath.Join(dir, "snap.bin")
+	if code, _, errOut := run(t, t.Context(), "--data", data, "store", "backup", "--out", plain); code != 0 {
+		t.Fatalf("plain backup: %s", errOut)
+	}
+	sb, _ := os.ReadFile(sealed)
+	pb, _ := os.ReadFile(plain)
+	if fi, _ := os.Stat(sealed); fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if !bytes.Contains(pb, []byte("articles")) || bytes.Contains(sb, []byte("articles")) {
+		t.Errorf("the sealed backup shows the store's text")
+	}
+	wrong := filepath.Join(dir, "wrong")
+	os.WriteFile(wrong, []byte("not the passphrase at all"), 0o600)
+	if code, _, errOut := run(t, t.Context(), "--data", filepath.Join(dir, "r1"), "store", "restore", sealed, "--passphrase-file", wrong); code == 0 || !strings.Contains(errOut, "wrong passphrase") {
+		t.Errorf("restore with a wrong passphrase: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, t.Context(), "--data", filepath.Join(dir, "r2"), "store", "restore", sealed); code == 0 || !strings.Contains(errOut, "encrypted") {
+		t.Errorf("restore without a key: exit %d, %q", code, errOut)
+	}
+	restored := filepath.Join(dir, "r3")
+	if code, _, errOut := run(t, t.Context(), "--data", restored, "store", "restore", sealed, "--passphrase-file", pass); code != 0 {
+		t.Fatalf("restore: %d %s", code, errOut)
+	}
+	if diff := cmp.Diff(allRecords(t, openEmbedded(t, data), "articles"), allRecords(t, openEmbedded(t, restored), "articles")); diff != "" {
+		t.Errorf("restored store differs (-want +got):\n%s", diff)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 func (a *app) benchCommand() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure jieda's components"}
-	c.AddCommand(a.benchEmbedCommand(), a.benchIndexCommand(), a.benchAskCommand())
+	c.AddCommand(a.benchEmbedCommand(), a.benchIndexCommand(), a.benchAskCommand(), a.benchSoakCommand())
 	return c
 }
 

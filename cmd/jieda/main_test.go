@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +20,17 @@ import (
 	"github.com/jieda/jieda/models/synth"
 )
 
+// asBinaryEnv makes the test binary behave as the jieda binary (tests
+// that run jieda as a child process, such as the soak, re-execute it).
+const asBinaryEnv = "JIEDA_TEST_AS_BINARY"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asBinaryEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	// Tests run in temporary directories: pin the library found from the checkout.
 	if lib, err := filepath.Abs(embed.ResolveORTLib("")); err == nil {
 		os.Setenv(embed.ORTLibEnv, lib)

@@ -64,16 +64,14 @@ func (k *KB) DeleteArticle(ctx context.Context, kb, id string) error {
 	if !ok {
 		return fmt.Errorf("%w: %s/%s", ErrArticleNotFound, kb, id)
 	}
-	ids := []string{questionPointID(kb, id, -1)}
-	for j := range max(sa.points, len(sa.art.Questions())) {
-		ids = append(ids, questionPointID(kb, id, j))
-	}
-	if err := k.store.Delete(ctx, PointsCollection, ids); err != nil {
-		return fmt.Errorf("deleting article points: %w", err)
-	}
+	// The document first: customers stop seeing the article at once (its
+	// points no longer pass Search's gate); leftover points are swept.
 	if err := k.store.Delete(ctx, ArticlesCollection, []string{articlePointID(kb, id)}); err != nil {
 		return fmt.Errorf("deleting article: %w", err)
 	}
 	k.lexiconDelete(kb, []string{id})
+	if err := k.store.Delete(ctx, PointsCollection, sa.pointIDs(kb)); err != nil {
+		return fmt.Errorf("deleting article points: %w", err)
+	}
 	return nil
 }

@@ -3,7 +3,6 @@ package answer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -49,9 +48,18 @@ func articlePointID(kb, id string) string {
 	return uuid.NewSHA1(pointNamespace, []byte("article\x00"+kb+"\x00"+id)).String()
 }
 
-// questionPointID is the id of the i-th question point of an article; i = -1 is its answer point.
-func questionPointID(kb, id string, i int) string {
+// legacyPointID is the id of the i-th question point of an article
+// written before point ids named the version (i = -1: the answer point).
+func legacyPointID(kb, id string, i int) string {
 	return uuid.NewSHA1(pointNamespace, []byte("point\x00"+kb+"\x00"+id+"\x00"+strconv.Itoa(i))).String()
+}
+
+// questionPointID is the id of the i-th question point of version v of an
+// article; i = -1 is its answer point. Versions have points of their own,
+// so an import can write a new version beside the live one and publish
+// it with the article's document (see Import).
+func questionPointID(kb, id string, v, i int) string {
+	return uuid.NewSHA1(pointNamespace, []byte("point2\x00"+kb+"\x00"+id+"\x00"+strconv.Itoa(v)+"\x00"+strconv.Itoa(i))).String()
 }
 
 // KB stores knowledge base articles in an index.Store and searches them.
@@ -94,158 +102,25 @@ func NewKB(ctx context.Context, store index.Store, emb Embedder, sparse *embed.S
 	return k, nil
 }
 
-// ImportOptions tunes Import.
-type ImportOptions struct {
-	// BatchSize is how many articles are embedded and written together (default 64).
-	BatchSize int
-	// Progress, when set, is called after each batch with the articles done so far.
-	Progress func(done, total int)
-}
-
-// ImportStats counts what Import did.
-type ImportStats struct {
-	Articles  int `json:"articles"`
-	Created   int `json:"created"`
-	Updated   int `json:"updated"`
-	Unchanged int `json:"unchanged"`
-	Points    int `json:"points"`
-}
-
-// Import validates every article, then upserts them into kb by id: an
-// article that exists is replaced (its version goes up when its content
-// changed), its question points rewritten and stale ones deleted. Running
-// the same import twice leaves the store as the first run did.
-func (k *KB) Import(ctx context.Context, kb string, arts []Article, opts ImportOptions) (ImportStats, error) {
-	var st ImportStats
-	if err := ValidateID(kb); err != nil {
-		return st, fmt.Errorf("%w: %w", ErrInvalidKB, err)
-	}
-	var errs []error
-	for i := range arts {
-		if arts[i].KB != "" && arts[i].KB != kb {
-			errs = append(errs, fmt.Errorf("article %s: kb %q differs from %q", arts[i].ID, arts[i].KB, kb))
-		}
-		if err := arts[i].Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("article %s: %w", arts[i].ID, err))
-		}
-	}
-	if len(errs) > 0 {
-		return st, errors.Join(errs...)
-	}
-	batch := opts.BatchSize
-	if batch <= 0 {
-		batch = 64
-	}
-	for start := 0; start < len(arts); start += batch {
-		end := min(start+batch, len(arts))
-		if err := k.importBatch(ctx, kb, arts[start:end], &st); err != nil {
-			return st, err
-		}
-		if opts.Progress != nil {
-			opts.Progress(end, len(arts))
-		}
-	}
-	return st, nil
-}
-
 // storedArticle is an article's document in ArticlesCollection.
 type storedArticle struct {
 	art    Article
-	points int // question points written (answer point not counted)
+	points int  // question points written (answer point not counted)
+	legacy bool // its points have legacy ids (no version)
 }
 
-func (k *KB) importBatch(ctx context.Context, kb string, arts []Article, st *ImportStats) error {
-	ids := make([]string, len(arts))
-	for i := range arts {
-		ids[i] = arts[i].ID
-	}
-	old, err := k.getStored(ctx, kb, ids)
-	if err != nil {
-		return err
-	}
-	now := k.now().UTC().Truncate(time.Second)
-	var (
-		texts  []string
-		points []index.Point
-		docs   []index.Point
-		stale  []string
-	)
-	for i := range arts {
-		a := arts[i]
-		a.KB = kb
-		a.applyDefaults()
-		prev, exists := old[a.ID]
-		switch {
-		case !exists:
-			a.CreatedAt, a.UpdatedAt = now, now
-			st.Created++
-		case sameContent(&prev.art, &a):
-			a.CreatedAt, a.UpdatedAt, a.Version = prev.art.CreatedAt, prev.art.UpdatedAt, prev.art.Version
-			st.Unchanged++
-		default:
-			a.CreatedAt, a.UpdatedAt = prev.art.CreatedAt, now
-			a.Version = max(a.Version, prev.art.Version+1)
-			st.Updated++
-		}
-		st.Articles++
-		qs := a.Questions()
-		for j := len(qs); j < prev.points; j++ {
-			stale = append(stale, questionPointID(kb, a.ID, j))
-		}
-		base := a.pointPayload()
-		for j, q := range qs {
-			kind := KindVariant
-			if j == 0 {
-				kind = KindQuestion
-			}
-			points = append(points, index.Point{ID: questionPointID(kb, a.ID, j), Payload: withKind(base, kind, q)})
-			texts = append(texts, q)
-		}
-		points = append(points, index.Point{ID: questionPointID(kb, a.ID, -1), Payload: withKind(base, KindAnswer, a.Answer)})
-		texts = append(texts, a.Answer)
-		js, err := json.Marshal(a)
-		if err != nil {
-			return fmt.Errorf("encoding article %s: %w", a.ID, err)
-		}
-		docs = append(docs, index.Point{ID: articlePointID(kb, a.ID), Payload: index.Payload{
-			"kb": kb, "article_id": a.ID, "status": string(a.Status), "updated_at": a.UpdatedAt.Format(time.RFC3339),
-			"points": int64(len(qs)), "article": string(js),
-		}})
-		if a.ReviewBy != nil {
-			docs[len(docs)-1].Payload["review_by"] = a.ReviewBy.UTC().Format(time.RFC3339)
+// pointIDs are the ids of the points of the stored version of an article.
+func (sa storedArticle) pointIDs(kb string) []string {
+	n := max(sa.points, len(sa.art.Questions()))
+	ids := make([]string, 0, n+1)
+	for j := -1; j < n; j++ {
+		if sa.legacy {
+			ids = append(ids, legacyPointID(kb, sa.art.ID, j))
+		} else {
+			ids = append(ids, questionPointID(kb, sa.art.ID, sa.art.Version, j))
 		}
 	}
-	vecs, err := k.emb.Embed(ctx, texts, embed.RolePassage)
-	if err != nil {
-		return fmt.Errorf("embedding articles: %w", err)
-	}
-	for i := range points {
-		points[i].Dense = vecs[i]
-		norm, err := k.emb.Normalize(texts[i])
-		if err != nil {
-			return fmt.Errorf("normalizing %q: %w", texts[i], err)
-		}
-		sv := k.sparse.EncodeDocument(norm)
-		if len(sv.Indices) > 0 {
-			points[i].Sparse = &index.Sparse{Indices: sv.Indices, Values: sv.Values}
-		}
-	}
-	if len(stale) > 0 {
-		if err := k.store.Delete(ctx, PointsCollection, stale); err != nil {
-			return fmt.Errorf("deleting stale question points: %w", err)
-		}
-	}
-	if err := k.store.Upsert(ctx, PointsCollection, points); err != nil {
-		return fmt.Errorf("writing question points: %w", err)
-	}
-	if err := k.store.Upsert(ctx, ArticlesCollection, docs); err != nil {
-		return fmt.Errorf("writing articles: %w", err)
-	}
-	if err := k.lexiconUpdate(kb, arts); err != nil {
-		return err
-	}
-	st.Points += len(points)
-	return nil
+	return ids
 }
 
 // sameContent reports whether two articles differ only in bookkeeping
@@ -264,6 +139,7 @@ func sameContent(a, b *Article) bool {
 func (a *Article) pointPayload() index.Payload {
 	p := index.Payload{
 		"kb": a.KB, "article_id": a.ID, "category": a.Category, "locale": a.Locale, "status": string(a.Status),
+		"version": int64(a.Version),
 	}
 	if a.ValidFrom != nil {
 		p["valid_from"] = a.ValidFrom.Format(time.RFC3339)
@@ -320,6 +196,8 @@ func decodeStored(p index.Payload) (storedArticle, error) {
 	if n, ok := p["points"].(int64); ok {
 		sa.points = int(n)
 	}
+	scheme, _ := p["point_ids"].(int64)
+	sa.legacy = scheme < 2
 	return sa, nil
 }
 

@@ -34,6 +34,9 @@ type lexicon struct {
 
 // artLex is one article's terms.
 type artLex struct {
+	// version is the article's published version: Search uses only the
+	// points of this version (an import's unpublished ones are skipped).
+	version int
 	// questions holds each question's distinct terms.
 	questions [][]lexTerm
 	// posts lists, for each term, the questions that have it.
@@ -52,7 +55,7 @@ type artDerived struct {
 // newArtLex tokenizes an article's questions and answer.
 func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEncoder) (*artLex, error) {
 	qs := a.Questions()
-	al := &artLex{questions: make([][]lexTerm, 0, len(qs)), posts: map[uint32][]uint16{}, answer: map[uint32]termClass{}}
+	al := &artLex{version: a.Version, questions: make([][]lexTerm, 0, len(qs)), posts: map[uint32][]uint16{}, answer: map[uint32]termClass{}}
 	for i, q := range qs {
 		n, err := norm(q)
 		if err != nil {
@@ -319,4 +322,23 @@ func (k *KB) lexicon(ctx context.Context, kb string) (*lexicon, error) {
 		}
 		return (&lexicon{}).with(changed), nil
 	})
+}
+
+// published keeps the points of published article versions: an import
+// writes a version's points before it publishes the article (see
+// KB.Import), and those are not answered from until then.
+func (l *lexicon) published(pts []index.ScoredPoint) []index.ScoredPoint {
+	out := pts[:0:0]
+	for _, p := range pts {
+		id, _ := p.Payload["article_id"].(string)
+		al := l.arts[id]
+		if al == nil {
+			continue
+		}
+		if v, ok := p.Payload["version"].(int64); ok && int(v) != al.version {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -161,12 +161,12 @@ func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) (
 			return nil, fmt.Errorf("lexical search: %w", err)
 		}
 	}
-	arts := aggregate(dense, lexical, o)
+	lex, err := k.lexicon(ctx, kb)
+	if err != nil {
+		return nil, err
+	}
+	arts := aggregate(lex.published(dense), lex.published(lexical), o)
 	if !o.NoRerank {
-		lex, err := k.lexicon(ctx, kb)
-		if err != nil {
-			return nil, err
-		}
 		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
 	}
 	n := min(o.Limit, len(arts))

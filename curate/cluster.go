@@ -58,6 +58,8 @@ type Cluster struct {
 	// were handoffs it would have answered.
 	Members  int `json:"members"`
 	Handoffs int `json:"handoffs"`
+	// Run is the import run that created the candidate, if any.
+	Run string `json:"run,omitempty"`
 	// Impact orders the review queue: Members + Handoffs.
 	Impact    int       `json:"impact"`
 	CreatedAt time.Time `json:"created_at"`
@@ -131,6 +133,9 @@ func (cl *Cluster) point() (index.Point, error) {
 	}
 	if cl.ArticleID != "" {
 		p["article_id"] = cl.ArticleID
+	}
+	if cl.Run != "" {
+		p["run"] = cl.Run
 	}
 	return index.Point{ID: cl.ID, Payload: p, Dense: cl.dense, Sparse: cl.sparse}, nil
 }

@@ -137,9 +137,10 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 		}},
 		{index.CollectionConfig{Name: SettingsCollection, Sparse: true}, nil},
 		{index.CollectionConfig{Name: SourcesCollection, Sparse: true}, map[string]index.FieldType{"name": index.FieldKeyword}},
+		{index.CollectionConfig{Name: RunsCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword, "status": index.FieldKeyword}},
 		{index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}, map[string]index.FieldType{
 			"kb": index.FieldKeyword, "status": index.FieldKeyword, "kind": index.FieldKeyword, "article_id": index.FieldKeyword,
-			"impact": index.FieldInteger, "updated_at": index.FieldDatetime,
+			"impact": index.FieldInteger, "updated_at": index.FieldDatetime, "run": index.FieldKeyword,
 		}},
 	} {
 		if err := index.Ensure(ctx, store, c.cfg, c.fields); err != nil {

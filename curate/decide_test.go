@@ -169,3 +169,46 @@ func TestReplyLimitIsTheAnswerLimit(t *testing.T) {
 		t.Errorf("intake.MaxReplyRunes = %d, answer.MaxAnswerRunes = %d", intake.MaxReplyRunes, answer.MaxAnswerRunes)
 	}
 }
+
+// An import run's new candidates stay out of the review queue until it
+// finishes: a run cut short shows editors none of them.
+func TestImportRunHidesItsCandidates(t *testing.T) {
+	_, cur := gapsTestEngine(t)
+	ctx := context.Background()
+	run := RunID("shop", []byte("tickets.jsonl contents"))
+	if err := cur.StartRun(ctx, "shop", run); err != nil {
+		t.Fatal(err)
+	}
+	items := []intake.Resolved{
+		{Question: "你们有实体店吗", Reply: "目前只有线上商城，没有实体门店，全国包邮发货。", Ticket: "R-1"},
+		{Question: "可以开专票吗", Reply: "可以开增值税专用发票，请在订单页填写公司税号和开户行信息后申请。", Ticket: "R-2"},
+	}
+	if _, err := cur.Intake(ctx, "shop", items[:1], Source{Name: "import", Run: run}); err != nil {
+		t.Fatal(err)
+	}
+	// A candidate from elsewhere (a handoff) shows at once.
+	if _, err := cur.Intake(ctx, "shop", []intake.Resolved{{Question: "可以用花呗分期吗", Reply: "支持花呗分期付款，三期免息，下单时选择花呗即可。", Ticket: "H-1"}}, Source{Name: "handoff"}); err != nil {
+		t.Fatal(err)
+	}
+	listed := func() int {
+		page, err := cur.List(ctx, ClusterQuery{KB: "shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Candidates)
+	}
+	if n := listed(); n != 1 {
+		t.Errorf("during the run the queue shows %d candidates, want 1 (the handoff's)", n)
+	}
+	// The run resumes (the first item is skipped as taken in) and finishes.
+	rep, err := cur.Intake(ctx, "shop", items, Source{Name: "import", Run: run})
+	if err != nil || rep.Duplicates != 1 {
+		t.Fatalf("resumed run: %+v, %v", rep, err)
+	}
+	if err := cur.FinishRun(ctx, "shop", run); err != nil {
+		t.Fatal(err)
+	}
+	if n := listed(); n != 3 {
+		t.Errorf("after the run the queue shows %d candidates, want 3", n)
+	}
+}

@@ -35,6 +35,9 @@ type Source struct {
 	Name string
 	// HandoffID is set for items from resolved handoffs.
 	HandoffID string
+	// Run is the import run the items belong to (StartRun): the
+	// candidates it creates stay out of the review queue until it finishes.
+	Run string
 }
 
 // IntakeReport counts what Intake did.
@@ -292,7 +295,7 @@ func (a *assigner) assign(ctx context.Context, p *pending, src Source) (status, 
 	if cl == nil {
 		cl = &Cluster{
 			ID: uuid.NewString(), KB: a.kb, Status: StatusPending, Kind: kind, Representative: p.question,
-			CreatedAt: a.now, dense: p.enc.Dense, sparse: p.enc.Sparse, isNew: true,
+			CreatedAt: a.now, dense: p.enc.Dense, sparse: p.enc.Sparse, isNew: true, Run: src.Run,
 		}
 		if target != nil {
 			cl.ArticleID, cl.ArticleQuestion = target.ID, target.Question

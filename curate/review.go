@@ -52,9 +52,16 @@ func (c *Curator) List(ctx context.Context, q ClusterQuery) (ClusterPage, error)
 	if limit < 1 || limit > 500 {
 		return ClusterPage{}, fmt.Errorf("%w: limit %d must lie in [1, 500]", ErrInvalidAction, limit)
 	}
+	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", q.KB), index.MatchKeyword("status", status)}}
+	running, err := c.runningRuns(ctx, q.KB)
+	if err != nil {
+		return ClusterPage{}, err
+	}
+	if len(running) > 0 { // an unfinished import's candidates are not shown yet
+		f.MustNot = append(f.MustNot, index.MatchAnyKeyword("run", running...))
+	}
 	page, err := c.store.Scroll(ctx, ClustersCollection, index.ScrollRequest{
-		Filter: &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", q.KB), index.MatchKeyword("status", status)}},
-		Limit:  limit, Cursor: q.Cursor, OrderBy: order, With: index.With{Payload: true},
+		Filter: f, Limit: limit, Cursor: q.Cursor, OrderBy: order, With: index.With{Payload: true},
 	})
 	if err != nil {
 		return ClusterPage{}, fmt.Errorf("listing candidates: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -33,9 +34,22 @@ re-run, or a run resumed after an interruption, skips what was already taken in.
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
+			content, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			run := curate.RunID(kb, content)
 			return a.withSystem(cmd.Context(), systemOptions{busyHint: "stop it first"}, func(ctx context.Context, sys *system) error {
-				rep, err := a.intakeWithProgress(ctx, sys.curator, kb, args[0], items)
+				// One run per file: its new candidates reach the review queue
+				// together, when it finishes (a re-run after a crash resumes it).
+				if err := sys.curator.StartRun(ctx, kb, run); err != nil {
+					return err
+				}
+				rep, err := a.intakeWithProgress(ctx, sys.curator, kb, args[0], run, items)
 				if err != nil {
+					return err
+				}
+				if err := sys.curator.FinishRun(ctx, kb, run); err != nil {
 					return err
 				}
 				entry := curate.AuditEntry{Actor: cliActor, Role: "editor", Action: "resolved.import", KB: kb,
@@ -61,12 +75,12 @@ re-run, or a run resumed after an interruption, skips what was already taken in.
 }
 
 // intakeWithProgress feeds items to the curator in chunks with a progress bar.
-func (a *app) intakeWithProgress(ctx context.Context, cur *curate.Curator, kb, file string, items []intake.Resolved) (curate.IntakeReport, error) {
+func (a *app) intakeWithProgress(ctx context.Context, cur *curate.Curator, kb, file, run string, items []intake.Resolved) (curate.IntakeReport, error) {
 	var rep curate.IntakeReport
 	bar := newBar(a.stderr, int64(len(items)), "taking in "+file, false)
 	const chunk = 256
 	for i := 0; i < len(items); i += chunk {
-		r, err := cur.Intake(ctx, kb, items[i:min(i+chunk, len(items))], curate.Source{Name: "import"})
+		r, err := cur.Intake(ctx, kb, items[i:min(i+chunk, len(items))], curate.Source{Name: "import", Run: run})
 		rep = rep.Merge(r)
 		if err != nil {
 			return rep, err

@@ -13,7 +13,7 @@ import (
 
 // client sends the soak's requests and counts their outcomes.
 type client struct {
-	srv  *server
+	srv  *Server
 	http *http.Client
 
 	mu       sync.Mutex
@@ -22,7 +22,7 @@ type client struct {
 	fiveXX   []string // 5xx answers while the server was up
 }
 
-func newClient(srv *server) *client {
+func newClient(srv *Server) *client {
 	return &client{srv: srv, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
 }
 
@@ -39,7 +39,7 @@ func (c *client) do(ctx context.Context, method, path, key string, body any, con
 		r = bytes.NewReader(js)
 		contentType = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.srv.url()+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, c.srv.URL()+path, r)
 	if err != nil {
 		return 0, nil, false
 	}

@@ -15,21 +15,23 @@ import (
 	"time"
 )
 
-// server is the jieda child process, killed and started again on one store.
-type server struct {
+// Server is the jieda child process, killed and started again on one store.
+type Server struct {
 	cfg  Config
 	addr string
 	env  []string
 	log  *os.File
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	up   atomic.Bool // ready and not being killed
-	gen  atomic.Int64
-	exit chan error
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	up       atomic.Bool // ready and not being killed
+	closeLog sync.Once
+	gen      atomic.Int64
+	exit     chan error
 }
 
-func newServer(cfg Config) (*server, error) {
+// NewServer prepares a server over cfg.Dir (Start runs it).
+func NewServer(cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -45,7 +47,7 @@ func newServer(cfg Config) (*server, error) {
 	env := append(os.Environ(),
 		"JIEDA_STORE_PATH="+filepath.Join(cfg.Dir, "data"),
 		"JIEDA_SERVER_ADDR="+addr,
-		"JIEDA_SERVER_ADMIN_KEY="+adminKey,
+		"JIEDA_SERVER_ADMIN_KEY="+AdminKey,
 		"JIEDA_SERVER_RATE_LIMIT=0",
 		"JIEDA_WEBHOOK_ALLOW_HOSTS=127.0.0.0/8",
 		"JIEDA_WEBHOOK_BACKOFF_BASE=200ms",
@@ -56,16 +58,17 @@ func newServer(cfg Config) (*server, error) {
 	if cfg.ModelDir != "" {
 		env = append(env, "JIEDA_EMBED_MODEL_DIR="+cfg.ModelDir)
 	}
-	return &server{cfg: cfg, addr: addr, env: env, log: log}, nil
+	return &Server{cfg: cfg, addr: addr, env: env, log: log}, nil
 }
 
-// adminKey is the bootstrap admin key of the soaked server.
-const adminKey = "soak-admin-key-0123456789"
+// AdminKey is the bootstrap admin key of the soaked server.
+const AdminKey = "soak-admin-key-0123456789"
 
-func (s *server) url() string { return "http://" + s.addr }
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.addr }
 
-// start runs the server and waits until /readyz says ready.
-func (s *server) start(ctx context.Context) error {
+// Start runs the server and waits until /readyz says ready.
+func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	cmd := exec.Command(s.cfg.Binary, "serve")
 	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, s.log, s.log
@@ -80,7 +83,7 @@ func (s *server) start(ctx context.Context) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url()+"/readyz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/readyz", nil)
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close() //nolint:errcheck // a probe
 			if resp.StatusCode == http.StatusOK {
@@ -103,8 +106,8 @@ func (s *server) start(ctx context.Context) error {
 	}
 }
 
-// kill SIGKILLs the server and waits for it to be gone.
-func (s *server) kill() error {
+// Kill SIGKILLs the server and waits for it to be gone.
+func (s *Server) Kill() error {
 	s.up.Store(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -119,8 +122,8 @@ func (s *server) kill() error {
 	return nil
 }
 
-// stop ends the server gracefully.
-func (s *server) stop() error {
+// Stop ends the server gracefully.
+func (s *Server) Stop() error {
 	s.up.Store(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,4 +144,11 @@ func (s *server) stop() error {
 	case <-time.After(30 * time.Second):
 		return errors.New("jieda serve did not stop within 30s of SIGTERM")
 	}
+}
+
+// Close kills the server if it runs and closes its log; later calls do nothing.
+func (s *Server) Close() error {
+	err := s.Kill()
+	s.closeLog.Do(func() { err = errors.Join(err, s.log.Close()) })
+	return err
 }

@@ -93,17 +93,17 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return rep, err
 	}
-	srv, err := newServer(cfg)
+	srv, err := NewServer(cfg)
 	if err != nil {
 		return rep, err
 	}
-	defer func() { err = errors.Join(err, srv.kill(), srv.log.Close()) }()
+	defer func() { err = errors.Join(err, srv.Close()) }()
 	hook, err := newReceiver()
 	if err != nil {
 		return rep, err
 	}
 	defer hook.close()
-	if err := srv.start(ctx); err != nil {
+	if err := srv.Start(ctx); err != nil {
 		return rep, err
 	}
 	c := newClient(srv)
@@ -124,10 +124,10 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	rep.Seconds, rep.Kills = time.Since(start).Seconds(), kills
 	// A final kill, then a clean start: what was acknowledged must be there.
-	if err := srv.kill(); err != nil {
+	if err := srv.Kill(); err != nil {
 		return rep, err
 	}
-	if err := srv.start(ctx); err != nil {
+	if err := srv.Start(ctx); err != nil {
 		return rep, err
 	}
 	if err := w.verify(ctx, &rep); err != nil {
@@ -135,11 +135,11 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	}
 	rep.Requests, rep.Down, rep.FiveXXWhileUp = c.requests, c.down, c.fiveXX
 	rep.WebhookEvents = hook.count()
-	return rep, srv.stop()
+	return rep, srv.Stop()
 }
 
 // killer SIGKILLs the server at random moments and starts it again, until ctx ends.
-func killer(ctx context.Context, srv *server, every time.Duration, rng *rand.Rand) (int, error) {
+func killer(ctx context.Context, srv *Server, every time.Duration, rng *rand.Rand) (int, error) {
 	kills := 0
 	for {
 		wait := every/2 + time.Duration(rng.Int64N(int64(every)))
@@ -148,11 +148,11 @@ func killer(ctx context.Context, srv *server, every time.Duration, rng *rand.Ran
 			return kills, nil
 		case <-time.After(wait):
 		}
-		if err := srv.kill(); err != nil {
+		if err := srv.Kill(); err != nil {
 			return kills, err
 		}
 		kills++
-		if err := srv.start(context.WithoutCancel(ctx)); err != nil {
+		if err := srv.Start(context.WithoutCancel(ctx)); err != nil {
 			return kills, err
 		}
 	}

@@ -44,16 +44,16 @@ func setup(ctx context.Context, c *client, cfg Config, hook *receiver) (*workers
 		var out struct {
 			Key string `json:"key"`
 		}
-		if _, raw, ok := c.do(ctx, "POST", "/v1/admin/keys", adminKey, map[string]any{"role": k.role, "kbs": []string{soakKB}, "name": "soak " + k.role}, "", &out); !ok {
+		if _, raw, ok := c.do(ctx, "POST", "/v1/admin/keys", AdminKey, map[string]any{"role": k.role, "kbs": []string{soakKB}, "name": "soak " + k.role}, "", &out); !ok {
 			return nil, fmt.Errorf("creating a %s key: %s", k.role, raw)
 		}
 		*k.dst = out.Key
 	}
-	if _, raw, ok := c.do(ctx, "POST", "/v1/articles/import?kb="+soakKB, adminKey, cfg.Articles, "application/x-ndjson", nil); !ok {
+	if _, raw, ok := c.do(ctx, "POST", "/v1/articles/import?kb="+soakKB, AdminKey, cfg.Articles, "application/x-ndjson", nil); !ok {
 		return nil, fmt.Errorf("importing the KB: %s", raw)
 	}
 	hookSettings := map[string]any{"webhook": map[string]any{"url": hook.url, "secret": "soak-webhook-secret-0123"}}
-	if _, raw, ok := c.do(ctx, "PUT", "/v1/kbs/"+soakKB+"/settings", adminKey, hookSettings, "", nil); !ok {
+	if _, raw, ok := c.do(ctx, "PUT", "/v1/kbs/"+soakKB+"/settings", AdminKey, hookSettings, "", nil); !ok {
 		return nil, fmt.Errorf("setting the webhook: %s", raw)
 	}
 	return w, nil

@@ -78,7 +78,7 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 	if e.Conversations, err = NewConversationStore(ctx, kb.store); err != nil {
 		return nil, err
 	}
-	e.Settings.now, e.Handoffs.now = o.Now, o.Now
+	e.Settings.now, e.Handoffs.now, e.KB.now = o.Now, o.Now, o.Now
 	if o.Webhook != nil {
 		e.Settings.egress = o.Webhook.Egress()
 	}

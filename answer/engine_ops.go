@@ -65,3 +65,24 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 	e.notify(h.ID)
 	return h, nil
 }
+
+// Sweep deletes, in every KB, the points no published article owns (see
+// KB.Sweep), each KB under its write lock; it returns how many it deleted.
+func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	kbs, err := e.Settings.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, kb := range kbs {
+		mu := e.writeLock(kb)
+		mu.Lock()
+		n, err := e.KB.Sweep(ctx, kb)
+		mu.Unlock()
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}

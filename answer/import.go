@@ -146,6 +146,7 @@ func (k *KB) stageBatch(ctx context.Context, kb string, arts []Article, st *Impo
 		}
 		if rewrite {
 			base := a.pointPayload()
+			base["written_at"] = now.Unix()
 			for j, q := range qs {
 				kind := KindVariant
 				if j == 0 {
@@ -205,9 +206,14 @@ func articleDoc(kb string, a Article, points int) (index.Point, error) {
 	return p, nil
 }
 
-// Sweep deletes kb's points that no published article version owns: those
-// an interrupted import wrote and never published, and those of replaced
-// versions an import did not get to delete. It returns how many it deleted.
+// SweepGrace is how old an unpublished point must be before Sweep deletes
+// it: an import running on another replica may still publish younger ones.
+const SweepGrace = 10 * time.Minute
+
+// Sweep deletes kb's points that no published article version owns, once
+// SweepGrace old: those an interrupted import wrote and never published,
+// and those of replaced versions an import did not get to delete. It
+// returns how many it deleted.
 func (k *KB) Sweep(ctx context.Context, kb string) (int, error) {
 	live := map[string]storedArticle{}
 	byKB := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}
@@ -226,8 +232,9 @@ func (k *KB) Sweep(ctx context.Context, kb string) (int, error) {
 		}
 	}
 	var orphans []string
-	err = index.ScrollAll(ctx, k.store, PointsCollection, index.ScrollRequest{Filter: byKB, Limit: 1000}, func(r index.Record) error {
-		if !owned[r.ID] {
+	young := k.now().Add(-SweepGrace).Unix()
+	err = index.ScrollAll(ctx, k.store, PointsCollection, index.ScrollRequest{Filter: byKB, Limit: 1000, With: index.With{Payload: true}}, func(r index.Record) error {
+		if at, _ := r.Payload["written_at"].(int64); !owned[r.ID] && at <= young {
 			orphans = append(orphans, r.ID)
 		}
 		return nil

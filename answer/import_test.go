@@ -8,7 +8,9 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jieda/jieda/answer/answertest"
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/embedded"
 	"github.com/jieda/jieda/index/qdrant"
@@ -75,6 +77,8 @@ func TestImportAllOrNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			clock := answertest.NewClock()
+			k.now = clock.Now
 			first := shopArticles(150, "旧规则") // more than one write batch
 			s.armed.Store(true)
 			if _, err := k.Import(ctx, "shop", first, ImportOptions{BatchSize: 64}); !errors.Is(err, errCrash) {
@@ -109,6 +113,10 @@ func TestImportAllOrNothing(t *testing.T) {
 			}
 			s.armed.Store(false)
 			dead := countPoints(t, base, PointsCollection) - points
+			if swept, err := k.Sweep(ctx, "shop"); err != nil || swept != 0 {
+				t.Errorf("Sweep within SweepGrace deleted %d (%v): an import elsewhere may still publish them", swept, err)
+			}
+			clock.Advance(SweepGrace + time.Minute)
 			if swept, err := k.Sweep(ctx, "shop"); err != nil || swept != dead || dead != 300 {
 				t.Errorf("Sweep deleted %d (%v), want the dead update's %d points (300)", swept, err, dead)
 			}

@@ -38,7 +38,8 @@ type systemOptions struct {
 	// temp opens a fresh embedded store in a temporary directory, without
 	// fsync, removed at Close (eval, calibrate).
 	temp bool
-	// webhooks runs the handoff webhook deliverer until Close (serve).
+	// webhooks runs the handoff webhook deliverer until Close, after a
+	// sweep of what interrupted imports left (serve).
 	webhooks bool
 	// degraded keeps going when the model or the store cannot be opened,
 	// recording why in modelErr and storeErr (serve).
@@ -169,7 +170,15 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 	if o.webhooks {
 		runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan error, 1)
-		go func() { done <- sys.engine.RunWebhooks(runCtx) }()
+		go func() {
+			// What imports interrupted by a crash left is swept once at start.
+			if n, err := sys.engine.Sweep(runCtx); err != nil && runCtx.Err() == nil {
+				a.logger.Warn("sweeping unpublished article points", "err", err)
+			} else if n > 0 {
+				a.logger.Info("swept unpublished article points", "points", n)
+			}
+			done <- sys.engine.RunWebhooks(runCtx)
+		}()
 		sys.onClose(func() error {
 			stop()
 			if err := <-done; !errors.Is(err, context.Canceled) {

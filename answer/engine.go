@@ -90,6 +90,12 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 	if e.Events, err = NewEventLog(ctx, kb.store, o.Logger); err != nil {
 		return nil, err
 	}
+	if e.webhooks != nil {
+		if err := ensureWebhookEvents(ctx, kb.store); err != nil {
+			return nil, err
+		}
+		e.Events.onFeedback = e.webhooks.queueFeedback // answer.feedback events
+	}
 	return e, nil
 }
 

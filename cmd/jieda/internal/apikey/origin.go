@@ -33,7 +33,8 @@ func NormalizeOrigin(s string) (string, error) {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]" // an IPv6 literal
 	}
-	if p := u.Port(); p != "" && !(scheme == "https" && p == "443") && !(scheme == "http" && p == "80") {
+	defaultPort := map[string]string{"http": "80", "https": "443"}[scheme]
+	if p := u.Port(); p != "" && p != defaultPort {
 		host += ":" + p
 	}
 	return scheme + "://" + host, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -31,6 +32,8 @@ type app struct {
 	// it) and adjust the HTTP server (a fake clock for keys and rate limits).
 	model       *embed.Embedder
 	httpOptions httpapi.Options
+	// outbound, when set, carries jieda's outbound calls (outboundClient).
+	outbound http.RoundTripper
 }
 
 // execute runs the CLI and returns the process exit code.

@@ -52,7 +52,7 @@ func (h *handlers) auditActions() fiber.Handler {
 			return err
 		}
 		p := principalOf(c)
-		if p == nil || p.Role < apikey.RoleEditor {
+		if p == nil || !p.Role.Allows(apikey.RoleEditor) {
 			return nil
 		}
 		cur, _, cerr := h.curator()

@@ -32,6 +32,13 @@ type Config struct {
 	ImportBodyLimit int `mapstructure:"import_body_limit"`
 	// ShutdownTimeout bounds waiting for in-flight requests at shutdown (server.shutdown_timeout). Default 15s.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	// WidgetAddrRateLimit is the sustained requests/s one client address
+	// may make with widget keys (server.widget_addr_rate_limit). Default
+	// 5; 0 turns it off. The address is the TCP peer's: behind a reverse
+	// proxy every customer shares the proxy's.
+	WidgetAddrRateLimit float64 `mapstructure:"widget_addr_rate_limit"`
+	// WidgetAddrRateBurst is the burst above it (server.widget_addr_rate_burst). Default 30.
+	WidgetAddrRateBurst int `mapstructure:"widget_addr_rate_burst"`
 }
 
 // DefaultConfig returns the defaults.
@@ -46,6 +53,9 @@ func DefaultConfig() Config {
 		RequestTimeout:  15 * time.Second,
 		ImportBodyLimit: 32 << 20,
 		ShutdownTimeout: 15 * time.Second,
+
+		WidgetAddrRateLimit: 5,
+		WidgetAddrRateBurst: 30,
 	}
 }
 
@@ -78,6 +88,12 @@ func (c Config) Validate() error {
 	}
 	if c.RateBurst < 1 {
 		errs = append(errs, fmt.Errorf("server.rate_burst: %d must be at least 1", c.RateBurst))
+	}
+	if c.WidgetAddrRateLimit < 0 || math.IsNaN(c.WidgetAddrRateLimit) || math.IsInf(c.WidgetAddrRateLimit, 0) {
+		errs = append(errs, fmt.Errorf("server.widget_addr_rate_limit: %g must be a finite number ≥ 0 (0 turns it off)", c.WidgetAddrRateLimit))
+	}
+	if c.WidgetAddrRateBurst < 1 {
+		errs = append(errs, fmt.Errorf("server.widget_addr_rate_burst: %d must be at least 1", c.WidgetAddrRateBurst))
 	}
 	return errors.Join(errs...)
 }

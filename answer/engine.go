@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -47,6 +48,10 @@ type Options struct {
 	// Webhook, when set, delivers each KB's handoffs to its webhook
 	// (RunWebhooks runs the deliverer).
 	Webhook *WebhookConfig
+	// HTTPClient, when set, carries the webhook deliveries (its
+	// Transport: the wiring's one outbound client); the deliverer keeps
+	// its own timeout and follows no redirects. Nil: a plain client.
+	HTTPClient *http.Client
 	// Search tunes retrieval (zero: the defaults).
 	Search SearchOptions
 }
@@ -85,6 +90,9 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 		}
 		if e.webhooks, err = NewWebhookDeliverer(e.Handoffs, *o.Webhook, lookup, o.Logger.With("component", "webhook")); err != nil {
 			return nil, err
+		}
+		if o.HTTPClient != nil {
+			e.webhooks.useClient(o.HTTPClient)
 		}
 	}
 	if e.Events, err = NewEventLog(ctx, kb.store, o.Logger); err != nil {

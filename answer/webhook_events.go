@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,15 @@ type queuedEvent struct {
 	KB         string         `json:"kb"`
 	OccurredAt time.Time      `json:"occurred_at"`
 	Feedback   *FeedbackEvent `json:"feedback,omitempty"`
+}
+
+// useClient makes the deliverer's requests with c's transport, keeping
+// its own timeout and refusing redirects.
+func (d *WebhookDeliverer) useClient(c *http.Client) {
+	cc := *c
+	cc.Timeout = d.cfg.Timeout
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	d.client = &cc
 }
 
 // ensureWebhookEvents creates WebhookEventsCollection when it is missing.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,5 +86,38 @@ func TestWebhookFeedbackEvent(t *testing.T) {
 		if !r.SigOK || r.Event != EventAnswerFeedback || r.Delivery != r.Body.ID {
 			t.Errorf("request %d: signature %v, event header %q, delivery %q", i, r.SigOK, r.Event, r.Delivery)
 		}
+	}
+}
+
+// countingTransport counts the requests it carries.
+type countingTransport struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// An engine given an HTTP client delivers through its transport (the
+// wiring's one outbound client), with the webhook timeout.
+func TestWebhookUsesTheGivenClient(t *testing.T) {
+	ctx := context.Background()
+	hs, clock := newTestHandoffStore(t)
+	rcv := newReceiver(t, 0, 0)
+	d := newTestDeliverer(t, hs, testWebhookConfig(), lookupTo(rcv.srv.URL), clock)
+	tr := &countingTransport{}
+	d.useClient(&http.Client{Transport: tr, Timeout: time.Hour})
+	if _, err := hs.Create(ctx, sampleHandoff("shop")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tr.n != 1 || len(rcv.requests()) != 1 || d.client.Timeout != testWebhookConfig().Timeout {
+		t.Errorf("transport carried %d requests, receiver saw %d, timeout %v", tr.n, len(rcv.requests()), d.client.Timeout)
 	}
 }

@@ -166,7 +166,7 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 		OnChange: hist.RecordChanges, Search: o.search,
 	}
 	if o.webhooks {
-		eo.Webhook = &a.cfg.Webhook
+		eo.Webhook, eo.HTTPClient = &a.cfg.Webhook, a.outboundClient()
 	}
 	if sys.engine, err = answer.NewEngine(ctx, kb, eo); err != nil {
 		return err
@@ -213,8 +213,8 @@ func (a *app) openChannels(ctx context.Context, sys *system) (err error) {
 }
 
 // outboundClient is the HTTP client of the calls jieda makes to other
-// systems on its own behalf (channels' APIs): the one place where rules
-// on where jieda may connect belong. It follows no redirects.
+// systems on its own behalf (channels' APIs, KB webhooks): the one place
+// where rules on where jieda may connect belong. It follows no redirects.
 func (a *app) outboundClient() *http.Client {
 	t := a.outbound
 	if t == nil {

@@ -21,4 +21,6 @@
 //   - data-api: jieda's base URL (default: where widget.js came from);
 //   - data-lang: "zh" or "en" (default: the page's <html lang>);
 //   - data-title: the panel's title (default "在线客服" / "Help").
+//   - data-handoff: what the customer reads when jieda hands the
+//     question to the shop's agents (default: jieda's, in the widget's language).
 package widget

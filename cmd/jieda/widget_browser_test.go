@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -168,7 +169,9 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	run("open the shop's page", network.Enable(), chromedp.Navigate(site.page.URL), waitFor(`!!document.querySelector("#jieda-widget")`))
+	// Reduced motion: no entrance animation, so the screenshots show what stays.
+	reduce := emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}})
+	run("open the shop's page", network.Enable(), reduce, chromedp.Navigate(site.page.URL), waitFor(`!!document.querySelector("#jieda-widget")`))
 	browsertest.Screenshot(t, ctx, "1-page")
 
 	// The launcher opens the panel, the input has the focus, and the

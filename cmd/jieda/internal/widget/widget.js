@@ -160,6 +160,7 @@
       });
       m.appendChild(rate);
     }
+    scroll();
     return m;
   }
 

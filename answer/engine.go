@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -47,6 +48,10 @@ type Options struct {
 	// Webhook, when set, delivers each KB's handoffs to its webhook
 	// (RunWebhooks runs the deliverer).
 	Webhook *WebhookConfig
+	// HTTPClient, when set, carries the webhook deliveries (its
+	// Transport: the wiring's one outbound client); the deliverer keeps
+	// its own timeout and follows no redirects. Nil: a plain client.
+	HTTPClient *http.Client
 	// Search tunes retrieval (zero: the defaults).
 	Search SearchOptions
 }
@@ -91,9 +96,18 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 			return nil, err
 		}
 		e.webhooks.now = o.Now
+		if o.HTTPClient != nil {
+			e.webhooks.useClient(o.HTTPClient)
+		}
 	}
 	if e.Events, err = NewEventLog(ctx, kb.store, o.Logger); err != nil {
 		return nil, err
+	}
+	if e.webhooks != nil {
+		if err := ensureWebhookEvents(ctx, kb.store); err != nil {
+			return nil, err
+		}
+		e.Events.onFeedback = e.webhooks.queueFeedback // answer.feedback events
 	}
 	return e, nil
 }

@@ -63,6 +63,9 @@ type EventLog struct {
 	closed  bool
 
 	flushEvery time.Duration
+	// onFeedback, when set, is told of each verdict (the webhook's
+	// answer.feedback event); its failure is logged, not returned.
+	onFeedback func(ctx context.Context, kb string, f FeedbackEvent) error
 }
 
 // NewEventLog creates the collections and starts the background writer;
@@ -233,6 +236,12 @@ func (l *EventLog) Feedback(ctx context.Context, in FeedbackInput, allowed func(
 	if ev.ArticleID != "" && ev.Decision == DecisionAnswer && (!hadPrev || prev != *in.Helpful) {
 		if err := l.vote(ctx, ev.KB, ev.ArticleID, *in.Helpful, hadPrev); err != nil {
 			return Event{}, err
+		}
+	}
+	if l.onFeedback != nil {
+		f := FeedbackEvent{AnswerID: ev.ID, Decision: ev.Decision, ArticleID: ev.ArticleID, Helpful: *in.Helpful, Comment: in.Comment}
+		if err := l.onFeedback(ctx, ev.KB, f); err != nil {
+			l.logger.Warn("queueing the answer.feedback webhook event", "answer", ev.ID, "err", err)
 		}
 	}
 	return ev, nil

@@ -140,15 +140,46 @@ func (c WebhookConfig) backoff(attempt int, r float64) time.Duration {
 // means the KB has no webhook; secret signs the body (empty: unsigned).
 type WebhookLookup func(ctx context.Context, kb string) (url, secret string, err error)
 
-// WebhookEvent is the JSON body of a webhook request.
+// WebhookSchemaVersion is the version of the webhook events' JSON schema,
+// sent in every event's "version". It changes only when a field changes
+// meaning or goes away; new fields and new event types keep it, so
+// receivers must ignore what they do not know. Events sent before the
+// field existed (version 0) had id, event and handoff with the meaning
+// they still have.
+const WebhookSchemaVersion = 1
+
+// WebhookEvent is the JSON body of a webhook request (schema version 1):
+//
+//	{
+//	  "version": 1,
+//	  "id": "6f1c…",                          // delivery id = X-Jieda-Delivery, the same on every attempt
+//	  "event": "handoff.created",             // handoff.created | handoff.resolved | answer.feedback
+//	  "kb": "shop",
+//	  "occurred_at": "2025-06-01T12:00:00Z",  // when it happened, not when it was sent
+//	  "handoff": {…},                         // handoff.* only: the Handoff
+//	  "feedback": {…}                         // answer.feedback only: the FeedbackEvent
+//	}
+//
+// The headers carry the event (X-Jieda-Event), the delivery id, the
+// attempt (X-Jieda-Attempt) and the signature (X-Jieda-Signature, when
+// the KB's webhook has a secret).
 type WebhookEvent struct {
+	// Version is WebhookSchemaVersion.
+	Version int `json:"version"`
 	// ID is the delivery id, also in the X-Jieda-Delivery header.
 	ID    string `json:"id"`
 	Event string `json:"event"`
+	// KB is the knowledge base the event is about.
+	KB string `json:"kb"`
+	// OccurredAt is when the handoff was created or resolved, or the
+	// feedback given.
+	OccurredAt time.Time `json:"occurred_at"`
 	// Handoff is the handoff as stored when the attempt is made (without
 	// its delivery state): a "handoff.created" event sent after the
 	// handoff was resolved already carries the resolution.
-	Handoff Handoff `json:"handoff"`
+	Handoff *Handoff `json:"handoff,omitempty"`
+	// Feedback is a customer's verdict on an answer (answer.feedback).
+	Feedback *FeedbackEvent `json:"feedback,omitempty"`
 }
 
 // SignWebhook returns the X-Jieda-Signature value of body: "sha256=" and
@@ -195,6 +226,9 @@ const maxLastError = 512
 // Once "handoff.created" is delivered and the handoff is resolved
 // (before or after), a "handoff.resolved" event follows with the same
 // retry rules; Delivery.Event says which event the state is about.
+//
+// Feedback on an answer ("answer.feedback") waits in the webhook_events
+// collection with its own delivery state, under the same rules.
 //
 // Run scans the store for due deliveries on start, at each known retry
 // time, every ScanInterval and on Notify, so deliveries survive restarts
@@ -350,6 +384,7 @@ func (d *WebhookDeliverer) DeliverDue(ctx context.Context) (time.Time, error) {
 		})
 	}
 	wg.Wait()
+	errs = append(errs, d.deliverEvents(ctx, now))
 	if err := errors.Join(errs...); err != nil {
 		return time.Time{}, err
 	}
@@ -367,13 +402,17 @@ func (d *WebhookDeliverer) nextAttempt(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("finding the next delivery: %w", err)
 	}
-	if len(page.Points) == 0 {
-		return time.Time{}, nil
+	ev, err := d.nextEventAttempt(ctx)
+	if err != nil || len(page.Points) == 0 {
+		return ev, err
 	}
 	s, _ := page.Points[0].Payload["next_attempt_at"].(string)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("handoff %s: bad next_attempt_at %q", page.Points[0].ID, s)
+	}
+	if !ev.IsZero() && ev.Before(t) {
+		return ev, nil
 	}
 	return t, nil
 }
@@ -455,10 +494,20 @@ func (d *WebhookDeliverer) deliver(ctx context.Context, id string) error {
 	}
 }
 
-// post makes one attempt: nil for a 2xx response.
+// post makes one attempt of a handoff's event: nil for a 2xx response.
 func (d *WebhookDeliverer) post(ctx context.Context, target, secret string, h Handoff, event string, attempt int) error {
 	h.Delivery = Delivery{}
-	ev := WebhookEvent{ID: deliveryID(h.ID, event), Event: event, Handoff: h}
+	at := h.CreatedAt
+	if event == EventHandoffResolved && h.Resolution != nil {
+		at = h.Resolution.ResolvedAt
+	}
+	return d.send(ctx, target, secret, WebhookEvent{ID: deliveryID(h.ID, event), Event: event, KB: h.KB, OccurredAt: at, Handoff: &h}, attempt)
+}
+
+// send makes one attempt of an event: nil for a 2xx response.
+func (d *WebhookDeliverer) send(ctx context.Context, target, secret string, ev WebhookEvent, attempt int) error {
+	ev.Version = WebhookSchemaVersion
+	event := ev.Event
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encoding event: %w", err)

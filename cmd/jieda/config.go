@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/channels"
 	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
@@ -34,6 +35,8 @@ type Config struct {
 	Curate curate.Config `mapstructure:"curate"`
 	// Webhook tunes handoff webhook delivery (webhook.*).
 	Webhook answer.WebhookConfig `mapstructure:"webhook"`
+	// Channels tunes the channels' outbox (channels.*).
+	Channels channels.Config `mapstructure:"channels"`
 	// ModelsDir is where model directories live (models_dir). Default "models".
 	ModelsDir string `mapstructure:"models_dir"`
 }
@@ -54,6 +57,7 @@ func DefaultConfig() Config {
 		Embed:     embed.DefaultConfig(),
 		Store:     defaultStoreConfig(),
 		Webhook:   answer.DefaultWebhookConfig(),
+		Channels:  channels.DefaultConfig(),
 		Curate:    curate.DefaultConfig(),
 		ModelsDir: "models",
 	}
@@ -85,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Webhook.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("webhook: %w", err))
+	}
+	if err := c.Channels.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -54,9 +54,9 @@ const cliActor = "cli"
 
 func (a *app) keysCreateCommand() *cobra.Command {
 	var roleName, name string
-	var kbs []string
+	var kbs, origins []string
 	cmd := &cobra.Command{
-		Use:   "create --role ROLE [--kb NAME]... [--name LABEL]",
+		Use:   "create --role ROLE [--kb NAME]... [--name LABEL] [--origin URL]...",
 		Short: "Create an API key and print it once, alone on the last line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,7 +65,7 @@ func (a *app) keysCreateCommand() *cobra.Command {
 				return fmt.Errorf("--role: %w", err)
 			}
 			return a.withKeyStore(cmd, func(ctx context.Context, keys *apikey.Store, audit *curate.Audit) error {
-				key, k, err := keys.Create(ctx, r, kbs, name, time.Now())
+				key, k, err := keys.CreateKey(ctx, apikey.Spec{Role: r, KBs: kbs, Name: name, Origins: origins}, time.Now())
 				if err != nil {
 					return err
 				}
@@ -80,6 +80,9 @@ func (a *app) keysCreateCommand() *cobra.Command {
 				if k.Name != "" {
 					fmt.Fprintf(a.stdout, " named %q", k.Name)
 				}
+				if len(k.Origins) > 0 {
+					fmt.Fprintf(a.stdout, " for origins %s", strings.Join(k.Origins, ", "))
+				}
 				fmt.Fprintln(a.stdout)
 				fmt.Fprintln(a.stdout, "the key follows; it is shown only this once, store it now:")
 				fmt.Fprintln(a.stdout, key)
@@ -87,7 +90,8 @@ func (a *app) keysCreateCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&roleName, "role", "", "customer, agent, editor or admin (required)")
+	cmd.Flags().StringVar(&roleName, "role", "", "customer, agent, editor, admin or widget (required)")
+	cmd.Flags().StringArrayVar(&origins, "origin", nil, "a widget key's allowed web origin, like https://shop.example (repeat for several; widget keys only)")
 	cmd.Flags().StringArrayVar(&kbs, "kb", nil, "limit the key to this KB (repeat for several; default every KB)")
 	cmd.Flags().StringVar(&name, "name", "", "a label for people (who or what uses the key)")
 	_ = cmd.MarkFlagRequired("role")

@@ -58,7 +58,7 @@ func TestBodiesAfterAuthentication(t *testing.T) {
 	doc := openapitest.Doc(t)
 	for op := range openapitest.Ops(t, doc) {
 		method, path, _ := strings.Cut(op, " ")
-		if method == "GET" || method == "DELETE" {
+		if method == "GET" || method == "DELETE" || method == "OPTIONS" {
 			continue
 		}
 		path = strings.NewReplacer("{id}", "x1", "{kb}", "shop", "{source}", "desk", "{name}", "desk").Replace(path)

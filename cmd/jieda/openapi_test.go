@@ -400,6 +400,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	check("GET /healthz", s.do(t, "GET", "/healthz", "", nil), 200)
 	check("GET /metrics", s.do(t, "GET", "/metrics", "", nil), 200)
 	check("GET /v1/openapi.json", s.do(t, "GET", "/v1/openapi.json", "", nil), 200)
+	exerciseChannelOps(t, s, check, admin)
 
 	for op := range openapitest.Ops(t, doc) {
 		if !seen[op] && op != "POST /v1/admin/keys" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -31,6 +32,9 @@ type app struct {
 	// it) and adjust the HTTP server (a fake clock for keys and rate limits).
 	model       *embed.Embedder
 	httpOptions httpapi.Options
+	// outbound, when set, replaces the transport of jieda's outbound calls
+	// (outboundClient; the egress policy is the default transport's).
+	outbound http.RoundTripper
 }
 
 // execute runs the CLI and returns the process exit code.

@@ -106,7 +106,7 @@ func (a *app) httpServer(sys *system) *httpapi.Server {
 	deps := httpapi.Deps{
 		Model: sys.model, ModelErr: sys.modelErr,
 		Store: sys.store, StoreEngine: a.cfg.Store.Engine, StoreErr: sys.storeErr,
-		Engine: sys.engine, Curator: sys.curator,
+		Engine: sys.engine, Curator: sys.curator, Channels: sys.channels,
 	}
 	return httpapi.New(a.cfg.Server, deps, a.logger.With("component", "http"), a.httpOptions)
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/channels"
+	"github.com/jieda/jieda/cmd/jieda/internal/channels/chatwoot"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/curate/pii"
 	"github.com/jieda/jieda/embed"
@@ -24,6 +27,8 @@ type system struct {
 	store   index.Store
 	engine  *answer.Engine
 	curator *curate.Curator
+	// channels runs the channels (serve only: systemOptions.webhooks).
+	channels *channels.Service
 	// modelErr and storeErr say why model or store is nil (serve's
 	// degraded start: /readyz reports them).
 	modelErr, storeErr error
@@ -38,8 +43,9 @@ type systemOptions struct {
 	// temp opens a fresh embedded store in a temporary directory, without
 	// fsync, removed at Close (eval, calibrate).
 	temp bool
-	// webhooks runs the handoff webhook deliverer until Close, after a
-	// sweep of what interrupted imports left (serve).
+	// webhooks runs the handoff webhook deliverer and the channels'
+	// outbox until Close, after a sweep of what interrupted imports left
+	// (serve).
 	webhooks bool
 	// degraded keeps going when the model or the store cannot be opened,
 	// recording why in modelErr and storeErr (serve).
@@ -161,7 +167,7 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 		OnChange: hist.RecordChanges, Search: o.search,
 	}
 	if o.webhooks {
-		eo.Webhook = &a.cfg.Webhook
+		eo.Webhook, eo.HTTPClient = &a.cfg.Webhook, a.outboundClient()
 	}
 	if sys.engine, err = answer.NewEngine(ctx, kb, eo); err != nil {
 		return err
@@ -190,7 +196,43 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 	sys.curator, err = curate.New(ctx, sys.engine, a.cfg.Curate, curate.Options{
 		Logger: a.logger.With("component", "curate"), History: hist, Scrubber: scrub,
 	})
-	return err
+	if err != nil || !o.webhooks {
+		return err
+	}
+	return a.openChannels(ctx, sys)
+}
+
+// openChannels starts the channels service and its outbox (serve).
+func (a *app) openChannels(ctx context.Context, sys *system) (err error) {
+	kinds := []channels.Kind{chatwoot.New(chatwoot.Options{Client: a.outboundClient(), CheckURL: a.cfg.Webhook.Egress().CheckURL})}
+	sys.channels, err = channels.New(ctx, sys.store, sys.engine, sys.curator, a.cfg.Channels, channels.Options{
+		Kinds: kinds, Logger: a.logger.With("component", "channels"), Now: a.now,
+	})
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- sys.channels.Run(runCtx) }()
+	sys.onClose(func() error {
+		stop()
+		return <-done
+	})
+	return nil
+}
+
+// outboundClient is the HTTP client of the calls jieda makes to other
+// systems on its own behalf (channels' APIs, KB webhooks): the one place
+// where rules on where jieda may connect are kept. It obeys the egress
+// policy (answer/egress: no loopback, link-local, private or multicast
+// destination unless webhook.allow_hosts lists it, checked after DNS),
+// uses no proxy and follows no redirects.
+func (a *app) outboundClient() *http.Client {
+	c := a.cfg.Webhook.Egress().Client(0) // callers bound their own calls
+	if a.outbound != nil {
+		c.Transport = a.outbound
+	}
+	return c
 }
 
 // openEmbedder resolves the model directory and opens the embedder.

@@ -24,6 +24,14 @@
 // (the collection is sparse-capable so it is valid, but no point carries a
 // vector). The point id is a UUID derived from the public id, so checking
 // a key is one Get by id. The payload holds key_id, role, kbs, name,
-// created_at, revoked_at (absent while active) and secret_sha256: the hex
-// SHA-256 of the secret, never the secret or the key itself.
+// created_at, revoked_at (absent while active), origins (widget keys) and
+// secret_sha256: the hex SHA-256 of the secret, never the secret or the
+// key itself.
+//
+// # Widget keys
+//
+// A widget key ([RoleWidget]) is published in a shop's pages by the web
+// widget, so it is not a secret in practice: it is scoped to KBs, lists
+// the origins it may be used from ([NormalizeOrigin]), and admits only
+// the routes that name the widget role (ask and feedback).
 package apikey

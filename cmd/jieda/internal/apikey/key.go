@@ -23,6 +23,10 @@ type Key struct {
 	CreatedAt time.Time
 	RevokedAt time.Time // zero while the key is active
 	hash      [sha256.Size]byte
+
+	// Origins are the web origins ("https://shop.example") a widget key
+	// may be used from; empty for every other role.
+	Origins []string
 }
 
 // Revoked reports whether the key was revoked.
@@ -52,6 +56,9 @@ func (k Key) payload() index.Payload {
 		"created_at":    k.CreatedAt.UTC().Format(time.RFC3339Nano),
 		"secret_sha256": hex.EncodeToString(k.hash[:]),
 	}
+	if len(k.Origins) > 0 {
+		p["origins"] = k.Origins
+	}
 	if k.Revoked() {
 		p["revoked_at"] = k.RevokedAt.UTC().Format(time.RFC3339Nano)
 	}
@@ -73,6 +80,13 @@ func fromPayload(p index.Payload) (Key, error) {
 		for _, kb := range kbs {
 			if s, ok := kb.(string); ok {
 				k.KBs = append(k.KBs, s)
+			}
+		}
+	}
+	if origins, ok := p["origins"].([]any); ok {
+		for _, o := range origins {
+			if s, ok := o.(string); ok {
+				k.Origins = append(k.Origins, s)
 			}
 		}
 	}

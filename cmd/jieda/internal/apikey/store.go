@@ -25,14 +25,44 @@ func (st *Store) ensure(ctx context.Context) error {
 }
 
 // Create stores a new key and returns it; the returned string is the
-// only copy of the secret.
+// only copy of the secret. A widget key needs CreateKey (its origins).
 func (st *Store) Create(ctx context.Context, r Role, kbs []string, name string, now time.Time) (string, Key, error) {
-	if r < RoleCustomer || r > RoleAdmin {
+	return st.CreateKey(ctx, Spec{Role: r, KBs: kbs, Name: name}, now)
+}
+
+// Spec describes a key to create.
+type Spec struct {
+	Role Role
+	KBs  []string // empty: every KB (not for widget keys)
+	Name string
+	// Origins are a widget key's allowed web origins (see NormalizeOrigin):
+	// required for RoleWidget, refused for every other role.
+	Origins []string
+}
+
+// CreateKey stores a new key as spec says and returns it; the returned
+// string is the only copy of the secret. A widget key must be scoped to
+// KBs and list at least one origin.
+func (st *Store) CreateKey(ctx context.Context, spec Spec, now time.Time) (string, Key, error) {
+	r := spec.Role
+	if r < RoleCustomer || r > RoleWidget {
 		return "", Key{}, fmt.Errorf("%w: role %v", ErrInvalid, r)
 	}
-	kbs, err := NormalizeKBs(kbs)
+	kbs, err := NormalizeKBs(spec.KBs)
 	if err != nil {
 		return "", Key{}, err
+	}
+	origins, err := NormalizeOrigins(spec.Origins)
+	if err != nil {
+		return "", Key{}, err
+	}
+	switch {
+	case r == RoleWidget && len(origins) == 0:
+		return "", Key{}, fmt.Errorf("%w: a widget key needs at least one origin (the shop's site, https://shop.example)", ErrInvalid)
+	case r == RoleWidget && len(kbs) == 0:
+		return "", Key{}, fmt.Errorf("%w: a widget key must be scoped to its KB", ErrInvalid)
+	case r != RoleWidget && len(origins) > 0:
+		return "", Key{}, fmt.Errorf("%w: only widget keys have origins", ErrInvalid)
 	}
 	if err := st.ensure(ctx); err != nil {
 		return "", Key{}, err
@@ -54,7 +84,7 @@ func (st *Store) Create(ctx context.Context, r Role, kbs []string, name string, 
 	if err != nil {
 		return "", Key{}, err
 	}
-	k := Key{ID: id, Role: r, KBs: kbs, Name: name, CreatedAt: now.UTC(), hash: HashSecret(secret)}
+	k := Key{ID: id, Role: r, KBs: kbs, Name: spec.Name, Origins: origins, CreatedAt: now.UTC(), hash: HashSecret(secret)}
 	if err := st.s.Upsert(ctx, Collection, []index.Point{{ID: pointID(id), Payload: k.payload()}}); err != nil {
 		return "", Key{}, fmt.Errorf("storing the key: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/curate"
 )
 
@@ -18,6 +19,11 @@ func (h *handlers) ask(c *fiber.Ctx) error {
 	}
 	if req.KB == "" {
 		return errBadRequest("kb is required")
+	}
+	if principalOf(c).Role == apikey.RoleWidget {
+		if err := widgetAsk(&req); err != nil {
+			return err
+		}
 	}
 	if err := authorizeKB(c, req.KB); err != nil {
 		return err

@@ -22,6 +22,8 @@ type principal struct {
 	Role  apikey.Role
 	KBs   []string // empty: every KB
 	Name  string
+	// Origins are a widget key's allowed origins.
+	Origins []string
 }
 
 func (p *principal) mayUseKB(kb string) bool {
@@ -71,6 +73,7 @@ type authenticator struct {
 	limiter   *rateLimiter
 	limits    bodyLimits
 	logger    *slog.Logger
+	widgets   *widgetGate
 }
 
 type cachedKey struct {
@@ -90,6 +93,7 @@ func newAuthenticator(cfg Config, keys *apikey.Store, o Options, logger *slog.Lo
 	if cfg.RateLimit > 0 {
 		a.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, a.now)
 	}
+	a.widgets = newWidgetGate(cfg, a)
 	return a
 }
 
@@ -129,7 +133,7 @@ func (a *authenticator) authenticate(c *fiber.Ctx) (*principal, error) {
 	if k.Revoked() {
 		return nil, errUnauthorized("API key %s was revoked", k.ID)
 	}
-	return &principal{KeyID: k.ID, Role: k.Role, KBs: k.KBs, Name: k.Name}, nil
+	return &principal{KeyID: k.ID, Role: k.Role, KBs: k.KBs, Name: k.Name, Origins: k.Origins}, nil
 }
 
 // lookup reads a key by id through the cache. Found keys (revoked ones
@@ -184,13 +188,14 @@ func article(r apikey.Role) string {
 	return ""
 }
 
-// rateLimit limits each customer key to server.rate_limit requests/s with
-// bursts of server.rate_burst, answering 429 with Retry-After beyond that.
-// It runs after require. Staff keys are private to the shop and not limited.
+// rateLimit limits each customer and widget key to server.rate_limit
+// requests/s with bursts of server.rate_burst, answering 429 with
+// Retry-After beyond that. It runs after require. Staff keys are private
+// to the shop and not limited.
 func (a *authenticator) rateLimit() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := principalOf(c)
-		if a.limiter == nil || p == nil || p.Role != apikey.RoleCustomer {
+		if a.limiter == nil || p == nil || (p.Role != apikey.RoleCustomer && p.Role != apikey.RoleWidget) {
 			return c.Next()
 		}
 		if ok, wait := a.limiter.allow(p.KeyID); !ok {

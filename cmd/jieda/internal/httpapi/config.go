@@ -39,6 +39,13 @@ type Config struct {
 	// MetricsAddr, when set, serves /metrics on this address instead, for
 	// a scraper on an internal network (server.metrics_addr). Default "".
 	MetricsAddr string `mapstructure:"metrics_addr"`
+	// WidgetAddrRateLimit is the sustained requests/s one client address
+	// may make with widget keys (server.widget_addr_rate_limit). Default
+	// 5; 0 turns it off. The address is the TCP peer's: behind a reverse
+	// proxy every customer shares the proxy's.
+	WidgetAddrRateLimit float64 `mapstructure:"widget_addr_rate_limit"`
+	// WidgetAddrRateBurst is the burst above it (server.widget_addr_rate_burst). Default 30.
+	WidgetAddrRateBurst int `mapstructure:"widget_addr_rate_burst"`
 }
 
 // DefaultConfig returns the defaults.
@@ -54,6 +61,9 @@ func DefaultConfig() Config {
 		ImportBodyLimit: 32 << 20,
 		ShutdownTimeout: 15 * time.Second,
 		Metrics:         MetricsPublic,
+
+		WidgetAddrRateLimit: 5,
+		WidgetAddrRateBurst: 30,
 	}
 }
 
@@ -92,6 +102,12 @@ func (c Config) Validate() error {
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
 		errs = append(errs, fmt.Errorf("server.metrics_addr: %q is server.addr; leave it empty to serve /metrics there", c.MetricsAddr))
+	}
+	if c.WidgetAddrRateLimit < 0 || math.IsNaN(c.WidgetAddrRateLimit) || math.IsInf(c.WidgetAddrRateLimit, 0) {
+		errs = append(errs, fmt.Errorf("server.widget_addr_rate_limit: %g must be a finite number ≥ 0 (0 turns it off)", c.WidgetAddrRateLimit))
+	}
+	if c.WidgetAddrRateBurst < 1 {
+		errs = append(errs, fmt.Errorf("server.widget_addr_rate_burst: %d must be at least 1", c.WidgetAddrRateBurst))
 	}
 	return errors.Join(errs...)
 }

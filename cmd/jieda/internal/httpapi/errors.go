@@ -11,6 +11,7 @@ import (
 
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/channels"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/curate/intake"
 	"github.com/jieda/jieda/index"
@@ -144,6 +145,11 @@ var sentinelErrors = []struct {
 	{curate.ErrStaleSignature, fiber.StatusUnauthorized},
 	{intake.ErrInvalidPayload, fiber.StatusBadRequest},
 	{intake.ErrInvalidResolved, fiber.StatusBadRequest},
+	{channels.ErrChannelNotFound, fiber.StatusNotFound},
+	{channels.ErrInvalidChannel, fiber.StatusBadRequest},
+	{channels.ErrBadSignature, fiber.StatusUnauthorized},
+	{channels.ErrStaleSignature, fiber.StatusUnauthorized},
+	{channels.ErrInvalidPayload, fiber.StatusBadRequest},
 }
 
 // apiErrorOf maps any error a handler returns to the apiError the client

@@ -17,6 +17,9 @@ func keyJSON(k apikey.Key) fiber.Map {
 	if k.Revoked() {
 		m["revoked_at"] = k.RevokedAt.UTC().Format(time.RFC3339)
 	}
+	if len(k.Origins) > 0 {
+		m["origins"] = k.Origins
+	}
 	return m
 }
 
@@ -42,6 +45,8 @@ func (a *authenticator) createKey(c *fiber.Ctx) error {
 		Role string   `json:"role"`
 		KBs  []string `json:"kbs"`
 		Name string   `json:"name"`
+		// Origins are a widget key's allowed origins.
+		Origins []string `json:"origins"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -54,10 +59,11 @@ func (a *authenticator) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	key, k, err := keys.Create(c.UserContext(), ro, req.KBs, req.Name, a.now())
+	key, k, err := keys.CreateKey(c.UserContext(), apikey.Spec{Role: ro, KBs: req.KBs, Name: req.Name, Origins: req.Origins}, a.now())
 	if err != nil {
 		return err
 	}
+	a.widgets.forget()
 	a.logger.Info("API key created", "key_id", k.ID, "role", k.Role.String(), "by", principalOf(c).KeyID)
 	m := keyJSON(k)
 	m["key"] = key
@@ -94,6 +100,7 @@ func (a *authenticator) revokeKey(c *fiber.Ctx) error {
 		return err
 	}
 	a.forget(id)
+	a.widgets.forget()
 	a.logger.Info("API key revoked", "key_id", id, "by", principalOf(c).KeyID)
 	return c.JSON(keyJSON(k))
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/channels"
+	"github.com/jieda/jieda/cmd/jieda/internal/widget"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
@@ -29,6 +31,8 @@ type Deps struct {
 	// Engine and Curator are set once the model and the store are loaded.
 	Engine  *answer.Engine
 	Curator *curate.Curator
+	// Channels runs the channels (Chatwoot…); nil until the engine is loaded.
+	Channels *channels.Service
 }
 
 // Options adjust a server for tests: a fake clock for key caching and
@@ -81,6 +85,7 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *Server {
 	h := &handlers{deps: deps, metrics: m, logger: logger}
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", h.readyz)
+	app.Get(widget.Path, widget.Handler)
 
 	var keys *apikey.Store
 	if deps.Store != nil {
@@ -103,6 +108,7 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *Server {
 	admin.Get("/backup", requireAllKBs("a backup of the whole store"), h.backup)
 	auth.keyRoutes(admin)
 	h.sourceRoutes(admin)
+	h.channelRoutes(admin, v1, limits)
 	h.routes(v1, auth)
 	app.Use(newFallback(app).handle)
 	return &Server{App: app, Metrics: m.httpHandler()}
@@ -112,9 +118,11 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *Server {
 // agents search and work handoffs; editors manage articles, KB settings
 // and the review queue; admins read the audit.
 func (h *handlers) routes(v1 fiber.Router, auth *authenticator) {
-	customer := []fiber.Handler{auth.require(apikey.RoleCustomer), auth.rateLimit()}
+	customer := []fiber.Handler{auth.requireOrWidget(apikey.RoleCustomer), auth.rateLimit()}
 	v1.Post("/ask", append(customer, h.ask)...)
 	v1.Post("/feedback", append(customer, h.feedback)...)
+	v1.Options("/ask", auth.preflight) // CORS, for widget keys
+	v1.Options("/feedback", auth.preflight)
 
 	agent := auth.require(apikey.RoleAgent)
 	v1.Get("/search", agent, h.search)

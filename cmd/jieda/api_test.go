@@ -51,7 +51,7 @@ func ask(t *testing.T, s *testServer, key string, body map[string]any) response 
 func TestAskDecisions(t *testing.T) {
 	s, _ := startAnswerServer(t, nil)
 	editor, _ := s.newKey(t, apikey.RoleEditor)
-	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	customer := s.newTrustedKey(t, apikey.RoleCustomer, "shop") // an integration: it may vouch for tiers
 	agent, _ := s.newKey(t, apikey.RoleAgent)
 	importTestKB(t, s, editor, "shop")
 

@@ -147,3 +147,13 @@ func (s *testServer) newKey(t *testing.T, r apikey.Role, kbs ...string) (string,
 	}
 	return key, k
 }
+
+// newTrustedKey stores a trusted key (an integration that may vouch for customers' tiers).
+func (s *testServer) newTrustedKey(t *testing.T, r apikey.Role, kbs ...string) string {
+	t.Helper()
+	key, _, err := apikey.NewStore(s.store).CreateKey(t.Context(), apikey.Spec{Role: r, KBs: kbs, Name: "trusted " + r.String(), Trusted: true}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}

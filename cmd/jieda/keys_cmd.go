@@ -55,8 +55,9 @@ const cliActor = "cli"
 func (a *app) keysCreateCommand() *cobra.Command {
 	var roleName, name string
 	var kbs, origins []string
+	var trusted bool
 	cmd := &cobra.Command{
-		Use:   "create --role ROLE [--kb NAME]... [--name LABEL] [--origin URL]...",
+		Use:   "create --role ROLE [--kb NAME]... [--name LABEL] [--origin URL]... [--trusted]",
 		Short: "Create an API key and print it once, alone on the last line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,7 +66,7 @@ func (a *app) keysCreateCommand() *cobra.Command {
 				return fmt.Errorf("--role: %w", err)
 			}
 			return a.withKeyStore(cmd, func(ctx context.Context, keys *apikey.Store, audit *curate.Audit) error {
-				key, k, err := keys.CreateKey(ctx, apikey.Spec{Role: r, KBs: kbs, Name: name, Origins: origins}, time.Now())
+				key, k, err := keys.CreateKey(ctx, apikey.Spec{Role: r, KBs: kbs, Name: name, Origins: origins, Trusted: trusted}, time.Now())
 				if err != nil {
 					return err
 				}
@@ -93,7 +94,8 @@ func (a *app) keysCreateCommand() *cobra.Command {
 	cmd.Flags().StringVar(&roleName, "role", "", "customer, agent, editor, admin or widget (required)")
 	cmd.Flags().StringArrayVar(&origins, "origin", nil, "a widget key's allowed web origin, like https://shop.example (repeat for several; widget keys only)")
 	cmd.Flags().StringArrayVar(&kbs, "kb", nil, "limit the key to this KB (repeat for several; default every KB)")
-	cmd.Flags().StringVar(&name, "name", "", "a label for people (who or what uses the key)")
+	cmd.Flags().StringVar(&name, "name", "", "a label for people (who or what uses the key; one line, at most 100 characters)")
+	cmd.Flags().BoolVar(&trusted, "trusted", false, "an integration that may vouch for customers' tiers (other keys' tiers are ignored)")
 	_ = cmd.MarkFlagRequired("role")
 	return cmd
 }
@@ -124,7 +126,7 @@ func (a *app) keysListCommand() *cobra.Command {
 					if k.Revoked() {
 						status = "revoked " + k.RevokedAt.Local().Format(time.DateTime)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, scope, k.Name, k.CreatedAt.Local().Format(time.DateTime), status)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, scope, apikey.SafeName(k.Name), k.CreatedAt.Local().Format(time.DateTime), status)
 				}
 				return tw.Flush()
 			})

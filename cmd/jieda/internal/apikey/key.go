@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -27,6 +29,9 @@ type Key struct {
 	// Origins are the web origins ("https://shop.example") a widget key
 	// may be used from; empty for every other role.
 	Origins []string
+	// Trusted keys are integrations that may vouch for a customer
+	// (AskRequest.Customer.Tier); other keys' tiers are ignored.
+	Trusted bool
 }
 
 // Revoked reports whether the key was revoked.
@@ -59,6 +64,9 @@ func (k Key) payload() index.Payload {
 	if len(k.Origins) > 0 {
 		p["origins"] = k.Origins
 	}
+	if k.Trusted {
+		p["trusted"] = true
+	}
 	if k.Revoked() {
 		p["revoked_at"] = k.RevokedAt.UTC().Format(time.RFC3339Nano)
 	}
@@ -90,6 +98,7 @@ func fromPayload(p index.Payload) (Key, error) {
 			}
 		}
 	}
+	k.Trusted, _ = p["trusted"].(bool)
 	if s, _ := p["created_at"].(string); s != "" {
 		k.CreatedAt, _ = time.Parse(time.RFC3339Nano, s)
 	}
@@ -119,4 +128,33 @@ func NormalizeKBs(kbs []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// MaxNameRunes bounds a key's name.
+const MaxNameRunes = 100
+
+// ValidateName checks a key's name: one line of at most MaxNameRunes
+// printable characters (a name is printed in tables and logs: a newline
+// or a control character could forge a line).
+func ValidateName(name string) error {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameRunes {
+		return fmt.Errorf("%w: a key name is at most %d characters of UTF-8", ErrInvalid, MaxNameRunes)
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) && r != ' ' || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%w: a key name is one line of printable characters (no %U)", ErrInvalid, r)
+		}
+	}
+	return nil
+}
+
+// SafeName is name with anything ValidateName refuses replaced by '?', for
+// printing names stored before names were checked.
+func SafeName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) && r != ' ' || unicode.Is(unicode.Cf, r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(name, "?"))
 }

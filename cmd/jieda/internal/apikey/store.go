@@ -38,6 +38,9 @@ type Spec struct {
 	// Origins are a widget key's allowed web origins (see NormalizeOrigin):
 	// required for RoleWidget, refused for every other role.
 	Origins []string
+	// Trusted marks an integration that may vouch for customers' tiers
+	// (not for widget keys: a page cannot vouch for anything).
+	Trusted bool
 }
 
 // CreateKey stores a new key as spec says and returns it; the returned
@@ -55,6 +58,12 @@ func (st *Store) CreateKey(ctx context.Context, spec Spec, now time.Time) (strin
 	origins, err := NormalizeOrigins(spec.Origins)
 	if err != nil {
 		return "", Key{}, err
+	}
+	if err := ValidateName(spec.Name); err != nil {
+		return "", Key{}, err
+	}
+	if spec.Trusted && r == RoleWidget {
+		return "", Key{}, fmt.Errorf("%w: a widget key cannot be trusted", ErrInvalid)
 	}
 	switch {
 	case r == RoleWidget && len(origins) == 0:
@@ -84,7 +93,7 @@ func (st *Store) CreateKey(ctx context.Context, spec Spec, now time.Time) (strin
 	if err != nil {
 		return "", Key{}, err
 	}
-	k := Key{ID: id, Role: r, KBs: kbs, Name: spec.Name, Origins: origins, CreatedAt: now.UTC(), hash: HashSecret(secret)}
+	k := Key{ID: id, Role: r, KBs: kbs, Name: spec.Name, Origins: origins, Trusted: spec.Trusted, CreatedAt: now.UTC(), hash: HashSecret(secret)}
 	if err := st.s.Upsert(ctx, Collection, []index.Point{{ID: pointID(id), Payload: k.payload()}}); err != nil {
 		return "", Key{}, fmt.Errorf("storing the key: %w", err)
 	}

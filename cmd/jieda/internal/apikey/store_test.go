@@ -133,3 +133,31 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Errorf("Create with an empty scope = %v, want ErrInvalid", err)
 	}
 }
+
+func TestKeyNames(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"": true, "support desk": true, "前台 2": true, "a\nb": false, "a\tb": false, "\u202eevil": false,
+		"x\x00": false, "\xff": false, string(make([]rune, MaxNameRunes+1)): false,
+	} {
+		if err := ValidateName(name); (err == nil) != ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+	if got := SafeName("desk\nadmin\u202e"); got != "desk?admin?" {
+		t.Errorf("SafeName = %q", got)
+	}
+}
+
+func TestTrustedKeys(t *testing.T) {
+	st, _ := testStore(t)
+	_, k, err := st.CreateKey(t.Context(), Spec{Role: RoleCustomer, Trusted: true}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := st.Lookup(t.Context(), k.ID); !got.Trusted {
+		t.Error("the trusted flag did not round-trip")
+	}
+	if _, _, err := st.CreateKey(t.Context(), Spec{Role: RoleWidget, KBs: []string{"shop"}, Origins: []string{"https://shop.example"}, Trusted: true}, time.Now()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a trusted widget key: %v", err)
+	}
+}

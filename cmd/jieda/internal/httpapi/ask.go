@@ -20,10 +20,16 @@ func (h *handlers) ask(c *fiber.Ctx) error {
 	if req.KB == "" {
 		return errBadRequest("kb is required")
 	}
-	if principalOf(c).Role == apikey.RoleWidget {
+	p := principalOf(c)
+	if p.Role == apikey.RoleWidget {
 		if err := widgetAsk(&req); err != nil {
 			return err
 		}
+	}
+	if req.Customer != nil && !p.Trusted {
+		// A tier raises a handoff's priority: only a trusted integration
+		// (or a signed channel) may vouch for one, not any customer's key.
+		req.Customer.Tier = ""
 	}
 	if err := authorizeKB(c, req.KB); err != nil {
 		return err

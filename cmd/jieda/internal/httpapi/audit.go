@@ -79,8 +79,8 @@ var auditedActions = map[string]string{
 // help-desk intake (curation's items keep each one).
 var notAudited = map[string]bool{
 	"POST /v1/ask": true, "POST /v1/feedback": true, "POST /v1/intake/:source": true,
-	"POST /v1/channels/:name/webhook": true, // the channel's jobs keep each event
-	"OPTIONS /v1/ask": true, "OPTIONS /v1/feedback": true, // CORS preflights
+	"POST /v1/channels/:name/webhook": true,                               // the channel's jobs keep each event
+	"OPTIONS /v1/ask":                 true, "OPTIONS /v1/feedback": true, // CORS preflights
 }
 
 // Locals a handler sets for the audit entry of its request.

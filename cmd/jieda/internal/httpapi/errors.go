@@ -195,4 +195,3 @@ func newErrorHandler(logger *slog.Logger) fiber.ErrorHandler {
 		return c.Status(ae.Status).JSON(fiber.Map{"error": fiber.Map{"code": ae.Code, "message": ae.Message}})
 	}
 }
-

@@ -20,6 +20,9 @@ func keyJSON(k apikey.Key) fiber.Map {
 	if len(k.Origins) > 0 {
 		m["origins"] = k.Origins
 	}
+	if k.Trusted {
+		m["trusted"] = true
+	}
 	return m
 }
 
@@ -47,6 +50,8 @@ func (a *authenticator) createKey(c *fiber.Ctx) error {
 		Name string   `json:"name"`
 		// Origins are a widget key's allowed origins.
 		Origins []string `json:"origins"`
+		// Trusted keys may vouch for customers' tiers.
+		Trusted bool `json:"trusted"`
 	}
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -59,7 +64,7 @@ func (a *authenticator) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	key, k, err := keys.CreateKey(c.UserContext(), apikey.Spec{Role: ro, KBs: req.KBs, Name: req.Name, Origins: req.Origins}, a.now())
+	key, k, err := keys.CreateKey(c.UserContext(), apikey.Spec{Role: ro, KBs: req.KBs, Name: req.Name, Origins: req.Origins, Trusted: req.Trusted}, a.now())
 	if err != nil {
 		return err
 	}
@@ -95,6 +100,11 @@ func (a *authenticator) revokeKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if id == principalOf(c).KeyID {
+		if err := lastAdmin(c, keys, id); err != nil {
+			return err
+		}
+	}
 	k, _, err := keys.Revoke(c.UserContext(), id, a.now())
 	if err != nil {
 		return err
@@ -103,4 +113,19 @@ func (a *authenticator) revokeKey(c *fiber.Ctx) error {
 	a.widgets.forget()
 	a.logger.Info("API key revoked", "key_id", id, "by", principalOf(c).KeyID)
 	return c.JSON(keyJSON(k))
+}
+
+// lastAdmin refuses (409) an admin key revoking itself when no other
+// active admin key valid for every KB would be left to manage keys.
+func lastAdmin(c *fiber.Ctx, keys *apikey.Store, self string) error {
+	list, err := keys.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	for _, k := range list {
+		if k.ID != self && k.Role == apikey.RoleAdmin && len(k.KBs) == 0 && !k.Revoked() {
+			return nil
+		}
+	}
+	return newAPIError(fiber.StatusConflict, codeConflict, "key %s is the last active admin key: create another admin key before revoking this one", self)
 }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+)
+
+// A customer key cannot claim a tier (it would raise its handoffs'
+// priority); a trusted integration key can.
+func TestCustomerTierFromTrustedKeysOnly(t *testing.T) {
+	s := startServer(t, nil)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	importTestKB(t, s, editor, "shop")
+	plain, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	trusted := s.newTrustedKey(t, apikey.RoleCustomer, "shop")
+	agent, _ := s.newKey(t, apikey.RoleAgent)
+	priority := func(key string) (float64, string) {
+		r := ask(t, s, key, map[string]any{"kb": "shop", "question": "转人工", "customer": map[string]any{"id": "u1", "tier": "vip"}})
+		id := r.body["handoff"].(map[string]any)["id"].(string)
+		h := s.do(t, "GET", "/v1/handoffs/"+id, agent, nil)
+		tier, _ := h.body["customer"].(map[string]any)["tier"].(string)
+		return h.body["priority"].(float64), tier
+	}
+	pp, pt := priority(plain)
+	tp, tt := priority(trusted)
+	if pt != "" || tt != "vip" || tp <= pp {
+		t.Errorf("plain key: tier %q priority %v; trusted key: tier %q priority %v; want the tier only from the trusted key", pt, pp, tt, tp)
+	}
+}
+
+// Key names are one line of printable text; the last admin key cannot
+// revoke itself.
+func TestKeyNamesAndLastAdmin(t *testing.T) {
+	s := startServer(t, nil)
+	admin, ak := s.newKey(t, apikey.RoleAdmin)
+	for _, name := range []string{"desk\nbootstrap  admin  *  server.admin_key", "a\u202egnp.exe", strings.Repeat("n", 101), "tab\there"} {
+		r := s.do(t, "POST", "/v1/admin/keys", admin, map[string]any{"role": "agent", "name": name})
+		wantError(t, "name "+name, r, 400, "bad_request")
+	}
+	if r := s.do(t, "POST", "/v1/admin/keys", admin, map[string]any{"role": "agent", "name": "前台 desk 2"}); r.status != 201 {
+		t.Errorf("a plain name: %d %s", r.status, r.raw)
+	}
+	wantError(t, "the last admin revoking itself", s.do(t, "DELETE", "/v1/admin/keys/"+ak.ID, admin, nil), 409, "conflict")
+	other, _ := s.newKey(t, apikey.RoleAdmin)
+	if r := s.do(t, "DELETE", "/v1/admin/keys/"+ak.ID, admin, nil); r.status != 200 {
+		t.Errorf("revoking itself with another admin left: %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "GET", "/v1/whoami", other, nil); r.status != 200 {
+		t.Errorf("the other admin: %d", r.status)
+	}
+}

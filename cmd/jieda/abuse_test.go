@@ -3,8 +3,10 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
 )
 
 // A customer key cannot claim a tier (it would raise its handoffs'
@@ -49,5 +51,27 @@ func TestKeyNamesAndLastAdmin(t *testing.T) {
 	}
 	if r := s.do(t, "GET", "/v1/whoami", other, nil); r.status != 200 {
 		t.Errorf("the other admin: %d", r.status)
+	}
+}
+
+// Every role's questions are rate limited: staff keys have a budget of
+// their own (server.staff_rate_limit).
+func TestStaffAsksAreRateLimited(t *testing.T) {
+	s := startServer(t, func(c *httpapi.Config) { c.StaffRateLimit, c.StaffRateBurst = 1, 2 })
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	importTestKB(t, s, editor, "shop")
+	for i := range 2 {
+		if r := ask(t, s, editor, map[string]any{"kb": "shop", "question": "运费怎么算"}); r.status != 200 {
+			t.Fatalf("ask %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	r := ask(t, s, editor, map[string]any{"kb": "shop", "question": "运费怎么算"})
+	wantError(t, "an editor over its budget", r, 429, "rate_limited")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	s.clock.Advance(time.Second)
+	if r := ask(t, s, editor, map[string]any{"kb": "shop", "question": "运费怎么算"}); r.status != 200 {
+		t.Errorf("after a second: %d", r.status)
 	}
 }

@@ -39,6 +39,12 @@ type Config struct {
 	// MetricsAddr, when set, serves /metrics on this address instead, for
 	// a scraper on an internal network (server.metrics_addr). Default "".
 	MetricsAddr string `mapstructure:"metrics_addr"`
+	// StaffRateLimit is the sustained requests/s each agent, editor or
+	// admin key may make on the customer routes (server.staff_rate_limit).
+	// Default 50; 0 turns it off. Limits are per process (per replica).
+	StaffRateLimit float64 `mapstructure:"staff_rate_limit"`
+	// StaffRateBurst is the burst above it (server.staff_rate_burst). Default 100.
+	StaffRateBurst int `mapstructure:"staff_rate_burst"`
 	// WidgetAddrRateLimit is the sustained requests/s one client address
 	// may make with widget keys (server.widget_addr_rate_limit). Default
 	// 5; 0 turns it off. The address is the TCP peer's: behind a reverse
@@ -62,6 +68,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		Metrics:         MetricsPublic,
 
+		StaffRateLimit:      50,
+		StaffRateBurst:      100,
 		WidgetAddrRateLimit: 5,
 		WidgetAddrRateBurst: 30,
 	}
@@ -102,6 +110,12 @@ func (c Config) Validate() error {
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
 		errs = append(errs, fmt.Errorf("server.metrics_addr: %q is server.addr; leave it empty to serve /metrics there", c.MetricsAddr))
+	}
+	if c.StaffRateLimit < 0 || math.IsNaN(c.StaffRateLimit) || math.IsInf(c.StaffRateLimit, 0) {
+		errs = append(errs, fmt.Errorf("server.staff_rate_limit: %g must be a finite number ≥ 0 (0 turns it off)", c.StaffRateLimit))
+	}
+	if c.StaffRateBurst < 1 {
+		errs = append(errs, fmt.Errorf("server.staff_rate_burst: %d must be at least 1", c.StaffRateBurst))
 	}
 	if c.WidgetAddrRateLimit < 0 || math.IsNaN(c.WidgetAddrRateLimit) || math.IsInf(c.WidgetAddrRateLimit, 0) {
 		errs = append(errs, fmt.Errorf("server.widget_addr_rate_limit: %g must be a finite number ≥ 0 (0 turns it off)", c.WidgetAddrRateLimit))

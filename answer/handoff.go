@@ -113,6 +113,14 @@ type Resolution struct {
 	// Reusable, when false, says the reply is specific to this customer
 	// and must not become knowledge (curation drops it).
 	Reusable *bool `json:"reusable,omitempty"`
+	// ArticleID names the article the reply came from; NoAnswer says the
+	// KB had no answer. At most one is set; both empty: not said. They
+	// label the question for learning from outcomes.
+	ArticleID string `json:"article_id,omitempty"`
+	NoAnswer  bool   `json:"no_answer,omitempty"`
+	// By is who resolves (an API key id, set by the server, not the
+	// client): a handoff another owner has claimed is refused.
+	By string `json:"by,omitempty"`
 	// ResolvedAt is set by Resolve.
 	ResolvedAt time.Time `json:"resolved_at"`
 }
@@ -163,6 +171,8 @@ type Handoff struct {
 	UpdatedAt  time.Time     `json:"updated_at"`
 	Resolution *Resolution   `json:"resolution,omitempty"`
 	Delivery   Delivery      `json:"delivery,omitzero"`
+	// Claim is the agent answering the customer, if any (see HandoffStore.Claim).
+	Claim *Claim `json:"claim,omitempty"`
 }
 
 // MaxHandoffPriority is the highest handoff priority.
@@ -243,11 +253,14 @@ func handoffRank(priority int, created time.Time) int64 {
 // Resolve is serialized per handoff within one process, so two concurrent
 // Resolve calls on one replica never both succeed. The store has no
 // compare-and-set, so two replicas resolving the same handoff at the same
-// instant may both succeed; the last write wins.
+// instant may both succeed; the last write wins. Claims (claim.go) are
+// serialized the same way, with the same caveat. Subscribe's events come
+// from this process only.
 type HandoffStore struct {
 	store index.Store
 	now   func() time.Time
-	locks [64]sync.Mutex // Resolve's per-id locks, striped by id hash
+	locks [64]sync.Mutex // Resolve's and Claim's per-id locks, striped by id hash
+	feed  handoffFeed
 }
 
 // NewHandoffStore returns a HandoffStore over store, creating the
@@ -306,6 +319,7 @@ func (s *HandoffStore) Create(ctx context.Context, h Handoff) (Handoff, error) {
 	if err := s.store.Upsert(ctx, HandoffsCollection, []index.Point{{ID: h.ID, Payload: p}}); err != nil {
 		return Handoff{}, fmt.Errorf("writing handoff: %w", err)
 	}
+	s.feed.publish(HandoffEventCreated, h, now)
 	return h, nil
 }
 
@@ -425,6 +439,9 @@ func (s *HandoffStore) Resolve(ctx context.Context, id string, r Resolution) (Ha
 		return Handoff{}, fmt.Errorf("%w: %s", ErrHandoffResolved, cid)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := h.Claim.refuses(r.By, now); err != nil {
+		return Handoff{}, err
+	}
 	r.ResolvedAt = now
 	js, err := json.Marshal(r)
 	if err != nil {
@@ -436,6 +453,7 @@ func (s *HandoffStore) Resolve(ctx context.Context, id string, r Resolution) (Ha
 		return Handoff{}, fmt.Errorf("writing resolution: %w", err)
 	}
 	h.Status, h.Resolution, h.UpdatedAt = HandoffResolved, &r, now
+	s.feed.publish(HandoffEventResolved, h, now)
 	return h, nil
 }
 
@@ -497,6 +515,9 @@ func decodeHandoff(r index.Record) (Handoff, error) {
 		if err := json.Unmarshal([]byte(ds), &h.Delivery); err != nil {
 			return h, fmt.Errorf("decoding delivery state of handoff %s: %w", r.ID, err)
 		}
+	}
+	if err := decodeClaim(r, &h); err != nil {
+		return h, err
 	}
 	return h, nil
 }

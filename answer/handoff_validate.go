@@ -83,6 +83,17 @@ func (r *Resolution) validate() error {
 	if r.CSAT != nil && (*r.CSAT < 1 || *r.CSAT > 5) {
 		errs = append(errs, fmt.Errorf("csat %d must lie in [1, 5]", *r.CSAT))
 	}
+	if r.ArticleID != "" {
+		if r.NoAnswer {
+			errs = append(errs, errors.New("article_id and no_answer exclude each other"))
+		}
+		if err := validateArticleID(r.ArticleID); err != nil {
+			errs = append(errs, fmt.Errorf("article_id: %w", err))
+		}
+	}
+	if err := checkText(r.By, maxHandoffField); err != nil {
+		errs = append(errs, fmt.Errorf("by: %w", err))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalidHandoff, errors.Join(errs...))
 	}

@@ -17,14 +17,8 @@ func (h *handlers) listHandoffs(c *fiber.Ctx) error {
 	if q.Limit, err = intQuery(c, "limit", 50, 1, 500); err != nil {
 		return err
 	}
-	p := principalOf(c)
-	if kb := c.Query("kb"); kb != "" {
-		if err := authorizeKB(c, kb); err != nil {
-			return err
-		}
-		q.KBs = []string{kb}
-	} else if len(p.KBs) > 0 {
-		q.KBs = p.KBs
+	if q.KBs, err = principalOf(c).ListKBs(c.Query("kb")); err != nil {
+		return errForbidden("%v", err)
 	}
 	page, err := e.Handoffs.List(c.UserContext(), q)
 	if err != nil {
@@ -42,7 +36,7 @@ func handoffParam(c *fiber.Ctx, e *answer.Engine) (answer.Handoff, error) {
 	if err != nil {
 		return ho, err
 	}
-	if !principalOf(c).mayUseKB(ho.KB) {
+	if !principalOf(c).MayUseKB(ho.KB) {
 		return ho, errNotFound("handoff %s not found", c.Params("id")) // not this key's KB: as if absent
 	}
 	return ho, nil

@@ -101,6 +101,8 @@ func (h *handlers) routes(v1 fiber.Router, auth *authenticator) {
 	v1.Get("/handoffs", agent, h.listHandoffs)
 	v1.Get("/handoffs/:id", agent, h.getHandoff)
 	v1.Post("/handoffs/:id/resolve", agent, h.resolveHandoff)
+	v1.Post("/handoffs/:id/claim", agent, h.claimHandoff)
+	v1.Delete("/handoffs/:id/claim", agent, h.releaseHandoff)
 
 	editor := auth.require(apikey.RoleEditor)
 	v1.Get("/kbs", editor, h.listKBs)

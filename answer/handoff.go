@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -345,6 +346,8 @@ type HandoffQuery struct {
 	KBs []string
 	// Status keeps handoffs with this status; empty: all.
 	Status HandoffStatus
+	// Reason keeps handoffs with this reason; empty: all.
+	Reason HandoffReason
 	// Limit is the page size (default 50, at most 500).
 	Limit int
 	// Cursor continues from a previous page's Next; "" starts at the top.
@@ -390,6 +393,12 @@ func (s *HandoffStore) List(ctx context.Context, q HandoffQuery) (HandoffPage, e
 		f.Must = append(f.Must, index.MatchKeyword("status", string(q.Status)))
 	default:
 		errs = append(errs, fmt.Errorf("status %q must be open or resolved", q.Status))
+	}
+	if q.Reason != "" {
+		if !slices.Contains(HandoffReasons, q.Reason) {
+			errs = append(errs, fmt.Errorf("unknown reason %q", q.Reason))
+		}
+		f.Must = append(f.Must, index.MatchKeyword("reason", string(q.Reason)))
 	}
 	if len(errs) > 0 {
 		return HandoffPage{}, fmt.Errorf("%w: %w", ErrInvalidHandoff, errors.Join(errs...))

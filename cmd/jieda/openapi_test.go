@@ -211,6 +211,13 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?kb=shop&status=open&limit=1", agent, nil), 200)
 	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?status=closed", agent, nil), 400)
+	if r := check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?reason=customer_request", agent, nil), 200); !strings.Contains(r.raw, handoffID) {
+		t.Errorf("handoffs of reason customer_request: %s, want %s", r.raw, handoffID)
+	}
+	if r := check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?reason=complaint", agent, nil), 200); strings.Contains(r.raw, handoffID) {
+		t.Errorf("handoffs of reason complaint: %s, want without %s", r.raw, handoffID)
+	}
+	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?reason=bored", agent, nil), 400)
 	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs", scoped, nil), 200)
 	check("GET /v1/handoffs/{id}", s.do(t, "GET", "/v1/handoffs/"+handoffID, agent, nil), 200)
 	check("GET /v1/handoffs/{id}", s.do(t, "GET", "/v1/handoffs/"+handoffID, scoped, nil), 404)

@@ -14,7 +14,7 @@ func (h *handlers) listHandoffs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := answer.HandoffQuery{Status: answer.HandoffStatus(c.Query("status")), Cursor: c.Query("cursor")}
+	q := answer.HandoffQuery{Status: answer.HandoffStatus(c.Query("status")), Reason: answer.HandoffReason(c.Query("reason")), Cursor: c.Query("cursor")}
 	if q.Limit, err = intQuery(c, "limit", 50, 1, 500); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/console"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/index"
@@ -84,6 +85,12 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *fiber.App {
 	auth.keyRoutes(admin)
 	h.sourceRoutes(admin)
 	h.routes(v1, auth)
+	// The console: its pages sign keys in with this authenticator and
+	// check roles and scopes with the same authz principal.
+	console.New(console.Deps{Engine: deps.Engine, Curator: deps.Curator, Store: deps.Store, Keys: auth}, console.Options{
+		Now: opts.Now, StreamFor: max(5*time.Second, min(25*time.Second, cfg.WriteTimeout-5*time.Second)),
+		Logger: logger.With("surface", "console"),
+	}).Register(app)
 	app.Use(notFoundHandler)
 	return app
 }

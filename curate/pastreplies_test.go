@@ -19,6 +19,16 @@ func TestPastReplies(t *testing.T) {
 	if _, err := cur.Intake(ctx, "shop", items, Source{Name: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	page, err := cur.List(ctx, ClusterQuery{KB: "shop"})
+	if err != nil || len(page.Candidates) != 2 {
+		t.Fatalf("candidates: %+v, %v", page, err)
+	}
+	for _, cl := range page.Candidates {
+		its, err := cur.ClusterItems(ctx, cl.ID, 10)
+		if err != nil || len(its) != 1 || its[0].Question != cl.Representative || its[0].Ticket == "" || its[0].Source != "test" {
+			t.Errorf("the conversations of %s: %+v, %v", cl.Representative, its, err)
+		}
+	}
 	got, err := cur.PastReplies(ctx, "shop", "可以寄到香港吗？", 3)
 	if err != nil {
 		t.Fatal(err)

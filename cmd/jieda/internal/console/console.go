@@ -121,6 +121,7 @@ func (con *Console) Register(app fiber.Router) {
 	g.Post("/handoffs/:id/release", con.page(con.release))
 	g.Post("/handoffs/:id/resolve", con.page(con.resolve))
 	g.Get("/search", con.page(con.search))
+	con.editorRoutes(g)
 	g.Use(con.public(func(*request) error { return ErrNotFound }))
 }
 

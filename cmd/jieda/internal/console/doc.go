@@ -1,6 +1,9 @@
 // Package console is jieda's web console, served by `jieda serve` at
 // /console/: the agents' workspace (handoff queue, handoff, suggested
-// answers, search, a page a help desk embeds) and the editors' workspace.
+// answers, search, a page a help desk embeds), the editors' workspace
+// (review queue, articles with history and rollback, import and export,
+// knowledge gaps, playground, calibration, insights) and the
+// administration (keys, webhook, intake sources).
 //
 // # Basics
 //

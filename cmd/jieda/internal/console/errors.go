@@ -78,6 +78,8 @@ var humanErrors = []struct {
 	{curate.ErrInvalidGapQuery, humanError{Status: fiber.StatusBadRequest, What: "err.gaps.invalid", Do: "err.gaps.invalid.do"}},
 	{curate.ErrInvalidSource, humanError{Status: fiber.StatusBadRequest, What: "err.source.invalid", Do: "err.source.invalid.do"}},
 	{curate.ErrSourceNotFound, humanError{Status: fiber.StatusNotFound, What: "err.source.notfound", Do: "err.source.notfound.do"}},
+	{answer.ErrNoWebhook, humanError{Status: fiber.StatusBadRequest, What: "err.webhook.none", Do: "err.webhook.none.do"}},
+	{answer.ErrWebhookFailed, humanError{Status: fiber.StatusBadGateway, What: "err.webhook.failed", Do: "err.webhook.failed.do"}},
 	{apikey.ErrInvalid, humanError{Status: fiber.StatusBadRequest, What: "err.key.invalid", Do: "err.key.invalid.do"}},
 	{apikey.ErrNotFound, humanError{Status: fiber.StatusNotFound, What: "err.key.notfound", Do: "err.key.notfound.do"}},
 	{index.ErrUnavailable, humanError{Status: fiber.StatusServiceUnavailable, What: "err.notready", Do: "err.notready.do"}},
@@ -95,10 +97,10 @@ func humanOf(err error) (humanError, bool) {
 	for _, m := range humanErrors {
 		if errors.Is(err, m.err) {
 			he := m.he
-			if he.Status < 500 {
+			if he.Status < 500 || he.Status == fiber.StatusBadGateway {
 				he.Detail = err.Error()
 			}
-			return he, he.Status >= 500
+			return he, he.Status >= 500 && he.Status != fiber.StatusBadGateway
 		}
 	}
 	return humanError{Status: fiber.StatusInternalServerError, What: "err.internal", Do: "err.internal.do"}, true

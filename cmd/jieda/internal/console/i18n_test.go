@@ -65,7 +65,7 @@ func usedKeys(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goKey := regexp.MustCompile(`"((?:err|login|flash|resolve|queue|handoff|search|embed|time|sentiment|priority|nav|claim|filter|status|col|admin|cand|art|gaps|play|cal|ins)\.[a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:err|login|flash|resolve|queue|handoff|search|embed|time|sentiment|priority|nav|claim|filter|status|col|admin|cand|art|gaps|play|cal|ins|bulk|hist|imp|picker|list)\.[a-z0-9_.]+)"`)
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -91,6 +91,21 @@ func usedKeys(t *testing.T) []string {
 	}
 	for _, role := range []string{answer.RoleCustomer, answer.RoleBot, answer.RoleAgent} {
 		keys["turn."+role] = true
+	}
+	for _, st := range []answer.Status{answer.StatusPublished, answer.StatusDraft, answer.StatusArchived} {
+		keys["artstatus."+string(st)] = true
+	}
+	for _, a := range []string{"create", "edit", "delete", "import", "promote", "rollback"} {
+		keys["hist.action."+a] = true
+	}
+	for _, d := range []answer.Decision{answer.DecisionAnswer, answer.DecisionClarify, answer.DecisionHandoff} {
+		keys["decision."+string(d)], keys["play.would."+string(d)] = true, true
+	}
+	for _, f := range append(slices.Clone(answer.FeatureNames), "feedback") {
+		keys["feature."+f] = true
+	}
+	for a, m := range decidedMsg {
+		keys["flash."+m], keys["candaction."+a] = true, true
 	}
 	for k := range keys {
 		if strings.HasPrefix(k, "login.err.") && !strings.HasSuffix(k, ".do") {
@@ -165,7 +180,8 @@ func TestPagesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"login", "error", "queue", "handoff", "search", "embed"} {
+	for _, name := range []string{"login", "error", "queue", "handoff", "search", "embed", "candidates", "candidate", "bulk",
+		"articles", "article", "history", "import", "gaps", "playground", "calibration", "insights", "admin"} {
 		if pages[name] == nil {
 			t.Errorf("no page %s", name)
 		}

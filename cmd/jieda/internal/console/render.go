@@ -43,6 +43,21 @@ var funcs = template.FuncMap{
 		return string(rs[:n]) + "…"
 	},
 	"mul100": func(x float64) int { return int(math.Round(100 * x)) },
+	"list":   func(s ...string) []string { return s },
+	"half":   func(n int) int { return n / 2 },
+	"pair":   func(a, b any) []any { return []any{a, b} },
+	"abs": func(n int) int {
+		if n < 0 {
+			return -n
+		}
+		return n
+	},
+	"csat": func(sum, n int) string {
+		if n == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f", float64(sum)/float64(n))
+	},
 }
 
 // parsePages parses each page template (templates/NAME.html other than
@@ -151,6 +166,21 @@ func (v *view) Ago(t time.Time) string {
 	}
 }
 
+// Since is how long ago t was, as "5 min ago", in the page's language.
+func (v *view) Since(t time.Time) string {
+	d := v.now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return v.T("time.ago.now")
+	case d < time.Hour:
+		return v.T("time.ago.minutes", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return v.T("time.ago.hours", int(d.Hours()))
+	default:
+		return v.T("time.ago.days", int(d.Hours()/24))
+	}
+}
+
 // Time is t in the server's time zone, to the minute.
 func (v *view) Time(t time.Time) string {
 	if t.IsZero() {
@@ -253,3 +283,15 @@ func (con *Console) static(c *fiber.Ctx) error {
 
 // ClaimLive reports whether a claim still holds.
 func (v *view) ClaimLive(c *answer.Claim) bool { return c.ActiveAt(v.now) }
+
+// ErrText is what an error means to a person, in one line.
+func (v *view) ErrText(err error) string {
+	he, _ := humanOf(err)
+	return v.T(he.What)
+}
+
+// Now is the page's clock (the engine's).
+func (v *view) Now() time.Time { return v.now }
+
+// Feature names a confidence feature in the page's language.
+func (v *view) Feature(name string) string { return v.opt("feature."+name, name) }

@@ -178,11 +178,12 @@ func requestTimeout(d time.Duration) fiber.Handler {
 // importPath is the one route whose body may exceed server.body_limit.
 const importPath = "/v1/articles/import"
 
-// limitBody rejects bodies over n bytes except on the import route (the
-// app-wide limit is the larger import limit).
+// limitBody rejects bodies over n bytes except on the import routes (the
+// API's and the console's upload; the app-wide limit is the larger import limit).
 func limitBody(n int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if len(c.Body()) > n && !strings.EqualFold(strings.TrimSuffix(c.Path(), "/"), importPath) {
+		path := strings.TrimSuffix(c.Path(), "/")
+		if len(c.Body()) > n && !strings.EqualFold(path, importPath) && !strings.EqualFold(path, console.ImportPath) {
 			return newAPIError(fiber.StatusRequestEntityTooLarge, codeTooLarge, "request body is %d bytes; at most %d are accepted", len(c.Body()), n)
 		}
 		return c.Next()

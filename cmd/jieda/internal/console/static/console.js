@@ -62,13 +62,13 @@
 
   document.addEventListener('click', function (e) {
     var use = e.target.closest('a[data-use]');
-    var reply = document.getElementById('reply');
+    var reply = use && document.getElementById(use.getAttribute('data-target') || 'reply');
     if (use && reply) {
       // A suggestion goes into the reply box, where the agent edits it.
       e.preventDefault();
       reply.value = use.getAttribute('data-answer');
       var source = document.getElementById('source');
-      if (source) { source.value = use.getAttribute('data-use'); }
+      if (source && !use.getAttribute('data-target')) { source.value = use.getAttribute('data-use'); }
       reply.focus();
       reply.setSelectionRange(reply.value.length, reply.value.length);
       reply.scrollIntoView({ block: 'center' });
@@ -77,6 +77,33 @@
     var copy = e.target.closest('button[data-copy]');
     if (copy) { copyText(copy.getAttribute('data-copy'), copy); }
   });
+
+  // The review queue's keyboard: j/k move between cards, a approves, e
+  // opens the editor, r goes to the reject reason, x selects for bulk.
+  var cards = document.querySelectorAll('[data-card]');
+  if (cards.length) {
+    var at = -1;
+    var focusCard = function (i) {
+      at = Math.max(0, Math.min(cards.length - 1, i));
+      cards[at].focus();
+      cards[at].scrollIntoView({ block: 'nearest' });
+    };
+    document.addEventListener('keydown', function (e) {
+      var tag = (e.target.tagName || '').toLowerCase();
+      if (e.ctrlKey || e.metaKey || e.altKey || tag === 'input' || tag === 'textarea' || tag === 'select') { return; }
+      var card = at >= 0 ? cards[at] : null;
+      var hit = function (sel) { var el = card && card.querySelector(sel); if (el) { e.preventDefault(); return el; } return null; };
+      var el;
+      switch (e.key) {
+        case 'j': e.preventDefault(); focusCard(at + 1); break;
+        case 'k': e.preventDefault(); focusCard(at - 1); break;
+        case 'a': if ((el = hit('[data-approve]'))) { el.click(); } break;
+        case 'e': if ((el = hit('[data-edit]'))) { el.click(); } break;
+        case 'r': if ((el = hit('[data-reason]'))) { el.focus(); } break;
+        case 'x': if ((el = hit('[data-select]'))) { el.checked = !el.checked; } break;
+      }
+    });
+  }
 
   // The embeddable page: a question from ?q=, the form or the host's
   // postMessage; suggestions from GET /v1/search with the key in #key=.

@@ -120,7 +120,9 @@ func (e *Engine) Insights(ctx context.Context, kb string, since, until time.Time
 	for r, c := range reasons {
 		in.Reasons = append(in.Reasons, ReasonCount{Reason: r, Count: c})
 	}
-	slices.SortFunc(in.Reasons, func(a, b ReasonCount) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason)) })
+	slices.SortFunc(in.Reasons, func(a, b ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
+	})
 	for _, a := range arts {
 		in.Articles = append(in.Articles, *a)
 	}

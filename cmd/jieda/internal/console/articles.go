@@ -106,7 +106,7 @@ type articleView struct {
 	New bool
 	// The form's text forms of the article's lists and dates.
 	Variants, Scope, ValidFrom, ValidTo, ReviewBy string
-	Active                                       bool
+	Active                                        bool
 }
 
 // editArticle shows the editor: an article of the KB (?id=), or a new

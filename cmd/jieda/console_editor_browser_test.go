@@ -104,6 +104,9 @@ func TestConsoleEditorBrowser(t *testing.T) {
 		chromedp.Click("#variant-btn", chromedp.ByQuery))
 	waitJS(t, ctx, "now answered", `document.body.innerText.includes("已添加") && document.querySelector(".verdict h2").innerText.includes("jieda 会用这篇文章回答")`)
 	browsertest.Screenshot(t, ctx, "05-playground-fixed")
+	// A partial update refused (another KB) shows its error as a person reads it.
+	browse(t, ctx, "a refused partial", chromedp.Evaluate(`htmx.ajax("GET", "/console/articles/pick?kb=other&q=x", {target: "#play-picker-list"})`, nil))
+	waitJS(t, ctx, "the error box", `document.querySelector("#errors").innerText.includes("您的密钥无权执行此操作")`)
 
 	// 4. Articles: edit one, compare, roll back.
 	browse(t, ctx, "articles", chromedp.Navigate(s.url+"/console/articles?kb=shop"))

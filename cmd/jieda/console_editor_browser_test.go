@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/cmd/jieda/internal/browsertest"
 )
@@ -24,6 +25,9 @@ import (
 func TestConsoleEditorBrowser(t *testing.T) {
 	s := startServer(t, nil)
 	importConsoleKB(t, s, "shop")
+	if err := s.sys.engine.ImportArticles(t.Context(), "other", []answer.Article{{ID: "secret", Question: "其他店铺的内部文章", Answer: "内部资料。"}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
 	agent, _ := s.newKey(t, apikey.RoleAgent, "shop")
 	editor, _ := s.newKey(t, apikey.RoleEditor, "shop")
@@ -71,10 +75,21 @@ func TestConsoleEditorBrowser(t *testing.T) {
 	const reply = "支持花呗分期，3 期免息，在支付页选择「花呗分期」即可。"
 	browse(t, ctx, "the agent's reply", chromedp.SendKeys("#reply", reply, chromedp.ByQuery), chromedp.Click("#resolve-btn", chromedp.ByQuery))
 	waitJS(t, ctx, "resolved", pageHas("已解决。回复已记录"))
+	// An agent key reaches no editor page.
+	for _, p := range []string{"/console/candidates", "/console/articles", "/console/calibration", "/console/playground"} {
+		browse(t, ctx, "agent on "+p, chromedp.Navigate(s.url+p))
+		waitJS(t, ctx, "refused "+p, pageHas("您的密钥无权执行此操作"))
+	}
+	browsertest.Screenshot(t, ctx, "00-agent-refused-editor-page")
 	signOut()
 
-	// 2. The editor finds it in the review queue, edits and approves it.
+	// 2. The editor (scoped to shop) never sees the other KB; finds the
+	// reply in the review queue, edits and approves it.
 	signIn(editor)
+	browse(t, ctx, "the other KB", chromedp.Navigate(s.url+"/console/articles?kb=other"))
+	waitJS(t, ctx, "refused", pageHas("您的密钥无权执行此操作"))
+	browse(t, ctx, "own articles", chromedp.Navigate(s.url+"/console/articles"))
+	waitJS(t, ctx, "only shop", `document.body.innerText.includes("运费怎么算？") && !document.body.innerText.includes("其他店铺") && !document.querySelector('option[value="other"]')`)
 	browse(t, ctx, "the review queue", chromedp.Navigate(s.url+"/console/candidates"))
 	waitJS(t, ctx, "the candidate", fmt.Sprintf(`[...document.querySelectorAll(".card h2")].some(h => h.innerText.includes(%q))`, question))
 	browsertest.Screenshot(t, ctx, "01-review-queue")

@@ -256,12 +256,17 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 		if req.Customer != nil {
 			h.Customer = *req.Customer
 		}
-		if h, err = e.Handoffs.Create(ctx, h); err != nil {
-			return nil, nil, fmt.Errorf("creating handoff: %w", err)
+		if !isPreview(ctx) {
+			if h, err = e.Handoffs.Create(ctx, h); err != nil {
+				return nil, nil, fmt.Errorf("creating handoff: %w", err)
+			}
+			e.notify(h.ID)
 		}
-		e.notify(h.ID)
 		resp.Decision = DecisionHandoff
 		resp.Handoff = &HandoffRef{ID: h.ID, Reason: reason}
+	}
+	if isPreview(ctx) {
+		return resp, tr, nil // nothing logged, no conversation saved
 	}
 	logged := e.scrub(norm)
 	ev := Event{ID: resp.AnswerID, KB: req.KB, Normalized: logged, Decision: resp.Decision, Confidence: conf, CreatedAt: now}

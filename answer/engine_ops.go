@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -56,8 +57,20 @@ func (e *Engine) importLocked(ctx context.Context, kb string, arts []Article, op
 }
 
 // ResolveHandoff closes a handoff with the agent's reply (and wakes the
-// webhook deliverer for its "handoff.resolved" event).
+// webhook deliverer for its "handoff.resolved" event). The article a
+// resolution names must exist in the handoff's KB (else ErrInvalidHandoff).
 func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (Handoff, error) {
+	if r.ArticleID != "" {
+		ho, err := e.Handoffs.Get(ctx, id)
+		if err != nil {
+			return ho, err
+		}
+		if _, err := e.KB.Article(ctx, ho.KB, r.ArticleID); errors.Is(err, ErrArticleNotFound) {
+			return Handoff{}, fmt.Errorf("%w: article_id %q is not an article of knowledge base %s", ErrInvalidHandoff, r.ArticleID, ho.KB)
+		} else if err != nil {
+			return Handoff{}, err
+		}
+	}
 	h, err := e.Handoffs.Resolve(ctx, id, r)
 	if err != nil {
 		return h, err

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -103,6 +102,14 @@ type Resolution struct {
 	// Reusable, when false, says the reply is specific to this customer
 	// and must not become knowledge (curation drops it).
 	Reusable *bool `json:"reusable,omitempty"`
+	// ArticleID names the article the reply came from; NoAnswer says the
+	// KB had no answer. At most one is set; both empty: not said. They
+	// label the question for learning from outcomes.
+	ArticleID string `json:"article_id,omitempty"`
+	NoAnswer  bool   `json:"no_answer,omitempty"`
+	// By is who resolves (an API key id, set by the server, not the
+	// client): a handoff another owner has claimed is refused.
+	By string `json:"by,omitempty"`
 	// ResolvedAt is set by Resolve.
 	ResolvedAt time.Time `json:"resolved_at"`
 }
@@ -153,6 +160,8 @@ type Handoff struct {
 	UpdatedAt  time.Time     `json:"updated_at"`
 	Resolution *Resolution   `json:"resolution,omitempty"`
 	Delivery   Delivery      `json:"delivery,omitzero"`
+	// Claim is the agent answering the customer, if any (see HandoffStore.Claim).
+	Claim *Claim `json:"claim,omitempty"`
 }
 
 // MaxHandoffPriority is the highest handoff priority.
@@ -233,11 +242,14 @@ func handoffRank(priority int, created time.Time) int64 {
 // Resolve is serialized per handoff within one process, so two concurrent
 // Resolve calls on one replica never both succeed. The store has no
 // compare-and-set, so two replicas resolving the same handoff at the same
-// instant may both succeed; the last write wins.
+// instant may both succeed; the last write wins. Claims (claim.go) are
+// serialized the same way, with the same caveat. Subscribe's events come
+// from this process only.
 type HandoffStore struct {
 	store index.Store
 	now   func() time.Time
-	locks [64]sync.Mutex // Resolve's per-id locks, striped by id hash
+	locks [64]sync.Mutex // Resolve's and Claim's per-id locks, striped by id hash
+	feed  handoffFeed
 }
 
 // NewHandoffStore returns a HandoffStore over store, creating the
@@ -296,6 +308,7 @@ func (s *HandoffStore) Create(ctx context.Context, h Handoff) (Handoff, error) {
 	if err := s.store.Upsert(ctx, HandoffsCollection, []index.Point{{ID: h.ID, Payload: p}}); err != nil {
 		return Handoff{}, fmt.Errorf("writing handoff: %w", err)
 	}
+	s.feed.publish(HandoffEventCreated, h, now)
 	return h, nil
 }
 
@@ -321,6 +334,8 @@ type HandoffQuery struct {
 	KBs []string
 	// Status keeps handoffs with this status; empty: all.
 	Status HandoffStatus
+	// Reason keeps handoffs with this reason; empty: all.
+	Reason HandoffReason
 	// Limit is the page size (default 50, at most 500).
 	Limit int
 	// Cursor continues from a previous page's Next; "" starts at the top.
@@ -367,6 +382,12 @@ func (s *HandoffStore) List(ctx context.Context, q HandoffQuery) (HandoffPage, e
 	default:
 		errs = append(errs, fmt.Errorf("status %q must be open or resolved", q.Status))
 	}
+	if q.Reason != "" {
+		if !slices.Contains(HandoffReasons, q.Reason) {
+			errs = append(errs, fmt.Errorf("unknown reason %q", q.Reason))
+		}
+		f.Must = append(f.Must, index.MatchKeyword("reason", string(q.Reason)))
+	}
 	if len(errs) > 0 {
 		return HandoffPage{}, fmt.Errorf("%w: %w", ErrInvalidHandoff, errors.Join(errs...))
 	}
@@ -406,6 +427,9 @@ func (s *HandoffStore) Resolve(ctx context.Context, id string, r Resolution) (Ha
 		return Handoff{}, fmt.Errorf("%w: %s", ErrHandoffResolved, cid)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := h.Claim.refuses(r.By, now); err != nil {
+		return Handoff{}, err
+	}
 	r.ResolvedAt = now
 	js, err := json.Marshal(r)
 	if err != nil {
@@ -417,6 +441,7 @@ func (s *HandoffStore) Resolve(ctx context.Context, id string, r Resolution) (Ha
 		return Handoff{}, fmt.Errorf("writing resolution: %w", err)
 	}
 	h.Status, h.Resolution, h.UpdatedAt = HandoffResolved, &r, now
+	s.feed.publish(HandoffEventResolved, h, now)
 	return h, nil
 }
 
@@ -479,100 +504,8 @@ func decodeHandoff(r index.Record) (Handoff, error) {
 			return h, fmt.Errorf("decoding delivery state of handoff %s: %w", r.ID, err)
 		}
 	}
+	if err := decodeClaim(r, &h); err != nil {
+		return h, err
+	}
 	return h, nil
-}
-
-// validate checks what a caller gives Create.
-func (h *Handoff) validate() error {
-	var errs []error
-	if err := ValidateID(h.KB); err != nil {
-		errs = append(errs, fmt.Errorf("kb: %w", err))
-	}
-	if strings.TrimSpace(h.Question) == "" {
-		errs = append(errs, errors.New("question must not be empty"))
-	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{
-		{"question", h.Question, maxHandoffText},
-		{"normalized", h.Normalized, maxHandoffText},
-		{"conversation_id", h.ConversationID, maxHandoffField},
-		{"locale", h.Locale, maxHandoffField},
-		{"category", h.Category, maxHandoffField},
-		{"customer.id", h.Customer.ID, maxHandoffField},
-		{"customer.tier", h.Customer.Tier, maxHandoffField},
-	} {
-		if err := checkText(f.v, f.max); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
-		}
-	}
-	if len(h.Turns) > maxHandoffTurns {
-		errs = append(errs, fmt.Errorf("%d turns, at most %d", len(h.Turns), maxHandoffTurns))
-	} else {
-		for i, t := range h.Turns {
-			switch t.Role {
-			case RoleCustomer, RoleBot, RoleAgent:
-			default:
-				errs = append(errs, fmt.Errorf("turn %d: role %q must be customer, bot or agent", i, t.Role))
-			}
-			if err := checkText(t.Text, maxHandoffText); err != nil {
-				errs = append(errs, fmt.Errorf("turn %d: %w", i, err))
-			}
-		}
-	}
-	if len(h.Candidates) > maxHandoffCandidates {
-		errs = append(errs, fmt.Errorf("%d candidates, at most %d", len(h.Candidates), maxHandoffCandidates))
-	}
-	if !(h.Confidence >= 0 && h.Confidence <= 1) {
-		errs = append(errs, fmt.Errorf("confidence %v must lie in [0, 1]", h.Confidence))
-	}
-	if !(h.Sentiment >= -1 && h.Sentiment <= 1) {
-		errs = append(errs, fmt.Errorf("sentiment %v must lie in [-1, 1]", h.Sentiment))
-	}
-	if !slices.Contains(HandoffReasons, h.Reason) {
-		errs = append(errs, fmt.Errorf("unknown reason %q", h.Reason))
-	}
-	if h.Priority < 0 || h.Priority > MaxHandoffPriority {
-		errs = append(errs, fmt.Errorf("priority %d must lie in [0, %d]", h.Priority, MaxHandoffPriority))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrInvalidHandoff, errors.Join(errs...))
-	}
-	return nil
-}
-
-// validate checks what a caller gives Resolve.
-func (r *Resolution) validate() error {
-	var errs []error
-	if strings.TrimSpace(r.Reply) == "" {
-		errs = append(errs, errors.New("reply must not be empty"))
-	}
-	if err := checkText(r.Reply, maxHandoffText); err != nil {
-		errs = append(errs, fmt.Errorf("reply: %w", err))
-	} else if n := utf8.RuneCountInString(r.Reply); n > MaxAnswerRunes {
-		// A reply may become an article's answer: it is held to that limit.
-		errs = append(errs, fmt.Errorf("reply: %d characters, at most %d", n, MaxAnswerRunes))
-	}
-	if err := checkText(r.Agent, maxHandoffField); err != nil {
-		errs = append(errs, fmt.Errorf("agent: %w", err))
-	}
-	if r.CSAT != nil && (*r.CSAT < 1 || *r.CSAT > 5) {
-		errs = append(errs, fmt.Errorf("csat %d must lie in [1, 5]", *r.CSAT))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrInvalidHandoff, errors.Join(errs...))
-	}
-	return nil
-}
-
-// checkText requires valid UTF-8 of at most max bytes.
-func checkText(s string, max int) error {
-	if !utf8.ValidString(s) {
-		return errors.New("invalid UTF-8")
-	}
-	if len(s) > max {
-		return fmt.Errorf("%d bytes, at most %d", len(s), max)
-	}
-	return nil
 }

@@ -158,6 +158,9 @@ func clarifyKB(t *testing.T, s *testServer, editor string, webhook map[string]an
 	}
 	settings := map[string]any{"thresholds": map[string]any{"answer": 0.95, "clarify": 0.05, "out_of_scope": 0.01, "clarify_ratio": 0.5}}
 	if webhook != nil {
+		if _, ok := webhook["secret"]; !ok {
+			webhook["secret"] = "test-webhook-secret-0123" // a webhook needs 16+ bytes of secret
+		}
 		settings["webhook"] = webhook
 	}
 	r = s.do(t, "PUT", "/v1/kbs/shop/settings", editor, settings)

@@ -211,11 +211,39 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?kb=shop&status=open&limit=1", agent, nil), 200)
 	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?status=closed", agent, nil), 400)
+	if r := check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?reason=customer_request", agent, nil), 200); !strings.Contains(r.raw, handoffID) {
+		t.Errorf("handoffs of reason customer_request: %s, want %s", r.raw, handoffID)
+	}
+	if r := check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?reason=complaint", agent, nil), 200); strings.Contains(r.raw, handoffID) {
+		t.Errorf("handoffs of reason complaint: %s, want without %s", r.raw, handoffID)
+	}
+	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs?reason=bored", agent, nil), 400)
 	check("GET /v1/handoffs", s.do(t, "GET", "/v1/handoffs", scoped, nil), 200)
 	check("GET /v1/handoffs/{id}", s.do(t, "GET", "/v1/handoffs/"+handoffID, agent, nil), 200)
 	check("GET /v1/handoffs/{id}", s.do(t, "GET", "/v1/handoffs/"+handoffID, scoped, nil), 404)
 	check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent, map[string]any{"reply": ""}), 400)
-	check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent, map[string]any{"reply": "您好，已为您转接。", "agent": "小王", "csat": 5}), 200)
+	// Claims: one agent answers the customer; another is refused until it is released.
+	agent2, _ := s.newKey(t, apikey.RoleAgent)
+	r = check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", agent, nil), 200)
+	if cl, _ := r.body["claim"].(map[string]any); cl["owner"] == nil || cl["until"] == nil {
+		t.Errorf("claim: %s, want the claim's owner and expiry", r.raw)
+	}
+	check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", agent, map[string]any{"ttl_seconds": 600}), 200)
+	check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", agent, map[string]any{"ttl_seconds": -1}), 400)
+	check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", agent2, nil), 409)
+	check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", scoped, nil), 404)
+	check("DELETE /v1/handoffs/{id}/claim", s.do(t, "DELETE", "/v1/handoffs/"+handoffID+"/claim", agent2, nil), 409)
+	check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent2, map[string]any{"reply": "我来回复"}), 409)
+	check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent, map[string]any{"reply": "ok", "article_id": "ship-fee", "no_answer": true}), 400)
+	check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent, map[string]any{"reply": "ok", "article_id": "no-such-article"}), 400)
+	check("DELETE /v1/handoffs/{id}/claim", s.do(t, "DELETE", "/v1/handoffs/"+handoffID+"/claim", agent, nil), 200)
+	check("DELETE /v1/handoffs/{id}/claim", s.do(t, "DELETE", "/v1/handoffs/4a0e8f3c-7a43-4d3e-9c4f-6a1e2b0d9c17/claim", agent, nil), 404)
+	check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", agent, nil), 200)
+	r = check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent, map[string]any{"reply": "您好，已为您转接。", "agent": "小王", "csat": 5, "article_id": "ship-fee"}), 200)
+	if res, _ := r.body["handoff"].(map[string]any)["resolution"].(map[string]any); res["article_id"] != "ship-fee" || res["by"] == nil {
+		t.Errorf("resolve: %s, want the article label and the resolving key", r.raw)
+	}
+	check("POST /v1/handoffs/{id}/claim", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/claim", agent, nil), 409)
 	check("POST /v1/handoffs/{id}/resolve", s.do(t, "POST", "/v1/handoffs/"+handoffID+"/resolve", agent, map[string]any{"reply": "again"}), 409)
 	check("GET /v1/handoffs/{id}", s.do(t, "GET", "/v1/handoffs/"+handoffID, agent, nil), 200)
 

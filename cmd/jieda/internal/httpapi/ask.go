@@ -51,7 +51,7 @@ func (h *handlers) feedback(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	ev, err := e.Events.Feedback(c.UserContext(), in, principalOf(c).mayUseKB)
+	ev, err := e.Events.Feedback(c.UserContext(), in, principalOf(c).MayUseKB)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,8 @@ var auditedActions = map[string]string{
 	"POST /v1/candidates/:id/merge":         "candidate.merge",
 	"POST /v1/candidates/bulk":              "candidate.bulk",
 	"POST /v1/handoffs/:id/resolve":         "handoff.resolve",
+	"POST /v1/handoffs/:id/claim":           "handoff.claim",
+	"DELETE /v1/handoffs/:id/claim":         "handoff.release",
 	"POST /v1/admin/keys":                   "key.create",
 	"DELETE /v1/admin/keys/:id":             "key.revoke",
 	"PUT /v1/admin/intake-sources/:name":    "source.put",

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,23 +16,12 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/cmd/jieda/internal/authz"
 )
 
-// principal is who a request acts as, set in c.Locals by require.
-type principal struct {
-	KeyID string
-	Role  apikey.Role
-	KBs   []string // empty: every KB
-	Name  string
-	// Origins are a widget key's allowed origins.
-	Origins []string
-	// Trusted keys may vouch for a customer's tier.
-	Trusted bool
-}
-
-func (p *principal) mayUseKB(kb string) bool {
-	return len(p.KBs) == 0 || slices.Contains(p.KBs, kb)
-}
+// principal is who a request acts as, set in c.Locals by require: the
+// principal the console shares (one authorization path).
+type principal = authz.Principal
 
 const (
 	localsPrincipal = "jieda.principal"
@@ -57,8 +48,8 @@ func authorizeKB(c *fiber.Ctx, kb string) error {
 	if p == nil {
 		return errUnauthorized("missing API key: send Authorization: Bearer KEY")
 	}
-	if !p.mayUseKB(kb) {
-		return errForbidden("this key may not use knowledge base %q", kb)
+	if err := p.UseKB(kb); err != nil {
+		return errForbidden("%v", err)
 	}
 	return nil
 }
@@ -118,6 +109,20 @@ func (a *authenticator) authenticate(c *fiber.Ctx) (*principal, error) {
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return nil, errUnauthorized("malformed Authorization header: send Authorization: Bearer KEY")
 	}
+	p, err := a.SignIn(c.UserContext(), token)
+	switch {
+	case errors.Is(err, authz.ErrInvalidKey):
+		return nil, errBadKey
+	case errors.Is(err, authz.ErrRevokedKey):
+		return nil, errUnauthorized("%v", err)
+	}
+	return p, err
+}
+
+// SignIn returns the principal of an API key (the console's sign-in
+// form and the API's bearer keys): authz.ErrInvalidKey or
+// authz.ErrRevokedKey when it is not a usable key.
+func (a *authenticator) SignIn(ctx context.Context, token string) (*principal, error) {
 	if a.hasBoot {
 		// Comparing digests keeps the comparison constant-time whatever the lengths.
 		got := sha256.Sum256([]byte(token))
@@ -127,17 +132,42 @@ func (a *authenticator) authenticate(c *fiber.Ctx) (*principal, error) {
 	}
 	id, secret, ok := apikey.Parse(token)
 	if !ok {
-		return nil, errBadKey
+		return nil, authz.ErrInvalidKey
 	}
-	k, found, err := a.lookup(c, id)
+	k, found, err := a.lookup(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if !found || !k.Matches(secret) {
-		return nil, errBadKey
+		return nil, authz.ErrInvalidKey
 	}
+	return principalOfKey(k)
+}
+
+// PrincipalByID is the current principal of key id (a console session's
+// key, checked on every request): authz.ErrInvalidKey when it no longer
+// exists, authz.ErrRevokedKey once revoked (within the key cache's TTL;
+// at once for keys revoked through this server).
+func (a *authenticator) PrincipalByID(ctx context.Context, id string) (*principal, error) {
+	if id == BootstrapKeyID {
+		if !a.hasBoot {
+			return nil, authz.ErrInvalidKey
+		}
+		return &principal{KeyID: BootstrapKeyID, Role: apikey.RoleAdmin, Name: "server.admin_key"}, nil
+	}
+	k, found, err := a.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, authz.ErrInvalidKey
+	}
+	return principalOfKey(k)
+}
+
+func principalOfKey(k apikey.Key) (*principal, error) {
 	if k.Revoked() {
-		return nil, errUnauthorized("API key %s was revoked", k.ID)
+		return nil, fmt.Errorf("%w: API key %s was revoked", authz.ErrRevokedKey, k.ID)
 	}
 	return &principal{KeyID: k.ID, Role: k.Role, KBs: k.KBs, Name: k.Name, Origins: k.Origins, Trusted: k.Trusted}, nil
 }
@@ -145,7 +175,7 @@ func (a *authenticator) authenticate(c *fiber.Ctx) (*principal, error) {
 // lookup reads a key by id through the cache. Found keys (revoked ones
 // too) are cached for the TTL; unknown ids are not, so a key created in
 // the store works at once.
-func (a *authenticator) lookup(c *fiber.Ctx, id string) (apikey.Key, bool, error) {
+func (a *authenticator) lookup(ctx context.Context, id string) (apikey.Key, bool, error) {
 	now := a.now()
 	if e, ok := a.cache.Get(id); ok && now.Before(e.expires) {
 		return e.key, true, nil
@@ -153,7 +183,7 @@ func (a *authenticator) lookup(c *fiber.Ctx, id string) (apikey.Key, bool, error
 	if a.keys == nil {
 		return apikey.Key{}, false, errUnavailable("API keys cannot be checked: the store is not open (see /readyz)")
 	}
-	k, found, err := a.keys.Lookup(c.UserContext(), id)
+	k, found, err := a.keys.Lookup(ctx, id)
 	if err != nil {
 		return apikey.Key{}, false, err
 	}
@@ -168,6 +198,9 @@ func (a *authenticator) lookup(c *fiber.Ctx, id string) (apikey.Key, bool, error
 // forget drops a key from the cache (after this server revoked it).
 func (a *authenticator) forget(id string) { a.cache.Remove(id) }
 
+// Forget is forget for the console's key administration.
+func (a *authenticator) Forget(id string) { a.forget(id) }
+
 // require authenticates the request and admits it if its key's role allows
 // need: 401 without a valid key, 403 with a key of a lower role.
 func (a *authenticator) require(need apikey.Role) fiber.Handler {
@@ -180,24 +213,17 @@ func (a *authenticator) require(need apikey.Role) fiber.Handler {
 			}
 			c.Locals(localsPrincipal, p)
 		}
-		if !p.Role.Allows(need) {
-			return errForbidden("this route needs a%s %s key; key %s is a%s %s key", article(need), need, p.KeyID, article(p.Role), p.Role)
+		if err := p.Require(need); err != nil {
+			return errForbidden("%v", err)
 		}
 		return a.limits.read(c) // the body is read only for a key that may use the route
 	}
 }
 
-func article(r apikey.Role) string {
-	if r == apikey.RoleAgent || r == apikey.RoleEditor || r == apikey.RoleAdmin {
-		return "n"
-	}
-	return ""
-}
-
 // rateLimit limits each customer and widget key to server.rate_limit
-// requests/s with bursts of server.rate_burst, answering 429 with
-// Retry-After beyond that. It runs after require. Staff keys are private
-// to the shop and not limited.
+// requests/s with bursts of server.rate_burst, and each staff key to
+// server.staff_rate_limit, answering 429 with Retry-After beyond that. It
+// runs after require.
 func (a *authenticator) rateLimit() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := principalOf(c)
@@ -226,8 +252,12 @@ func (a *authenticator) rateLimit() fiber.Handler {
 // read other KBs or mint an unscoped key). It runs after require.
 func requireAllKBs(what string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if p := principalOf(c); p == nil || len(p.KBs) > 0 {
+		p := principalOf(c)
+		if p == nil {
 			return errForbidden("%s needs a key valid for every KB", what)
+		}
+		if err := p.RequireAllKBs(what); err != nil {
+			return errForbidden("%v", err)
 		}
 		return c.Next()
 	}

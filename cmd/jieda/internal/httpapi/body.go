@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"io"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jieda/jieda/cmd/jieda/internal/console"
 )
 
 // bodyLimits are the request body limits: server.body_limit for every
@@ -14,7 +16,7 @@ type bodyLimits struct{ body, imports int }
 const importRoute = "/v1/articles/import"
 
 func (l bodyLimits) of(c *fiber.Ctx) int {
-	if c.Route().Path == importRoute {
+	if p := strings.TrimSuffix(c.Path(), "/"); strings.EqualFold(p, importRoute) || strings.EqualFold(p, console.ImportPath) {
 		return l.imports
 	}
 	return l.body

@@ -29,7 +29,7 @@ func candidateParam(c *fiber.Ctx, cur *curate.Curator) (*curate.Cluster, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !principalOf(c).mayUseKB(cl.KB) {
+	if !principalOf(c).MayUseKB(cl.KB) {
 		return nil, errNotFound("candidate %s not found", id)
 	}
 	auditKB(c, cl.KB)
@@ -114,7 +114,7 @@ func (h *handlers) bulkCandidates(c *fiber.Ctx) error {
 	}
 	p := principalOf(c)
 	r := curate.Review{Action: in.Action, Reason: in.Reason, ArticleID: in.ArticleID, By: p.KeyID}
-	results, err := cur.DecideMany(c.UserContext(), in.IDs, r, p.mayUseKB)
+	results, err := cur.DecideMany(c.UserContext(), in.IDs, r, p.MayUseKB)
 	if err != nil {
 		return err
 	}

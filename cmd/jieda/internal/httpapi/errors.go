@@ -130,6 +130,7 @@ var sentinelErrors = []struct {
 	{answer.ErrInvalidFeedback, fiber.StatusBadRequest},
 	{answer.ErrHandoffNotFound, fiber.StatusNotFound},
 	{answer.ErrHandoffResolved, fiber.StatusConflict},
+	{answer.ErrHandoffClaimed, fiber.StatusConflict},
 	{answer.ErrInvalidHandoff, fiber.StatusBadRequest},
 	{curate.ErrClusterNotFound, fiber.StatusNotFound},
 	{curate.ErrClusterDecided, fiber.StatusConflict},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,18 +14,12 @@ func (h *handlers) listHandoffs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := answer.HandoffQuery{Status: answer.HandoffStatus(c.Query("status")), Cursor: c.Query("cursor")}
+	q := answer.HandoffQuery{Status: answer.HandoffStatus(c.Query("status")), Reason: answer.HandoffReason(c.Query("reason")), Cursor: c.Query("cursor")}
 	if q.Limit, err = intQuery(c, "limit", 50, 1, 500); err != nil {
 		return err
 	}
-	p := principalOf(c)
-	if kb := c.Query("kb"); kb != "" {
-		if err := authorizeKB(c, kb); err != nil {
-			return err
-		}
-		q.KBs = []string{kb}
-	} else if len(p.KBs) > 0 {
-		q.KBs = p.KBs
+	if q.KBs, err = principalOf(c).ListKBs(c.Query("kb")); err != nil {
+		return errForbidden("%v", err)
 	}
 	page, err := e.Handoffs.List(c.UserContext(), q)
 	if err != nil {
@@ -42,7 +37,7 @@ func handoffParam(c *fiber.Ctx, e *answer.Engine) (answer.Handoff, error) {
 	if err != nil {
 		return ho, err
 	}
-	if !principalOf(c).mayUseKB(ho.KB) {
+	if !principalOf(c).MayUseKB(ho.KB) {
 		return ho, errNotFound("handoff %s not found", c.Params("id")) // not this key's KB: as if absent
 	}
 	auditKB(c, ho.KB)
@@ -72,16 +67,20 @@ func (h *handlers) resolveHandoff(c *fiber.Ctx) error {
 		return err
 	}
 	var in struct {
-		Reply    string `json:"reply"`
-		Agent    string `json:"agent"`
-		CSAT     *int   `json:"csat"`
-		Reusable *bool  `json:"reusable"`
+		Reply     string `json:"reply"`
+		Agent     string `json:"agent"`
+		CSAT      *int   `json:"csat"`
+		Reusable  *bool  `json:"reusable"`
+		ArticleID string `json:"article_id"`
+		NoAnswer  bool   `json:"no_answer"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	agent := cmpOr(in.Agent, principalOf(c).KeyID)
-	res, err := cur.ResolveHandoff(c.UserContext(), c.Params("id"), answer.Resolution{Reply: in.Reply, Agent: agent, CSAT: in.CSAT, Reusable: in.Reusable})
+	p := principalOf(c)
+	agent := cmpOr(in.Agent, p.KeyID)
+	res, err := cur.ResolveHandoff(c.UserContext(), c.Params("id"), answer.Resolution{Reply: in.Reply, Agent: agent, CSAT: in.CSAT,
+		Reusable: in.Reusable, ArticleID: in.ArticleID, NoAnswer: in.NoAnswer, By: p.KeyID})
 	if err != nil {
 		return err
 	}
@@ -92,6 +91,48 @@ func (h *handlers) resolveHandoff(c *fiber.Ctx) error {
 		out["curation"] = res.Curation
 	}
 	return c.JSON(out)
+}
+
+// claimHandoff claims :id for the request's key, so that no other agent
+// answers the same customer; the key's owner renews it the same way.
+func (h *handlers) claimHandoff(c *fiber.Ctx) error {
+	e, err := h.engine()
+	if err != nil {
+		return err
+	}
+	if _, err := handoffParam(c, e); err != nil {
+		return err
+	}
+	var in struct {
+		TTLSeconds int `json:"ttl_seconds"`
+	}
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	p := principalOf(c)
+	ho, err := e.Handoffs.Claim(c.UserContext(), c.Params("id"), p.KeyID, p.Name, time.Duration(in.TTLSeconds)*time.Second)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ho)
+}
+
+// releaseHandoff ends the request's key's claim on :id.
+func (h *handlers) releaseHandoff(c *fiber.Ctx) error {
+	e, err := h.engine()
+	if err != nil {
+		return err
+	}
+	if _, err := handoffParam(c, e); err != nil {
+		return err
+	}
+	ho, err := e.Handoffs.Release(c.UserContext(), c.Params("id"), principalOf(c).KeyID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ho)
 }
 
 // cmpOr is a unless it is blank, else b.

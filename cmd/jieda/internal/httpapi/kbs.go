@@ -16,14 +16,7 @@ func (h *handlers) listKBs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := principalOf(c)
-	out := []string{}
-	for _, n := range names {
-		if p.mayUseKB(n) {
-			out = append(out, n)
-		}
-	}
-	return c.JSON(fiber.Map{"kbs": out})
+	return c.JSON(fiber.Map{"kbs": principalOf(c).Visible(names)})
 }
 
 // settingsJSON hides the webhook secret.

@@ -12,6 +12,7 @@ import (
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/cmd/jieda/internal/channels"
+	"github.com/jieda/jieda/cmd/jieda/internal/console"
 	"github.com/jieda/jieda/cmd/jieda/internal/widget"
 	"github.com/jieda/jieda/curate"
 	"github.com/jieda/jieda/embed"
@@ -110,6 +111,14 @@ func New(cfg Config, deps Deps, logger *slog.Logger, opts Options) *Server {
 	h.sourceRoutes(admin)
 	h.channelRoutes(admin, v1, limits)
 	h.routes(v1, auth)
+	// The console: its pages sign keys in with this authenticator and
+	// check roles and scopes with the same authz principal. Its bodies
+	// (forms, the import upload) are read within the same limits.
+	app.Use("/console", limits.read)
+	console.New(console.Deps{Engine: deps.Engine, Curator: deps.Curator, Store: deps.Store, Keys: auth}, console.Options{
+		Now: opts.Now, StreamFor: max(5*time.Second, min(25*time.Second, cfg.WriteTimeout-5*time.Second)),
+		Logger: logger.With("surface", "console"),
+	}).Register(app)
 	app.Use(newFallback(app).handle)
 	return &Server{App: app, Metrics: m.httpHandler()}
 }
@@ -129,6 +138,8 @@ func (h *handlers) routes(v1 fiber.Router, auth *authenticator) {
 	v1.Get("/handoffs", agent, h.listHandoffs)
 	v1.Get("/handoffs/:id", agent, h.getHandoff)
 	v1.Post("/handoffs/:id/resolve", agent, h.resolveHandoff)
+	v1.Post("/handoffs/:id/claim", agent, h.claimHandoff)
+	v1.Delete("/handoffs/:id/claim", agent, h.releaseHandoff)
 
 	editor := auth.require(apikey.RoleEditor)
 	v1.Get("/kbs", editor, h.listKBs)

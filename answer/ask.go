@@ -58,6 +58,9 @@ type ClarifyOption struct {
 type HandoffRef struct {
 	ID     string        `json:"id"`
 	Reason HandoffReason `json:"reason"`
+	// Message is what a client shows the customer meanwhile, in their
+	// locale (Settings.HandoffMessage).
+	Message string `json:"message,omitempty"`
 }
 
 // ContextUse says whether an earlier turn helped read the question.
@@ -71,7 +74,10 @@ type ContextUse struct {
 
 // AskResponse is jieda's reply: exactly one of Answer, Clarify or Handoff is set.
 type AskResponse struct {
-	Decision       Decision        `json:"decision"`
+	Decision Decision `json:"decision"`
+	// Reason is why, machine-readable: exact_match or confident for an
+	// answer, close_candidates for a clarify, the handoff's reason.
+	Reason         Reason          `json:"reason"`
 	Answer         *AnswerBody     `json:"answer,omitempty"`
 	ClarifyPrompt  string          `json:"clarify_prompt,omitempty"`
 	Clarify        []ClarifyOption `json:"clarify,omitempty"`
@@ -210,12 +216,15 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 
 // question is a checked question with what answering it needs.
 type question struct {
-	req    AskRequest
-	st     Settings
-	norm   string
-	turns  []Turn
-	convID string
-	now    time.Time
+	req AskRequest
+	st  Settings
+	// text is the question as searched (CanonicalQuestion), norm its
+	// normalized form; intent is read from the question as typed.
+	text, norm string
+	intent     Intent
+	turns      []Turn
+	convID     string
+	now        time.Time
 }
 
 // prepare checks a request and gathers the KB's settings and the
@@ -241,14 +250,19 @@ func (e *Engine) prepare(ctx context.Context, req AskRequest) (*question, error)
 			}
 		}
 	}
-	norm, err := e.KB.emb.Normalize(req.Question)
+	raw, err := e.KB.emb.Normalize(req.Question)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
 	}
-	if norm == "" {
+	if raw == "" {
 		return nil, ErrEmptyQuery
 	}
-	q := &question{req: req, st: st, norm: norm, now: e.now()}
+	text := CanonicalQuestion(req.Question)
+	norm, err := e.KB.emb.Normalize(text)
+	if err != nil || norm == "" {
+		text, norm = req.Question, raw
+	}
+	q := &question{req: req, st: st, text: text, norm: norm, intent: DetectIntent(req.Question, raw), now: e.now()}
 	if c := req.Conversation; c != nil {
 		q.convID, q.turns = c.ID, c.Turns
 		if len(q.turns) == 0 && q.convID != "" {
@@ -284,9 +298,9 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 	cal := q.st.CalibrationOrDefault()
 	so := e.Search
 	so.Scope, so.Limit = req.Scope, 10
-	tr := &Trace{Normalized: q.norm, Intent: DetectIntent(req.Question, q.norm)}
+	tr := &Trace{Normalized: q.norm, Intent: q.intent}
 	family := questionFamily(req.Locale, req.Question)
-	cands, err := e.KB.Search(ctx, req.KB, req.Question, so)
+	cands, err := e.KB.Search(ctx, req.KB, q.text, so)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +308,7 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 	conf := e.confidence(ctx, req.KB, q.norm, cands, cal, tr)
 	r := &retrieval{tr: tr}
 	if prev := lastCustomerQuestion(q.turns); prev != "" && isFollowUp(q.norm) {
-		joined := prev + " " + req.Question
+		joined := CanonicalQuestion(prev) + " " + q.text
 		jc, err := e.KB.Search(ctx, req.KB, joined, so)
 		if err != nil {
 			return nil, err
@@ -333,7 +347,7 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 // the conversation's turns.
 func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdict) (*AskResponse, error) {
 	req := q.req
-	resp := &AskResponse{Decision: v.Decision, AnswerID: NewAnswerID(), ConversationID: q.convID, Context: r.ctxUse, Confidence: v.Confidence}
+	resp := &AskResponse{Decision: v.Decision, Reason: v.Reason, AnswerID: NewAnswerID(), ConversationID: q.convID, Context: r.ctxUse, Confidence: v.Confidence}
 	switch v.Decision {
 	case DecisionAnswer:
 		a := v.Article
@@ -358,7 +372,7 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 		if e.Notify != nil {
 			e.Notify(h.ID)
 		}
-		resp.Handoff = &HandoffRef{ID: h.ID, Reason: v.Handoff}
+		resp.Handoff = &HandoffRef{ID: h.ID, Reason: v.Handoff, Message: q.st.HandoffMessage(req.Locale, req.Question)}
 	}
 	logged := q.norm
 	if e.Scrub != nil {

@@ -40,9 +40,33 @@ func StateOf(turns []Turn) ConversationState {
 	return ConversationState{LastBotClarified: lastBotClarified(turns)}
 }
 
+// Reason is the machine-readable why of a decision: for an answer
+// exact_match or confident, for a clarify close_candidates, for a handoff
+// its HandoffReason.
+type Reason string
+
+// Reasons of answers and clarifies (a handoff's reason is its HandoffReason).
+const (
+	// ReasonExactMatch: the question is one of the article's own questions
+	// (punctuation, width and spaces aside), and of no other candidate's.
+	ReasonExactMatch Reason = "exact_match"
+	// ReasonConfident: the confidence reached the answer threshold.
+	ReasonConfident Reason = "confident"
+	// ReasonCloseCandidates: a clarify between close candidates.
+	ReasonCloseCandidates Reason = "close_candidates"
+)
+
+// ExactMatchConfidence is the least confidence an exact match is answered
+// with: the question is one an editor wrote (or approved) for this
+// article and for no other, so the article answers it unless the article
+// itself is wrong.
+const ExactMatchConfidence = 0.99
+
 // Verdict is the decision on one question.
 type Verdict struct {
 	Decision Decision
+	// Reason says why (for a handoff, string(Handoff)).
+	Reason Reason
 	// Handoff is why, when Decision is DecisionHandoff.
 	Handoff HandoffReason
 	// Confidence is the confidence to report.
@@ -64,8 +88,10 @@ type Verdict struct {
 //   - a top article outside its validity window hands off as
 //     expired_answer unless confidence is below the out-of-scope threshold;
 //   - an active top article is answered when confidence reaches the answer
-//     threshold of its category, or when the question is exactly one of
-//     its questions (an FAQ link, a clarify choice sent back);
+//     threshold of its category (confident), or when the question is
+//     exactly one of its questions and of no other candidate's (an FAQ
+//     link, a clarify choice sent back: exact_match, with a confidence of
+//     at least ExactMatchConfidence);
 //   - when the runner-up is close (score at least ClarifyRatio of the top)
 //     and the right article is probably among the top three (Top3 at or
 //     above the clarify threshold), the 2-3 close active candidates are
@@ -74,6 +100,14 @@ type Verdict struct {
 //   - otherwise a handoff: out_of_scope below the out-of-scope threshold,
 //     low_confidence above it.
 func Decide(in DecisionInput) Verdict {
+	v := decide(in)
+	if v.Decision == DecisionHandoff {
+		v.Reason = Reason(v.Handoff)
+	}
+	return v
+}
+
+func decide(in DecisionInput) Verdict {
 	v := Verdict{Decision: DecisionHandoff, Confidence: in.Confidence}
 	cands := in.Candidates
 	if len(cands) > 0 {
@@ -94,11 +128,15 @@ func Decide(in DecisionInput) Verdict {
 	top, ok := in.Articles[cands[0].ArticleID]
 	active := ok && top.ActiveAt(in.Now)
 	conf := in.Confidence
+	exact := in.Features["exact"] == 1 && !(len(cands) > 1 && matchKey(cands[1].Question) == matchKey(cands[0].Question))
 	switch {
 	case !active && conf >= th.OutOfScope:
 		v.Handoff = ReasonExpiredAnswer
-	case active && (conf >= th.Answer || in.Features["exact"] == 1):
-		v.Decision, v.Handoff, v.Article = DecisionAnswer, "", &top
+	case active && exact:
+		v.Decision, v.Reason, v.Article = DecisionAnswer, ReasonExactMatch, &top
+		v.Confidence = max(conf, ExactMatchConfidence)
+	case active && conf >= th.Answer:
+		v.Decision, v.Reason, v.Article = DecisionAnswer, ReasonConfident, &top
 	case len(cands) > 1 && cands[1].Score >= th.ClarifyRatio*cands[0].Score && in.Top3 >= th.Clarify:
 		if in.Conversation.LastBotClarified {
 			v.Handoff = ReasonAmbiguous
@@ -109,7 +147,7 @@ func Decide(in DecisionInput) Verdict {
 			v.Handoff = ReasonLowConfidence
 			break
 		}
-		v.Decision, v.Clarify = DecisionClarify, opts
+		v.Decision, v.Reason, v.Clarify = DecisionClarify, ReasonCloseCandidates, opts
 	case conf < th.OutOfScope:
 		v.Handoff = ReasonOutOfScope
 	default:

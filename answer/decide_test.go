@@ -47,15 +47,23 @@ func TestDecide(t *testing.T) {
 	}{{
 		name: "answer: confidence at the threshold",
 		in:   DecisionInput{Candidates: far, Confidence: 0.85, Top3: 0.99, Settings: &st},
-		want: Verdict{Decision: DecisionAnswer, Confidence: 0.85, Category: "shipping", Article: &ship},
+		want: Verdict{Decision: DecisionAnswer, Reason: ReasonConfident, Confidence: 0.85, Category: "shipping", Article: &ship},
 	}, {
 		name: "answer: an exact match of one of its questions below the threshold",
 		in:   DecisionInput{Candidates: far, Confidence: 0.4, Features: Features{"exact": 1}, Settings: &st},
-		want: Verdict{Decision: DecisionAnswer, Confidence: 0.4, Category: "shipping", Article: &ship},
+		want: Verdict{Decision: DecisionAnswer, Reason: ReasonExactMatch, Confidence: ExactMatchConfidence, Category: "shipping", Article: &ship},
+	}, {
+		name: "no exact match when the runner-up has the same question",
+		in: DecisionInput{Candidates: func() []Candidate {
+			c := cands("ship", "ship2")
+			c[1].Question = "运费怎么算？"
+			return c
+		}(), Confidence: 0.4, Top3: 0.5, Features: Features{"exact": 1}, Settings: &st},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Reason: Reason(ReasonLowConfidence), Confidence: 0.4, Category: "shipping"},
 	}, {
 		name: "clarify: three close candidates",
 		in:   DecisionInput{Candidates: cands("ship", "ship2", "ship3", "refund"), Confidence: 0.6, Top3: 0.96, Settings: &st},
-		want: Verdict{Decision: DecisionClarify, Confidence: 0.6, Category: "shipping", Clarify: []ClarifyOption{
+		want: Verdict{Decision: DecisionClarify, Reason: ReasonCloseCandidates, Confidence: 0.6, Category: "shipping", Clarify: []ClarifyOption{
 			{ArticleID: "ship", Question: "运费怎么算"}, {ArticleID: "ship2", Question: "偏远地区运费"}, {ArticleID: "ship3", Question: "顺丰运费"}}},
 	}, {
 		name: "clarify: two close candidates, the third too far",
@@ -64,61 +72,61 @@ func TestDecide(t *testing.T) {
 			c[2].Score = 1
 			return c
 		}(), Confidence: 0.6, Top3: 0.96, Settings: &st},
-		want: Verdict{Decision: DecisionClarify, Confidence: 0.6, Category: "shipping", Clarify: []ClarifyOption{
+		want: Verdict{Decision: DecisionClarify, Reason: ReasonCloseCandidates, Confidence: 0.6, Category: "shipping", Clarify: []ClarifyOption{
 			{ArticleID: "ship", Question: "运费怎么算"}, {ArticleID: "ship2", Question: "偏远地区运费"}}},
 	}, {
 		name: "clarify: an expired runner-up is not offered, leaving one: low confidence",
 		in:   DecisionInput{Candidates: cands("ship", "promo"), Confidence: 0.6, Top3: 0.96, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Confidence: 0.6, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Reason: Reason(ReasonLowConfidence), Confidence: 0.6, Category: "shipping"},
 	}, {
 		name: "ambiguous: a clarify that did not help",
 		in: DecisionInput{Candidates: cands("ship", "ship2", "ship3"), Confidence: 0.6, Top3: 0.96, Settings: &st,
 			Conversation: ConversationState{LastBotClarified: true}},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonAmbiguous, Confidence: 0.6, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonAmbiguous, Reason: Reason(ReasonAmbiguous), Confidence: 0.6, Category: "shipping"},
 	}, {
 		name: "no clarify when the right article is probably not among the top three",
 		in:   DecisionInput{Candidates: cands("ship", "ship2", "ship3"), Confidence: 0.6, Top3: 0.9, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Confidence: 0.6, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Reason: Reason(ReasonLowConfidence), Confidence: 0.6, Category: "shipping"},
 	}, {
 		name: "expired answer",
 		in:   DecisionInput{Candidates: cands("promo"), Confidence: 0.95, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonExpiredAnswer, Confidence: 0.95, Category: "promotions"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonExpiredAnswer, Reason: Reason(ReasonExpiredAnswer), Confidence: 0.95, Category: "promotions"},
 	}, {
 		name: "expired article below the out-of-scope threshold: out of scope",
 		in:   DecisionInput{Candidates: cands("promo"), Confidence: 0.1, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonOutOfScope, Confidence: 0.1, Category: "promotions"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonOutOfScope, Reason: Reason(ReasonOutOfScope), Confidence: 0.1, Category: "promotions"},
 	}, {
 		name: "out of scope: below the out-of-scope threshold",
 		in:   DecisionInput{Candidates: far, Confidence: 0.149, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonOutOfScope, Confidence: 0.149, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonOutOfScope, Reason: Reason(ReasonOutOfScope), Confidence: 0.149, Category: "shipping"},
 	}, {
 		name: "out of scope: no candidate",
 		in:   DecisionInput{Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonOutOfScope},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonOutOfScope, Reason: Reason(ReasonOutOfScope)},
 	}, {
 		name: "low confidence: between the out-of-scope and answer thresholds",
 		in:   DecisionInput{Candidates: far, Confidence: 0.5, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Confidence: 0.5, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Reason: Reason(ReasonLowConfidence), Confidence: 0.5, Category: "shipping"},
 	}, {
 		name: "customer request beats a confident answer",
 		in:   DecisionInput{Intent: Intent{WantsHuman: true}, Candidates: far, Confidence: 0.99, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonCustomerRequest, Confidence: 0.99, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonCustomerRequest, Reason: Reason(ReasonCustomerRequest), Confidence: 0.99, Category: "shipping"},
 	}, {
 		name: "complaint beats a confident answer",
 		in:   DecisionInput{Intent: Intent{Complaint: true, Sentiment: -0.9}, Candidates: far, Confidence: 0.99, Settings: &st},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonComplaint, Confidence: 0.99, Category: "shipping"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonComplaint, Reason: Reason(ReasonComplaint), Confidence: 0.99, Category: "shipping"},
 	}, {
 		name: "per-category threshold: refunds need 0.97",
 		in:   DecisionInput{Candidates: cands("refund"), Confidence: 0.9, Settings: &strict},
-		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Confidence: 0.9, Category: "refunds"},
+		want: Verdict{Decision: DecisionHandoff, Handoff: ReasonLowConfidence, Reason: Reason(ReasonLowConfidence), Confidence: 0.9, Category: "refunds"},
 	}, {
 		name: "per-category threshold: refunds above 0.97",
 		in:   DecisionInput{Candidates: cands("refund"), Confidence: 0.98, Settings: &strict},
-		want: Verdict{Decision: DecisionAnswer, Confidence: 0.98, Category: "refunds", Article: &refund},
+		want: Verdict{Decision: DecisionAnswer, Reason: ReasonConfident, Confidence: 0.98, Category: "refunds", Article: &refund},
 	}, {
 		name: "per-category threshold: other categories keep the KB's",
 		in:   DecisionInput{Candidates: cands("ship"), Confidence: 0.9, Settings: &strict},
-		want: Verdict{Decision: DecisionAnswer, Confidence: 0.9, Category: "shipping", Article: &ship},
+		want: Verdict{Decision: DecisionAnswer, Reason: ReasonConfident, Confidence: 0.9, Category: "shipping", Article: &ship},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -83,6 +85,10 @@ type Settings struct {
 	// Calibration maps retrieval features to a probability; nil uses DefaultCalibration.
 	Calibration *Calibration `json:"calibration,omitempty"`
 	Webhook     Webhook      `json:"webhook,omitzero"`
+	// HandoffMessages are what a handoff response tells the customer, by
+	// locale (a BCP 47 tag such as zh-TW, or a family: zh-hans, zh-hant,
+	// en); missing ones fall back to DefaultHandoffMessages.
+	HandoffMessages map[string]string `json:"handoff_messages,omitempty"`
 	// MaxQuestionRunes bounds a question's length (0: DefaultMaxQuestionRunes).
 	MaxQuestionRunes int       `json:"max_question_runes,omitempty"`
 	UpdatedAt        time.Time `json:"updated_at,omitzero"`
@@ -102,6 +108,38 @@ func (s *Settings) ThresholdsFor(category string) Thresholds {
 		return t
 	}
 	return s.Thresholds
+}
+
+// MaxHandoffMessageRunes bounds a handoff message.
+const MaxHandoffMessageRunes = 500
+
+// DefaultHandoffMessages are the handoff messages by locale family.
+var DefaultHandoffMessages = map[string]string{
+	"zh-hans": "这个问题我们请人工客服为您解答，请稍候。",
+	"zh-hant": "這個問題我們請人工客服為您解答，請稍候。",
+	"en":      "A member of our team will answer this shortly.",
+}
+
+// HandoffMessage is the customer-facing message of a handoff for a
+// question asked in locale (empty: the question's script decides): the
+// KB's message for the locale, then for its family, then the default of
+// the family (English when none is known).
+func (s *Settings) HandoffMessage(locale, question string) string {
+	family := questionFamily(locale, question)
+	for _, want := range []string{locale, family} {
+		for loc, m := range s.HandoffMessages {
+			if want != "" && strings.EqualFold(loc, want) {
+				return m
+			}
+		}
+	}
+	if m := DefaultHandoffMessages[family]; m != "" {
+		return m
+	}
+	if m := s.HandoffMessages["en"]; m != "" {
+		return m
+	}
+	return DefaultHandoffMessages["en"]
 }
 
 // CalibrationOrDefault returns the KB's calibration, or the shipped default.
@@ -135,6 +173,11 @@ func (s *Settings) Validate() error {
 		u, err := url.Parse(s.Webhook.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("webhook url %q must be an absolute http(s) URL", s.Webhook.URL))
+		}
+	}
+	for loc, m := range s.HandoffMessages {
+		if loc == "" || len(loc) > 35 || !utf8.ValidString(m) || strings.TrimSpace(m) == "" || utf8.RuneCountInString(m) > MaxHandoffMessageRunes {
+			errs = append(errs, fmt.Errorf("handoff_messages[%q] must be a locale and a non-empty text of at most %d characters", loc, MaxHandoffMessageRunes))
 		}
 	}
 	if s.MaxQuestionRunes < 0 || s.MaxQuestionRunes > 10000 {

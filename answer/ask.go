@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,6 +122,9 @@ type Engine struct {
 
 	knownMu sync.Mutex
 	known   map[string]time.Time // KBs seen to exist, and when
+
+	examples *exampleStore // labeled calibration examples (selfcal.go, outcomes.go)
+	cal      calState
 }
 
 // NewEngine wires an Engine over one store: it creates what collections are missing.
@@ -139,14 +143,21 @@ func NewEngine(ctx context.Context, kb *KB, logger *slog.Logger) (*Engine, error
 	if e.Conversations, err = NewConversationStore(ctx, kb.store); err != nil {
 		return nil, err
 	}
+	if e.examples, err = newExampleStore(ctx, kb.store); err != nil {
+		return nil, err
+	}
 	if e.Events, err = NewEventLog(ctx, kb.store, logger); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// Close flushes the answer log.
-func (e *Engine) Close() error { return e.Events.Close() }
+// Close waits for the self-calibrations in flight (tens of seconds at
+// most) and flushes the answer log.
+func (e *Engine) Close() error {
+	e.cal.wg.Wait()
+	return e.Events.Close()
+}
 
 // KnownKB reports whether kb has settings or articles; unknown KBs get ErrUnknownKB.
 func (e *Engine) KnownKB(ctx context.Context, kb string) error {
@@ -386,6 +397,7 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 		ev.Reason, ev.HandoffID = string(resp.Handoff.Reason), resp.Handoff.ID
 	}
 	e.Events.Record(ev)
+	e.learnClarifyPick(ctx, q, v)
 	if q.convID != "" {
 		turns := append(q.turns, Turn{Role: "customer", Text: req.Question, At: q.now},
 			Turn{Role: "bot", Text: botText(resp), Decision: resp.Decision, At: q.now})
@@ -394,6 +406,43 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 		}
 	}
 	return resp, nil
+}
+
+// learnClarifyPick records, in the background, the outcome of a clarify:
+// the customer sent back one of the options offered (an exact match of
+// its question), so that article answers the question that got the
+// clarify.
+func (e *Engine) learnClarifyPick(ctx context.Context, q *question, v Verdict) {
+	if v.Reason != ReasonExactMatch || !StateOf(q.turns).LastBotClarified {
+		return
+	}
+	var asked, offered string
+	for i := len(q.turns) - 1; i >= 0; i-- {
+		t := q.turns[i]
+		if offered == "" && t.Role == RoleBot {
+			offered = t.Text
+			continue
+		}
+		if offered != "" && t.Role == RoleCustomer {
+			asked = t.Text
+			break
+		}
+	}
+	if asked == "" || !strings.Contains(offered, v.Article.Question) {
+		return
+	}
+	o := Outcome{KB: q.req.KB, Kind: OutcomeClarify, Question: asked, Locale: q.req.Locale, ArticleID: v.Article.ID,
+		Key: "clarify:" + q.convID + ":" + strconv.Itoa(len(q.turns))}
+	if c := q.req.Customer; c != nil {
+		o.Customer = c.ID
+	}
+	e.cal.wg.Add(1)
+	go func() {
+		defer e.cal.wg.Done()
+		if _, err := e.RecordOutcome(context.WithoutCancel(ctx), o); err != nil {
+			e.Logger.Warn("recording a clarify pick", "kb", o.KB, "err", err)
+		}
+	}()
 }
 
 // confidence computes the calibrated confidence of cands' top article.

@@ -95,8 +95,11 @@ func (e *Engine) DeleteArticle(ctx context.Context, kb, id string) error {
 		return err
 	}
 	if e.OnChange != nil {
-		return e.OnChange(ctx, kb, []ArticleChange{{Before: &before}})
+		if err := e.OnChange(ctx, kb, []ArticleChange{{Before: &before}}); err != nil {
+			return err
+		}
 	}
+	e.autoCalibrate(ctx, kb)
 	return nil
 }
 

@@ -13,7 +13,9 @@ func (e *Engine) Now() time.Time { return e.now() }
 func (k *KB) Normalize(text string) (string, error) { return k.emb.Normalize(text) }
 
 // ImportArticles upserts articles into kb (see KB.Import) and makes kb
-// known with default settings when it is new. st, when set, receives the counts.
+// known with default settings when it is new. st, when set, receives the
+// counts. When the KB is new or changed materially, it then calibrates
+// itself in the background (see NeedsSelfCalibration, WaitCalibrations).
 func (e *Engine) ImportArticles(ctx context.Context, kb string, arts []Article, st *ImportStats) error {
 	if err := ValidateID(kb); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidKB, err)
@@ -44,18 +46,43 @@ func (e *Engine) ImportArticlesWith(ctx context.Context, kb string, arts []Artic
 	if err := e.Settings.Ensure(ctx, kb); err != nil {
 		return err
 	}
-	return e.notifyChanges(ctx, kb, before, ids)
+	if err := e.notifyChanges(ctx, kb, before, ids); err != nil {
+		return err
+	}
+	if !opts.NoSelfCalibration {
+		e.autoCalibrate(ctx, kb)
+	}
+	return nil
 }
 
 // ResolveHandoff closes a handoff with the agent's reply (and wakes the
-// webhook deliverer for its "handoff.resolved" event).
+// webhook deliverer for its "handoff.resolved" event). A resolution that
+// names the right article (ArticleID, which must exist) or says the KB
+// had none (NoAnswer) is also recorded as an outcome label
+// (RecordOutcome), and so is the agent's verdict on a suggested answer.
 func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (Handoff, error) {
+	if r.ArticleID != "" {
+		prev, err := e.Handoffs.Get(ctx, id)
+		if err != nil {
+			return prev, err
+		}
+		if _, err := e.KB.Article(ctx, prev.KB, r.ArticleID); err != nil {
+			return prev, fmt.Errorf("%w: article_id: %w", ErrInvalidHandoff, err)
+		}
+	}
 	h, err := e.Handoffs.Resolve(ctx, id, r)
 	if err != nil {
 		return h, err
 	}
 	if e.Notify != nil {
 		e.Notify(h.ID)
+	}
+	if r.ArticleID != "" || r.NoAnswer {
+		o := Outcome{KB: h.KB, Kind: OutcomeResolved, Question: h.Question, Locale: h.Locale,
+			ArticleID: r.ArticleID, NoAnswer: r.NoAnswer, Key: "handoff:" + h.ID}
+		if _, err := e.RecordOutcome(ctx, o); err != nil {
+			e.Logger.Warn("recording a resolved handoff's label", "kb", h.KB, "handoff", h.ID, "err", err)
+		}
 	}
 	return h, nil
 }

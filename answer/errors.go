@@ -14,4 +14,6 @@ var (
 	ErrArticleNotFound = errors.New("article not found")
 	// ErrUnknownFormat reports an import file that is neither JSONL nor CSV.
 	ErrUnknownFormat = errors.New("unknown file format")
+	// ErrInvalidOutcome reports an outcome label that fails validation.
+	ErrInvalidOutcome = errors.New("invalid outcome")
 )

@@ -115,6 +115,11 @@ type Resolution struct {
 	// Reusable, when false, says the reply is specific to this customer
 	// and must not become knowledge (curation drops it).
 	Reusable *bool `json:"reusable,omitempty"`
+	// ArticleID names the article that answers the question, when one
+	// does; NoAnswer says the KB had none. Either makes the resolution a
+	// labeled example of the KB's calibration (Engine.ResolveHandoff).
+	ArticleID string `json:"article_id,omitempty"`
+	NoAnswer  bool   `json:"no_answer,omitempty"`
 	// ResolvedAt is set by Resolve.
 	ResolvedAt time.Time `json:"resolved_at"`
 }
@@ -574,6 +579,14 @@ func (r *Resolution) validate() error {
 	}
 	if err := checkText(r.Agent, maxHandoffField); err != nil {
 		errs = append(errs, fmt.Errorf("agent: %w", err))
+	}
+	if r.ArticleID != "" && r.NoAnswer {
+		errs = append(errs, errors.New("article_id and no_answer exclude each other"))
+	}
+	if r.ArticleID != "" {
+		if err := validateArticleID(r.ArticleID); err != nil {
+			errs = append(errs, fmt.Errorf("article_id: %w", err))
+		}
 	}
 	if r.CSAT != nil && (*r.CSAT < 1 || *r.CSAT > 5) {
 		errs = append(errs, fmt.Errorf("csat %d must lie in [1, 5]", *r.CSAT))

@@ -64,6 +64,12 @@ type SearchOptions struct {
 	// NoRerank skips the reranker (see rank.go) and returns the
 	// aggregation's ranking, to measure the first stage alone.
 	NoRerank bool
+
+	// exclude keeps points out of the search (self-calibration's held-out
+	// questions and articles), and lex, when set, is the lexicon the
+	// reranker uses instead of the KB's (one without those items).
+	exclude []index.Condition
+	lex     *lexicon
 }
 
 func (o SearchOptions) withDefaults() SearchOptions {
@@ -163,9 +169,11 @@ func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) (
 	}
 	arts := aggregate(dense, lexical, o)
 	if !o.NoRerank {
-		lex, err := k.lexicon(ctx, kb)
-		if err != nil {
-			return nil, err
+		lex := o.lex
+		if lex == nil {
+			if lex, err = k.lexicon(ctx, kb); err != nil {
+				return nil, err
+			}
 		}
 		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
 	}
@@ -183,6 +191,7 @@ func searchFilter(kb string, o SearchOptions) *index.Filter {
 		index.MatchKeyword("kb", kb),
 		index.MatchKeyword("status", string(StatusPublished)),
 	}}
+	f.MustNot = append(f.MustNot, o.exclude...)
 	if o.Locale != "" {
 		f.Must = append(f.Must, index.MatchKeyword("locale", o.Locale))
 	}

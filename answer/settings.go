@@ -84,7 +84,14 @@ type Settings struct {
 	Categories map[string]Thresholds `json:"categories,omitempty"`
 	// Calibration maps retrieval features to a probability; nil uses DefaultCalibration.
 	Calibration *Calibration `json:"calibration,omitempty"`
-	Webhook     Webhook      `json:"webhook,omitzero"`
+	// SelfCalibration describes the KB's last self-calibration (what it
+	// fitted on, its held-out ECE), which applies when Calibration is
+	// nil. It is read-only: jieda keeps it apart (SettingsStore.PutSelf),
+	// so that a calibration running in the background never overwrites
+	// settings an editor saves meanwhile.
+	SelfCalibration *SelfCalibration `json:"self_calibration,omitempty"`
+	selfCal         *Calibration
+	Webhook         Webhook `json:"webhook,omitzero"`
 	// HandoffMessages are what a handoff response tells the customer, by
 	// locale (a BCP 47 tag such as zh-TW, or a family: zh-hans, zh-hant,
 	// en); missing ones fall back to DefaultHandoffMessages.
@@ -142,13 +149,21 @@ func (s *Settings) HandoffMessage(locale, question string) string {
 	return DefaultHandoffMessages["en"]
 }
 
-// CalibrationOrDefault returns the KB's calibration, or the shipped default.
+// CalibrationOrDefault returns the KB's calibration: the one set in its
+// settings (fitted on labeled questions), else the one it fitted itself
+// (self-calibration and outcomes), else the shipped default.
 func (s *Settings) CalibrationOrDefault() *Calibration {
 	if s.Calibration != nil {
 		return s.Calibration
 	}
+	if s.selfCal != nil {
+		return s.selfCal
+	}
 	return DefaultCalibration()
 }
+
+// SelfCalibrated returns the calibration the KB fitted itself (nil when none).
+func (s *Settings) SelfCalibrated() *Calibration { return s.selfCal }
 
 // Validate checks every field.
 func (s *Settings) Validate() error {
@@ -217,6 +232,17 @@ func settingsPointID(kb string) string {
 	return uuid.NewSHA1(pointNamespace, []byte("settings\x00"+kb)).String()
 }
 
+// selfPointID is the id of the point holding kb's self-calibration.
+func selfPointID(kb string) string {
+	return uuid.NewSHA1(pointNamespace, []byte("selfcal\x00"+kb)).String()
+}
+
+// selfDoc is a KB's self-calibration as stored beside its settings.
+type selfDoc struct {
+	Report      *SelfCalibration `json:"report"`
+	Calibration *Calibration     `json:"calibration,omitempty"`
+}
+
 // Get returns kb's settings and whether any were saved; a KB never
 // configured gets DefaultSettings.
 func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, error) {
@@ -226,23 +252,56 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 	if ok && s.now().Sub(c.loaded) < SettingsTTL {
 		return c.s, c.found, nil
 	}
-	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb)}, index.With{Payload: true})
+	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb), selfPointID(kb)}, index.With{Payload: true})
 	if err != nil {
 		return Settings{}, false, fmt.Errorf("reading settings of %s: %w", kb, err)
 	}
 	c = cachedSettings{s: DefaultSettings(kb), loaded: s.now()}
-	if len(recs) == 1 {
-		js, _ := recs[0].Payload["settings"].(string)
+	var self selfDoc
+	for _, r := range recs {
+		if js, ok := r.Payload["self"].(string); ok {
+			if err := json.Unmarshal([]byte(js), &self); err != nil {
+				return Settings{}, false, fmt.Errorf("decoding the self-calibration of %s: %w", kb, err)
+			}
+			continue
+		}
+		js, _ := r.Payload["settings"].(string)
 		var st Settings
 		if err := json.Unmarshal([]byte(js), &st); err != nil {
 			return Settings{}, false, fmt.Errorf("decoding settings of %s: %w", kb, err)
 		}
 		c.s, c.found = st, true
 	}
+	c.s.SelfCalibration, c.s.selfCal = self.Report, self.Calibration
 	s.mu.Lock()
-	s.cache[kb] = c
+	s.cache[strings.Clone(kb)] = c
 	s.mu.Unlock()
 	return c.s, c.found, nil
+}
+
+// PutSelf saves kb's self-calibration (report and calibration; a nil
+// calibration leaves the KB on the default) beside its settings.
+func (s *SettingsStore) PutSelf(ctx context.Context, kb string, rep *SelfCalibration, cal *Calibration) error {
+	if cal != nil {
+		if err := cal.Validate(); err != nil {
+			return fmt.Errorf("%w: self-calibration: %w", ErrInvalidSettings, err)
+		}
+	}
+	js, err := json.Marshal(selfDoc{Report: rep, Calibration: cal})
+	if err != nil {
+		return fmt.Errorf("encoding the self-calibration: %w", err)
+	}
+	p := index.Point{ID: selfPointID(kb), Payload: index.Payload{"self": string(js)}}
+	if err := s.store.Upsert(ctx, SettingsCollection, []index.Point{p}); err != nil {
+		return fmt.Errorf("saving the self-calibration of %s: %w", kb, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.cache[kb]; ok {
+		c.s.SelfCalibration, c.s.selfCal = rep, cal
+		s.cache[kb] = c
+	}
+	return nil
 }
 
 // Put validates and saves kb's settings.
@@ -254,7 +313,9 @@ func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) 
 		return Settings{}, fmt.Errorf("%w: %w", ErrInvalidSettings, err)
 	}
 	st.UpdatedAt = s.now().UTC().Truncate(time.Second)
-	js, err := json.Marshal(st)
+	doc := st
+	doc.SelfCalibration = nil // kept apart (PutSelf)
+	js, err := json.Marshal(doc)
 	if err != nil {
 		return Settings{}, fmt.Errorf("encoding settings: %w", err)
 	}
@@ -263,7 +324,10 @@ func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) 
 		return Settings{}, fmt.Errorf("saving settings of %s: %w", st.KB, err)
 	}
 	s.mu.Lock()
-	s.cache[st.KB] = cachedSettings{s: st, found: true, loaded: s.now()}
+	if c, ok := s.cache[st.KB]; ok {
+		st.SelfCalibration, st.selfCal = c.s.SelfCalibration, c.s.selfCal
+	}
+	s.cache[strings.Clone(st.KB)] = cachedSettings{s: st, found: true, loaded: s.now()}
 	s.mu.Unlock()
 	return st, nil
 }

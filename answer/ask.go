@@ -376,6 +376,10 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 		if req.Customer != nil {
 			h.Customer = *req.Customer
 		}
+		if a := v.Article; a != nil {
+			h.Suggested = &AnswerBody{ArticleID: a.ID, Question: a.Question, Answer: a.Answer,
+				Category: a.Category, Version: a.Version, Confidence: v.Confidence}
+		}
 		h, err := e.Handoffs.Create(ctx, h)
 		if err != nil {
 			return nil, fmt.Errorf("creating handoff: %w", err)

@@ -20,7 +20,8 @@ type DecisionInput struct {
 	// answers the question; Top3 that the right article is among the top
 	// three (Calibration.ClarifyProbability).
 	Confidence, Top3 float64
-	// Settings are the KB's: thresholds per category.
+	// Settings are the KB's: thresholds and autonomy per category (with
+	// its autonomy evidence).
 	Settings *Settings
 	// Conversation is what the earlier turns say.
 	Conversation ConversationState
@@ -74,7 +75,7 @@ type Verdict struct {
 	// Category is the top candidate's category ("" without candidates):
 	// the one whose thresholds applied.
 	Category string
-	// Article is the article answered.
+	// Article is the article answered, or suggested (reason suggest).
 	Article *Article
 	// Clarify are the "did you mean" options (2-3) of a clarify.
 	Clarify []ClarifyOption
@@ -99,8 +100,16 @@ type Verdict struct {
 //     (ambiguous) or fewer than two are active (low_confidence);
 //   - otherwise a handoff: out_of_scope below the out-of-scope threshold,
 //     low_confidence above it.
+//
+// An answer or a clarify in a category that only suggests (Autonomy:
+// suggest, or graduated and not yet graduated) becomes a handoff with
+// reason suggest, carrying the top article as the suggested answer.
 func Decide(in DecisionInput) Verdict {
 	v := decide(in)
+	if (v.Decision == DecisionAnswer || v.Decision == DecisionClarify) && in.Settings.Suggests(v.Category) {
+		top := in.Articles[in.Candidates[0].ArticleID]
+		v = Verdict{Decision: DecisionHandoff, Handoff: ReasonSuggest, Confidence: v.Confidence, Category: v.Category, Article: &top}
+	}
 	if v.Decision == DecisionHandoff {
 		v.Reason = Reason(v.Handoff)
 	}

@@ -59,7 +59,9 @@ func (e *Engine) ImportArticlesWith(ctx context.Context, kb string, arts []Artic
 // webhook deliverer for its "handoff.resolved" event). A resolution that
 // names the right article (ArticleID, which must exist) or says the KB
 // had none (NoAnswer) is also recorded as an outcome label
-// (RecordOutcome), and so is the agent's verdict on a suggested answer.
+// (RecordOutcome), and so is the agent's verdict on a suggested answer
+// (Suggestion, or read from ArticleID), which also counts toward its
+// category's graduation (Autonomy).
 func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (Handoff, error) {
 	if r.ArticleID != "" {
 		prev, err := e.Handoffs.Get(ctx, id)
@@ -77,6 +79,31 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 	if e.Notify != nil {
 		e.Notify(h.ID)
 	}
+	if s := h.Suggested; s != nil {
+		verdict := r.Suggestion
+		if verdict == "" && (r.ArticleID != "" || r.NoAnswer) {
+			verdict = SuggestionRejected
+			if r.ArticleID == s.ArticleID {
+				verdict = SuggestionAccepted
+			}
+		}
+		if verdict != "" {
+			if err := e.recordVerdict(ctx, h.KB, h.Category, verdict == SuggestionAccepted, false); err != nil {
+				e.Logger.Warn("recording a verdict on a suggestion", "kb", h.KB, "handoff", h.ID, "err", err)
+			}
+			if r.ArticleID == "" && !r.NoAnswer {
+				o := Outcome{KB: h.KB, Kind: OutcomeSuggestion, Question: h.Question, Locale: h.Locale, Key: "handoff:" + h.ID}
+				if verdict == SuggestionAccepted {
+					o.ArticleID = s.ArticleID
+				} else {
+					o.NotArticleID = s.ArticleID
+				}
+				if _, err := e.RecordOutcome(ctx, o); err != nil {
+					e.Logger.Warn("recording a suggestion's label", "kb", h.KB, "handoff", h.ID, "err", err)
+				}
+			}
+		}
+	}
 	if r.ArticleID != "" || r.NoAnswer {
 		o := Outcome{KB: h.KB, Kind: OutcomeResolved, Question: h.Question, Locale: h.Locale,
 			ArticleID: r.ArticleID, NoAnswer: r.NoAnswer, Key: "handoff:" + h.ID}
@@ -85,4 +112,36 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 		}
 	}
 	return h, nil
+}
+
+// Feedback records a customer's verdict on an answer (EventLog.Feedback)
+// and learns from it: an outcome label (at customer weight, capped per
+// customer, who names the key or customer giving it) and live evidence of
+// the answered article's category (Autonomy).
+func (e *Engine) Feedback(ctx context.Context, in FeedbackInput, customer string, allowed func(kb string) bool) (Event, error) {
+	ev, err := e.Events.Feedback(ctx, in, allowed)
+	if err != nil || ev.Decision != DecisionAnswer || ev.ArticleID == "" {
+		return ev, err
+	}
+	art, err := e.KB.Article(ctx, ev.KB, ev.ArticleID)
+	if err != nil {
+		e.Logger.Warn("feedback on an article that is gone", "kb", ev.KB, "article", ev.ArticleID, "err", err)
+		return ev, nil
+	}
+	helpful := *in.Helpful
+	if err := e.recordVerdict(ctx, ev.KB, art.Category, helpful, true); err != nil {
+		e.Logger.Warn("recording live evidence", "kb", ev.KB, "err", err)
+	}
+	if ev.Normalized != "" {
+		o := Outcome{KB: ev.KB, Kind: OutcomeFeedback, Question: ev.Normalized, Key: "answer:" + ev.ID, Customer: customer}
+		if helpful {
+			o.ArticleID = ev.ArticleID
+		} else {
+			o.NotArticleID = ev.ArticleID
+		}
+		if _, err := e.RecordOutcome(ctx, o); err != nil {
+			e.Logger.Warn("recording feedback's label", "kb", ev.KB, "err", err)
+		}
+	}
+	return ev, nil
 }

@@ -224,6 +224,7 @@ func (l *EventLog) Feedback(ctx context.Context, in FeedbackInput, allowed func(
 	ev := Event{ID: in.AnswerID}
 	ev.KB, _ = p["kb"].(string)
 	ev.ArticleID, _ = p["article_id"].(string)
+	ev.Normalized, _ = p["normalized"].(string)
 	d, _ := p["decision"].(string)
 	ev.Decision = Decision(d)
 	if allowed != nil && !allowed(ev.KB) {

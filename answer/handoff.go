@@ -43,11 +43,14 @@ const (
 	ReasonCustomerRequest HandoffReason = "customer_request"
 	ReasonComplaint       HandoffReason = "complaint"
 	ReasonExpiredAnswer   HandoffReason = "expired_answer"
+	// ReasonSuggest: jieda would have answered (or clarified), but the
+	// category only suggests (Autonomy): the packet carries the suggestion.
+	ReasonSuggest HandoffReason = "suggest"
 )
 
 // HandoffReasons lists every reason.
 var HandoffReasons = []HandoffReason{ReasonLowConfidence, ReasonOutOfScope, ReasonAmbiguous,
-	ReasonCustomerRequest, ReasonComplaint, ReasonExpiredAnswer}
+	ReasonCustomerRequest, ReasonComplaint, ReasonExpiredAnswer, ReasonSuggest}
 
 // HandoffStatus is where a handoff stands with the agents.
 type HandoffStatus string
@@ -115,6 +118,9 @@ type Resolution struct {
 	// Reusable, when false, says the reply is specific to this customer
 	// and must not become knowledge (curation drops it).
 	Reusable *bool `json:"reusable,omitempty"`
+	// Suggestion is the agent's verdict on a suggested answer: accepted,
+	// edited or rejected (empty: read from ArticleID when given).
+	Suggestion string `json:"suggestion,omitempty"`
 	// ArticleID names the article that answers the question, when one
 	// does; NoAnswer says the KB had none. Either makes the resolution a
 	// labeled example of the KB's calibration (Engine.ResolveHandoff).
@@ -156,7 +162,10 @@ type Handoff struct {
 	// Turns is the conversation so far, oldest first.
 	Turns []Turn `json:"turns,omitempty"`
 	// Candidates are the articles retrieval found, best first, with scores.
-	Candidates []Candidate   `json:"candidates,omitempty"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// Suggested is the answer jieda suggests (reason suggest): the agent
+	// accepts, edits or rejects it (Resolution.Suggestion).
+	Suggested  *AnswerBody   `json:"suggested,omitempty"`
 	Confidence float64       `json:"confidence"`
 	Reason     HandoffReason `json:"reason"`
 	Customer   Customer      `json:"customer,omitzero"`
@@ -189,7 +198,7 @@ const (
 // 0 to MaxHandoffPriority, the sum of:
 //
 //   - the reason: complaint 40, customer_request 30, expired_answer 20,
-//     low_confidence 10, ambiguous 10, out_of_scope 5 (unknown 0);
+//     low_confidence 10, ambiguous 10, suggest 10, out_of_scope 5 (unknown 0);
 //   - the customer tier (trimmed, case-insensitive): "vip", "svip" and
 //     "platinum" 30, "gold" 15, "silver" 5, anything else 0;
 //   - the sentiment: at or below -0.6 adds 25, at or below -0.3 adds 10
@@ -203,7 +212,7 @@ func HandoffPriority(reason HandoffReason, tier string, sentiment float64) int {
 		p += 30
 	case ReasonExpiredAnswer:
 		p += 20
-	case ReasonLowConfidence, ReasonAmbiguous:
+	case ReasonLowConfidence, ReasonAmbiguous, ReasonSuggest:
 		p += 10
 	case ReasonOutOfScope:
 		p += 5
@@ -579,6 +588,11 @@ func (r *Resolution) validate() error {
 	}
 	if err := checkText(r.Agent, maxHandoffField); err != nil {
 		errs = append(errs, fmt.Errorf("agent: %w", err))
+	}
+	switch r.Suggestion {
+	case "", SuggestionAccepted, SuggestionEdited, SuggestionRejected:
+	default:
+		errs = append(errs, fmt.Errorf("suggestion %q must be accepted, edited or rejected", r.Suggestion))
 	}
 	if r.ArticleID != "" && r.NoAnswer {
 		errs = append(errs, errors.New("article_id and no_answer exclude each other"))

@@ -91,7 +91,17 @@ type Settings struct {
 	// settings an editor saves meanwhile.
 	SelfCalibration *SelfCalibration `json:"self_calibration,omitempty"`
 	selfCal         *Calibration
-	Webhook         Webhook `json:"webhook,omitzero"`
+	// Autonomy is how far the KB answers on its own (auto, suggest,
+	// graduated; "" is DefaultAutonomy), CategoryAutonomy per category.
+	Autonomy         Autonomy            `json:"autonomy,omitempty"`
+	CategoryAutonomy map[string]Autonomy `json:"category_autonomy,omitempty"`
+	// TargetPrecision is the precision a graduated category must prove
+	// (0: DefaultTargetPrecision).
+	TargetPrecision float64 `json:"target_precision,omitempty"`
+	// evidence is each category's autonomy evidence, kept apart like the
+	// self-calibration (see Engine.Autonomy).
+	evidence map[string]Evidence
+	Webhook  Webhook `json:"webhook,omitzero"`
 	// HandoffMessages are what a handoff response tells the customer, by
 	// locale (a BCP 47 tag such as zh-TW, or a family: zh-hans, zh-hant,
 	// en); missing ones fall back to DefaultHandoffMessages.
@@ -190,6 +200,28 @@ func (s *Settings) Validate() error {
 			errs = append(errs, fmt.Errorf("webhook url %q must be an absolute http(s) URL", s.Webhook.URL))
 		}
 	}
+	if !s.Autonomy.Valid() {
+		errs = append(errs, fmt.Errorf("autonomy %q must be auto, suggest or graduated", s.Autonomy))
+	}
+	for c, a := range s.CategoryAutonomy {
+		if a == "" || !a.Valid() {
+			errs = append(errs, fmt.Errorf("category_autonomy[%q] %q must be auto, suggest or graduated", c, a))
+		}
+	}
+	if math.IsNaN(s.TargetPrecision) || s.TargetPrecision < 0 || s.TargetPrecision >= 1 {
+		errs = append(errs, fmt.Errorf("target_precision %v must lie in [0, 1)", s.TargetPrecision))
+	}
+	if !s.Autonomy.Valid() {
+		errs = append(errs, fmt.Errorf("autonomy %q must be auto, suggest or graduated", s.Autonomy))
+	}
+	for c, a := range s.CategoryAutonomy {
+		if a == "" || !a.Valid() {
+			errs = append(errs, fmt.Errorf("category_autonomy[%q] %q must be auto, suggest or graduated", c, a))
+		}
+	}
+	if math.IsNaN(s.TargetPrecision) || s.TargetPrecision < 0 || s.TargetPrecision >= 1 {
+		errs = append(errs, fmt.Errorf("target_precision %v must lie in [0, 1)", s.TargetPrecision))
+	}
 	for loc, m := range s.HandoffMessages {
 		if loc == "" || len(loc) > 35 || !utf8.ValidString(m) || strings.TrimSpace(m) == "" || utf8.RuneCountInString(m) > MaxHandoffMessageRunes {
 			errs = append(errs, fmt.Errorf("handoff_messages[%q] must be a locale and a non-empty text of at most %d characters", loc, MaxHandoffMessageRunes))
@@ -252,13 +284,20 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 	if ok && s.now().Sub(c.loaded) < SettingsTTL {
 		return c.s, c.found, nil
 	}
-	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb), selfPointID(kb)}, index.With{Payload: true})
+	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb), selfPointID(kb), autonomyPointID(kb)}, index.With{Payload: true})
 	if err != nil {
 		return Settings{}, false, fmt.Errorf("reading settings of %s: %w", kb, err)
 	}
 	c = cachedSettings{s: DefaultSettings(kb), loaded: s.now()}
 	var self selfDoc
+	var evidence map[string]Evidence
 	for _, r := range recs {
+		if js, ok := r.Payload["autonomy"].(string); ok {
+			if err := json.Unmarshal([]byte(js), &evidence); err != nil {
+				return Settings{}, false, fmt.Errorf("decoding the autonomy evidence of %s: %w", kb, err)
+			}
+			continue
+		}
 		if js, ok := r.Payload["self"].(string); ok {
 			if err := json.Unmarshal([]byte(js), &self); err != nil {
 				return Settings{}, false, fmt.Errorf("decoding the self-calibration of %s: %w", kb, err)
@@ -272,7 +311,7 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 		}
 		c.s, c.found = st, true
 	}
-	c.s.SelfCalibration, c.s.selfCal = self.Report, self.Calibration
+	c.s.SelfCalibration, c.s.selfCal, c.s.evidence = self.Report, self.Calibration, evidence
 	s.mu.Lock()
 	s.cache[strings.Clone(kb)] = c
 	s.mu.Unlock()
@@ -325,7 +364,7 @@ func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) 
 	}
 	s.mu.Lock()
 	if c, ok := s.cache[st.KB]; ok {
-		st.SelfCalibration, st.selfCal = c.s.SelfCalibration, c.s.selfCal
+		st.SelfCalibration, st.selfCal, st.evidence = c.s.SelfCalibration, c.s.selfCal, c.s.evidence
 	}
 	s.cache[strings.Clone(st.KB)] = cachedSettings{s: st, found: true, loaded: s.now()}
 	s.mu.Unlock()

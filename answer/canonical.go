@@ -35,7 +35,7 @@ func CanonicalQuestion(q string) string {
 			j++
 		}
 		// i > 0 and j < len(rs): the trimmed text neither starts nor ends with a space
-		if !(isCJK(rs[i-1]) && isCJK(rs[j])) {
+		if !isCJK(rs[i-1]) || !isCJK(rs[j]) {
 			b.WriteByte(' ')
 		}
 		i = j - 1

@@ -137,7 +137,8 @@ func decide(in DecisionInput) Verdict {
 	top, ok := in.Articles[cands[0].ArticleID]
 	active := ok && top.ActiveAt(in.Now)
 	conf := in.Confidence
-	exact := in.Features["exact"] == 1 && !(len(cands) > 1 && matchKey(cands[1].Question) == matchKey(cands[0].Question))
+	shared := len(cands) > 1 && matchKey(cands[1].Question) == matchKey(cands[0].Question)
+	exact := in.Features["exact"] == 1 && !shared
 	switch {
 	case !active && conf >= th.OutOfScope:
 		v.Handoff = ReasonExpiredAnswer

@@ -179,7 +179,7 @@ func textUnits(s string) []textUnit {
 func joinUnits(us []textUnit) string {
 	var b strings.Builder
 	for i, u := range us {
-		if i > 0 && !(u.cjk && us[i-1].cjk) {
+		if i > 0 && (!u.cjk || !us[i-1].cjk) {
 			b.WriteByte(' ')
 		}
 		b.WriteString(u.s)

@@ -136,6 +136,19 @@ func (e *Engine) startCalibration(ctx context.Context, kb string) {
 	}()
 }
 
+// StartSelfCalibration starts kb's self-calibration in the background
+// whether or not it needs one (POST /v1/kbs/{kb}/calibrate answers 202 at
+// once): SelfCalibrating says when it runs, the KB's settings hold the
+// result (Settings.SelfCalibration). A run in progress is followed by one
+// more.
+func (e *Engine) StartSelfCalibration(ctx context.Context, kb string) error {
+	if err := e.KnownKB(ctx, kb); err != nil {
+		return err
+	}
+	e.startCalibration(ctx, kb)
+	return nil
+}
+
 // SelfCalibrating reports whether a self-calibration of kb is running.
 func (e *Engine) SelfCalibrating(kb string) bool {
 	e.cal.mu.Lock()

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -49,6 +50,24 @@ func TestSelfCalibrationOnImport(t *testing.T) {
 	self, err := e.examples.loadSelf(ctx, "shop")
 	if err != nil || len(self) != sc.Examples.Total() {
 		t.Errorf("stored examples: %d, %v; want %d", len(self), err, sc.Examples.Total())
+	}
+
+	// On demand, in the background.
+	before := sc.FittedAt
+	if err := e.StartSelfCalibration(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.WaitCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e.SelfCalibrating("shop") {
+		t.Error("SelfCalibrating after WaitCalibrations")
+	}
+	if err := e.StartSelfCalibration(ctx, "nosuch"); !errors.Is(err, ErrUnknownKB) {
+		t.Errorf("StartSelfCalibration(nosuch) = %v, want ErrUnknownKB", err)
+	}
+	if st, _, err = e.Settings.Get(ctx, "shop"); err != nil || st.SelfCalibration.FittedAt.Before(before) {
+		t.Errorf("after StartSelfCalibration: %+v, %v", st.SelfCalibration, err)
 	}
 
 	// A tenth more articles is a material change.

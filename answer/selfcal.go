@@ -51,6 +51,11 @@ const (
 	// minSelfExamples is the least number of examples worth a fit; below,
 	// the KB keeps the shipped calibration.
 	minSelfExamples = 30
+	// A KB with at least ownTransferArticles articles with variants and
+	// at least ownTransferShare of its articles without chooses the
+	// pseudo-question generators on its own variants (MeasureTransfer).
+	ownTransferArticles = 50
+	ownTransferShare    = 0.1
 )
 
 // SelfCalibration describes a KB's self-calibration; it is kept in the
@@ -397,8 +402,23 @@ func (e *Engine) selfCalibrate(ctx context.Context, kb string) (SelfCalibration,
 		return SelfCalibration{}, err
 	}
 	rep := SelfCalibration{Articles: len(ids), OutOfScopeShare: AssumedOutOfScope, Generators: DefaultGenerators, GeneratorsFrom: "default"}
+	without := 0
 	for _, id := range ids {
 		rep.Questions += len(arts[id].qs)
+		if len(arts[id].qs) == 1 {
+			without++
+		}
+	}
+	// Where enough articles have variants and enough have none, the
+	// generators are chosen on the KB's own variants.
+	if withVariants := len(ids) - without; withVariants >= ownTransferArticles && float64(without) >= ownTransferShare*float64(len(ids)) {
+		tr, err := e.measureTransfer(ctx, kb, arts, ids, slices.DeleteFunc(slices.Clone(Generators), func(g string) bool { return g == GenHoldout }))
+		if err != nil {
+			return rep, fmt.Errorf("measuring generators: %w", err)
+		}
+		if len(tr.Chosen) > 0 {
+			rep.Generators, rep.GeneratorsFrom = tr.Chosen, "kb variants"
+		}
 	}
 	ex, counts, err := e.selfExamples(ctx, kb, arts, ids, rep.Generators)
 	if err != nil {

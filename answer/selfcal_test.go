@@ -248,3 +248,30 @@ func TestSelfCalibrationKeptApart(t *testing.T) {
 		t.Errorf("List = %v, %v; want [shop]", names, err)
 	}
 }
+
+// TestSelfCalibrationChoosesGenerators: a KB where enough articles have
+// variants and some have none picks its generators on its own variants.
+func TestSelfCalibrationChoosesGenerators(t *testing.T) {
+	ctx := context.Background()
+	arts := sampleArticles(t)[:62]
+	for i := range arts[:8] {
+		arts[i].Variants = nil
+	}
+	e := newTestEngine(t, "shop", arts) // calibrates itself in the background
+	if err := e.WaitCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := e.Settings.Get(ctx, "shop")
+	if err != nil || st.SelfCalibration == nil {
+		t.Fatalf("no self-calibration: %v", err)
+	}
+	rep := *st.SelfCalibration
+	if rep.GeneratorsFrom != "kb variants" || len(rep.Generators) == 0 || rep.Examples.Pseudo == 0 {
+		t.Errorf("report %+v: want generators chosen on the KB's variants, and pseudo-questions", rep)
+	}
+	for _, g := range rep.Generators {
+		if !slices.Contains(Generators, g) || g == GenHoldout {
+			t.Errorf("chosen generator %q", g)
+		}
+	}
+}

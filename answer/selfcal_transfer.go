@@ -49,6 +49,10 @@ type TransferReport struct {
 // transferMinGain is the least drop in log-loss that adds a generator.
 const transferMinGain = 0.002
 
+// minTransferArticles is the least number of articles with variants
+// worth a transfer measurement.
+const minTransferArticles = 20
+
 // MeasureTransfer runs the transfer measurement on kb's articles that
 // have variant questions (see TransferReport).
 func (e *Engine) MeasureTransfer(ctx context.Context, kb string, gens []string) (TransferReport, error) {
@@ -60,14 +64,29 @@ func (e *Engine) MeasureTransfer(ctx context.Context, kb string, gens []string) 
 	if err != nil {
 		return rep, err
 	}
+	return e.measureTransfer(ctx, kb, arts, all, gens)
+}
+
+// transferMaxArticles bounds the articles a transfer measurement asks
+// about (a sample of a larger KB), which bounds its cost.
+const transferMaxArticles = 300
+
+func (e *Engine) measureTransfer(ctx context.Context, kb string, arts map[string]*calArticle, all, gens []string) (TransferReport, error) {
+	var rep TransferReport
 	var ids []string
 	for _, id := range all {
 		if len(arts[id].qs) > 1 {
 			ids = append(ids, id)
 		}
 	}
+	if len(ids) > transferMaxArticles {
+		r := rngFor(kb, "transfer-sample")
+		r.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		ids = ids[:transferMaxArticles]
+		slices.Sort(ids)
+	}
 	rep.Articles = len(ids)
-	if len(ids) < 20 {
+	if len(ids) < minTransferArticles {
 		return rep, nil
 	}
 	base, err := e.KB.lexicon(ctx, kb)

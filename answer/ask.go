@@ -37,6 +37,10 @@ type AskRequest struct {
 	Customer     *Customer         `json:"customer,omitempty"`
 	Locale       string            `json:"locale,omitempty"`
 	Scope        map[string]string `json:"scope,omitempty"`
+	// Principal names who asks (the API key's id), set by the HTTP layer:
+	// the labels one principal gives (a clarify option sent back) are
+	// capped (MaxLabelsPerCustomer).
+	Principal string `json:"-"`
 }
 
 // AnswerBody is the article returned verbatim.
@@ -437,8 +441,8 @@ func (e *Engine) learnClarifyPick(ctx context.Context, q *question, v Verdict) {
 	}
 	o := Outcome{KB: q.req.KB, Kind: OutcomeClarify, Question: asked, Locale: q.req.Locale, ArticleID: v.Article.ID,
 		Key: "clarify:" + q.convID + ":" + strconv.Itoa(len(q.turns))}
-	if c := q.req.Customer; c != nil {
-		o.Customer = c.ID
+	if o.Customer = q.req.Principal; o.Customer == "" && q.req.Customer != nil {
+		o.Customer = q.req.Customer.ID
 	}
 	e.cal.wg.Add(1)
 	go func() {

@@ -10,23 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// newTestEngine is an Engine over newTestKB with the sample KB imported as "shop".
-func newTestEngine(t *testing.T) *Engine {
+// sampleEngine is an Engine over newTestKB with the sample KB imported as "shop".
+func sampleEngine(t *testing.T) *Engine {
 	t.Helper()
-	k, _ := newTestKB(t)
-	e, err := NewEngine(context.Background(), k, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := e.ImportArticles(context.Background(), "shop", sampleArticles(t), nil); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return newTestEngine(t, "shop", sampleArticles(t))
 }
 
 func TestHighlight(t *testing.T) {
@@ -45,7 +32,7 @@ func TestHighlight(t *testing.T) {
 }
 
 func TestAgentSearch(t *testing.T) {
-	e := newTestEngine(t)
+	e := sampleEngine(t)
 	ctx := context.Background()
 	hits, err := e.AgentSearch(ctx, "shop", "退货运费谁出", 5)
 	if err != nil {
@@ -79,7 +66,7 @@ func TestAgentSearch(t *testing.T) {
 // Concurrent creates of one id: exactly one wins, the rest are
 // ErrArticleExists; a put creates once, then replaces.
 func TestCreateAndPutArticle(t *testing.T) {
-	e := newTestEngine(t)
+	e := sampleEngine(t)
 	ctx := context.Background()
 	art := Article{ID: "gift-wrap", Question: "可以包装成礼物吗", Answer: "下单时勾选礼品包装，免费。", Category: "orders", Locale: "zh-CN"}
 	var wg sync.WaitGroup
@@ -121,7 +108,7 @@ func TestCreateAndPutArticle(t *testing.T) {
 
 // Replace keeps the stored webhook secret and thresholds a client did not send.
 func TestSettingsReplaceKeepsSecret(t *testing.T) {
-	e := newTestEngine(t)
+	e := sampleEngine(t)
 	ctx := context.Background()
 	st := DefaultSettings("shop")
 	st.Webhook = Webhook{URL: "https://desk.example/hook", Secret: "s3cret-s3cret-s3cret"}

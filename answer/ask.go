@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,10 @@ type AskRequest struct {
 	Customer     *Customer         `json:"customer,omitempty"`
 	Locale       string            `json:"locale,omitempty"`
 	Scope        map[string]string `json:"scope,omitempty"`
+	// Principal names who asks (the API key's id), set by the HTTP layer:
+	// the labels one principal gives (a clarify option sent back) are
+	// capped (MaxLabelsPerCustomer).
+	Principal string `json:"-"`
 }
 
 // AnswerBody is the article returned verbatim.
@@ -49,6 +54,9 @@ type ClarifyOption struct {
 type HandoffRef struct {
 	ID     string        `json:"id"`
 	Reason HandoffReason `json:"reason"`
+	// Message is what a client shows the customer meanwhile, in their
+	// locale (Settings.HandoffMessage).
+	Message string `json:"message,omitempty"`
 }
 
 // ContextUse says whether an earlier turn helped read the question.
@@ -62,7 +70,10 @@ type ContextUse struct {
 
 // AskResponse is jieda's reply: exactly one of Answer, Clarify or Handoff is set.
 type AskResponse struct {
-	Decision       Decision        `json:"decision"`
+	Decision Decision `json:"decision"`
+	// Reason is why, machine-readable: exact_match or confident for an
+	// answer, close_candidates for a clarify, the handoff's reason.
+	Reason         Reason          `json:"reason"`
 	Answer         *AnswerBody     `json:"answer,omitempty"`
 	ClarifyPrompt  string          `json:"clarify_prompt,omitempty"`
 	Clarify        []ClarifyOption `json:"clarify,omitempty"`
@@ -122,154 +133,204 @@ func (e *Engine) Ask(ctx context.Context, req AskRequest) (*AskResponse, error) 
 // clarifyPrompts are the "did you mean" lead-ins per language.
 var clarifyPrompts = map[string]string{"zh": "您是想问以下哪个问题？", "zh-tw": "您是想問以下哪個問題？", "en": "Did you mean one of these?"}
 
-// AskTrace is Ask that also returns what it saw (for eval and calibrate).
+// AskTrace is Ask that also returns what it saw (for eval and calibrate):
+// the question is checked, its candidates retrieved and scored (retrieve),
+// decided on (Decide, a pure function), and the reply recorded: a handoff
+// packet, the answer log and the conversation's turns (respond).
 func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *Trace, error) {
-	if err := e.KnownKB(ctx, req.KB); err != nil {
-		return nil, nil, err
-	}
-	st, _, err := e.Settings.Get(ctx, req.KB)
+	q, err := e.prepare(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := validateQuestion(req.Question, st.MaxQuestionRunes); err != nil {
+	r, err := e.retrieve(ctx, q)
+	if err != nil {
 		return nil, nil, err
 	}
+	v := Decide(DecisionInput{
+		Intent: r.tr.Intent, Candidates: r.tr.Candidates, Articles: r.arts, Features: r.tr.Features,
+		Confidence: r.conf, Top3: r.top3, Settings: &q.st, Conversation: StateOf(q.turns), Now: q.now,
+	})
+	if top, ok := r.arts[r.topID()]; ok {
+		r.tr.TopActive = top.ActiveAt(q.now)
+	}
+	resp, err := e.respond(ctx, q, r, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, r.tr, nil
+}
+
+// question is a checked question with what answering it needs.
+type question struct {
+	req AskRequest
+	st  Settings
+	// text is the question as searched (CanonicalQuestion), norm its
+	// normalized form; intent is read from the question as typed.
+	text, norm string
+	intent     Intent
+	turns      []Turn
+	convID     string
+	now        time.Time
+}
+
+// prepare checks a request and gathers the KB's settings and the
+// conversation's earlier turns.
+func (e *Engine) prepare(ctx context.Context, req AskRequest) (*question, error) {
+	if err := e.KnownKB(ctx, req.KB); err != nil {
+		return nil, err
+	}
+	st, _, err := e.Settings.Get(ctx, req.KB)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateQuestion(req.Question, st.MaxQuestionRunes); err != nil {
+		return nil, err
+	}
 	if err := validateConversation(req.Conversation, st.MaxQuestionRunes); err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
 	}
 	if c := req.Customer; c != nil {
 		for name, v := range map[string]string{"customer.id": c.ID, "customer.tier": c.Tier} {
 			if !utf8.ValidString(v) || len(v) > 256 {
-				return nil, nil, fmt.Errorf("%w: %s must be valid UTF-8 of at most 256 bytes", ErrInvalidQuestion, name)
+				return nil, fmt.Errorf("%w: %s must be valid UTF-8 of at most 256 bytes", ErrInvalidQuestion, name)
 			}
 		}
 	}
-	norm, err := e.KB.emb.Normalize(req.Question)
+	raw, err := e.KB.emb.Normalize(req.Question)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
 	}
-	if norm == "" {
-		return nil, nil, ErrEmptyQuery
+	if raw == "" {
+		return nil, ErrEmptyQuery
 	}
-	now := e.now()
-	var turns []Turn
-	convID := ""
+	text := CanonicalQuestion(req.Question)
+	norm, err := e.KB.emb.Normalize(text)
+	if err != nil || norm == "" {
+		text, norm = req.Question, raw
+	}
+	q := &question{req: req, st: st, text: text, norm: norm, intent: DetectIntent(req.Question, raw), now: e.now()}
 	if c := req.Conversation; c != nil {
-		convID = c.ID
-		turns = c.Turns
-		if len(turns) == 0 && convID != "" {
-			if turns, err = e.Conversations.Turns(ctx, req.KB, convID); err != nil {
-				return nil, nil, err
+		q.convID, q.turns = c.ID, c.Turns
+		if len(q.turns) == 0 && q.convID != "" {
+			if q.turns, err = e.Conversations.Turns(ctx, req.KB, q.convID); err != nil {
+				return nil, err
 			}
 		}
 	}
-	cal := st.CalibrationOrDefault()
+	return q, nil
+}
+
+// retrieval is what retrieve found for a question.
+type retrieval struct {
+	tr         *Trace
+	conf, top3 float64
+	ctxUse     *ContextUse
+	// arts are the stored articles of the first three candidates.
+	arts map[string]Article
+}
+
+func (r *retrieval) topID() string {
+	if len(r.tr.Candidates) == 0 {
+		return ""
+	}
+	return r.tr.Candidates[0].ArticleID
+}
+
+// retrieve searches the KB in the customer's locale, reads a follow-up
+// together with the previous customer turn when that is more confident,
+// and computes the confidences and the top candidates' articles.
+func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) {
+	req := q.req
+	cal := q.st.CalibrationOrDefault()
 	so := e.search
 	so.Scope, so.Limit = req.Scope, 10
-
-	tr := &Trace{Normalized: norm, Intent: DetectIntent(req.Question, norm)}
+	tr := &Trace{Normalized: q.norm, Intent: q.intent}
 	family := questionFamily(req.Locale, req.Question)
-	cands, err := e.KB.Search(ctx, req.KB, req.Question, so)
+	cands, err := e.KB.Search(ctx, req.KB, q.text, so)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cands = preferLocale(cands, family)
-	conf := e.confidence(ctx, req.KB, norm, cands, cal, tr)
-	var ctxUse *ContextUse
-	if prev := lastCustomerQuestion(turns); prev != "" && isFollowUp(norm) {
-		joined := prev + " " + req.Question
+	conf := e.confidence(ctx, req.KB, q.norm, cands, cal, tr)
+	r := &retrieval{tr: tr}
+	// A short question may lean on the previous one ("那运费呢?"), but not
+	// one that is exactly an article's question: it means what it says.
+	if prev := lastCustomerQuestion(q.turns); prev != "" && isFollowUp(q.norm) && tr.Features["exact"] != 1 {
+		joined := CanonicalQuestion(prev) + " " + q.text
 		jc, err := e.KB.Search(ctx, req.KB, joined, so)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		jc = preferLocale(jc, family)
 		jtr := &Trace{Intent: tr.Intent}
 		jn, _ := e.KB.emb.Normalize(joined)
 		jconf := e.confidence(ctx, req.KB, jn, jc, cal, jtr)
-		ctxUse = &ContextUse{PreviousQuestion: prev}
+		r.ctxUse = &ContextUse{PreviousQuestion: prev}
 		if jconf > conf {
 			cands, conf, tr.Features = jc, jconf, jtr.Features
-			ctxUse.Used, ctxUse.Resolved = true, joined
+			r.ctxUse.Used, r.ctxUse.Resolved = true, joined
 		}
 	}
 	tr.Candidates = cands
+	r.conf = conf
+	if len(cands) == 0 {
+		return r, nil
+	}
+	r.top3 = cal.ClarifyProbability(tr.Features)
+	ids := make([]string, 0, 3)
+	for _, c := range head(cands, 3) {
+		ids = append(ids, c.ArticleID)
+	}
+	if r.arts, err = e.KB.Articles(ctx, req.KB, ids); err != nil {
+		return nil, err
+	}
+	if _, ok := r.arts[ids[0]]; !ok {
+		return nil, fmt.Errorf("%w: %s/%s", ErrArticleNotFound, req.KB, ids[0])
+	}
+	return r, nil
+}
 
-	resp := &AskResponse{AnswerID: NewAnswerID(), ConversationID: convID, Context: ctxUse, Confidence: conf}
-	var reason HandoffReason
-	var top *Article
-	category := ""
-	if len(cands) > 0 {
-		category = cands[0].Category
-	}
-	th := st.ThresholdsFor(category)
-	switch {
-	case tr.Intent.WantsHuman:
-		reason = ReasonCustomerRequest
-	case tr.Intent.Complaint:
-		reason = ReasonComplaint
-	case len(cands) == 0:
-		reason = ReasonOutOfScope
-	default:
-		art, err := e.KB.Article(ctx, req.KB, cands[0].ArticleID)
-		if err != nil {
-			return nil, nil, err
-		}
-		top = &art
-		tr.TopActive = art.ActiveAt(now)
-		switch {
-		case !tr.TopActive && conf >= th.OutOfScope:
-			reason = ReasonExpiredAnswer
-		case (conf >= th.Answer || tr.Features["exact"] == 1) && tr.TopActive:
-			// An exact match of one of the article's questions (an FAQ link,
-			// a clarify choice sent back) is answered whatever the threshold.
-			resp.Decision = DecisionAnswer
-			resp.Answer = &AnswerBody{ArticleID: art.ID, Question: art.Question, Answer: art.Answer,
-				Category: art.Category, Version: art.Version, Confidence: conf}
-		case len(cands) > 1 && cands[1].Score >= th.ClarifyRatio*cands[0].Score && cal.ClarifyProbability(tr.Features) >= th.Clarify:
-			if lastBotClarified(turns) {
-				reason = ReasonAmbiguous
-				break
-			}
-			opts, err := e.clarifyOptions(ctx, req.KB, cands, th, now)
-			if err != nil {
-				return nil, nil, err
-			}
-			if len(opts) < 2 {
-				reason = ReasonLowConfidence
-				break
-			}
-			resp.Decision = DecisionClarify
-			resp.Clarify = opts
-			resp.ClarifyPrompt = clarifyPrompt(req.Locale, norm, top.Locale)
-		case conf < th.OutOfScope:
-			reason = ReasonOutOfScope
-		default:
-			reason = ReasonLowConfidence
-		}
-	}
-	if reason != "" {
+// respond turns a verdict into the reply: it creates the handoff packet
+// (and notifies the webhook deliverer), logs the answer event and saves
+// the conversation's turns.
+func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdict) (*AskResponse, error) {
+	req := q.req
+	resp := &AskResponse{Decision: v.Decision, Reason: v.Reason, AnswerID: NewAnswerID(), ConversationID: q.convID, Context: r.ctxUse, Confidence: v.Confidence}
+	switch v.Decision {
+	case DecisionAnswer:
+		a := v.Article
+		resp.Answer = &AnswerBody{ArticleID: a.ID, Question: a.Question, Answer: a.Answer,
+			Category: a.Category, Version: a.Version, Confidence: v.Confidence}
+	case DecisionClarify:
+		resp.Clarify = v.Clarify
+		resp.ClarifyPrompt = clarifyPrompt(req.Locale, q.norm, r.arts[r.topID()].Locale)
+	case DecisionHandoff:
 		h := Handoff{
-			KB: req.KB, ConversationID: convID, Question: req.Question, Normalized: norm, Locale: req.Locale,
-			Category: category, Turns: turns, Candidates: head(cands, 5), Confidence: conf, Reason: reason,
-			Sentiment: tr.Intent.Sentiment,
+			KB: req.KB, ConversationID: q.convID, Question: req.Question, Normalized: q.norm, Locale: req.Locale,
+			Category: v.Category, Turns: q.turns, Candidates: head(r.tr.Candidates, 5), Confidence: v.Confidence,
+			Reason: v.Handoff, Sentiment: r.tr.Intent.Sentiment,
 		}
 		if req.Customer != nil {
 			h.Customer = *req.Customer
 		}
+		if a := v.Article; a != nil {
+			h.Suggested = &AnswerBody{ArticleID: a.ID, Question: a.Question, Answer: a.Answer,
+				Category: a.Category, Version: a.Version, Confidence: v.Confidence}
+		}
 		if !isPreview(ctx) {
+			var err error
 			if h, err = e.Handoffs.Create(ctx, h); err != nil {
-				return nil, nil, fmt.Errorf("creating handoff: %w", err)
+				return nil, fmt.Errorf("creating handoff: %w", err)
 			}
 			e.notify(h.ID)
 		}
-		resp.Decision = DecisionHandoff
-		resp.Handoff = &HandoffRef{ID: h.ID, Reason: reason}
+		resp.Handoff = &HandoffRef{ID: h.ID, Reason: v.Handoff, Message: q.st.HandoffMessage(req.Locale, req.Question)}
 	}
 	if isPreview(ctx) {
-		return resp, tr, nil // nothing logged, no conversation saved
+		return resp, nil // nothing logged, learned or saved
 	}
-	logged := e.scrub(norm)
-	ev := Event{ID: resp.AnswerID, KB: req.KB, Normalized: logged, Decision: resp.Decision, Confidence: conf, CreatedAt: now}
+	logged := e.scrub(q.norm)
+	ev := Event{ID: resp.AnswerID, KB: req.KB, Normalized: logged, Decision: resp.Decision, Confidence: v.Confidence, CreatedAt: q.now, Asker: req.Principal}
 	switch {
 	case resp.Answer != nil:
 		ev.ArticleID = resp.Answer.ArticleID
@@ -277,14 +338,52 @@ func (e *Engine) AskTrace(ctx context.Context, req AskRequest) (*AskResponse, *T
 		ev.Reason, ev.HandoffID = string(resp.Handoff.Reason), resp.Handoff.ID
 	}
 	e.Events.Record(ev)
-	if convID != "" {
-		turns = append(turns, Turn{Role: "customer", Text: req.Question, At: now},
-			Turn{Role: "bot", Text: botText(resp), Decision: resp.Decision, At: now})
-		if err := e.Conversations.Save(ctx, req.KB, convID, turns); err != nil {
-			return nil, nil, err
+	e.learnClarifyPick(ctx, q, v)
+	if q.convID != "" {
+		turns := append(q.turns, Turn{Role: "customer", Text: req.Question, At: q.now},
+			Turn{Role: "bot", Text: botText(resp), Decision: resp.Decision, At: q.now})
+		if err := e.Conversations.Save(ctx, req.KB, q.convID, turns); err != nil {
+			return nil, err
 		}
 	}
-	return resp, tr, nil
+	return resp, nil
+}
+
+// learnClarifyPick records, in the background, the outcome of a clarify:
+// the customer sent back one of the options offered (an exact match of
+// its question), so that article answers the question that got the
+// clarify.
+func (e *Engine) learnClarifyPick(ctx context.Context, q *question, v Verdict) {
+	if v.Reason != ReasonExactMatch || !StateOf(q.turns).LastBotClarified {
+		return
+	}
+	var asked, offered string
+	for i := len(q.turns) - 1; i >= 0; i-- {
+		t := q.turns[i]
+		if offered == "" && t.Role == RoleBot {
+			offered = t.Text
+			continue
+		}
+		if offered != "" && t.Role == RoleCustomer {
+			asked = t.Text
+			break
+		}
+	}
+	if asked == "" || !strings.Contains(offered, v.Article.Question) {
+		return
+	}
+	o := Outcome{KB: q.req.KB, Kind: OutcomeClarify, Question: asked, Locale: q.req.Locale, ArticleID: v.Article.ID,
+		Key: "clarify:" + q.convID + ":" + strconv.Itoa(len(q.turns))}
+	if o.Customer = q.req.Principal; o.Customer == "" && q.req.Customer != nil {
+		o.Customer = q.req.Customer.ID
+	}
+	e.cal.wg.Add(1)
+	go func() {
+		defer e.cal.wg.Done()
+		if _, err := e.RecordOutcome(context.WithoutCancel(ctx), o); err != nil {
+			e.logger.Warn("recording a clarify pick", "kb", o.KB, "err", err)
+		}
+	}()
 }
 
 // confidence computes the calibrated confidence of cands' top article.
@@ -302,24 +401,6 @@ func (e *Engine) confidence(ctx context.Context, kb, norm string, cands []Candid
 		return 0
 	}
 	return cal.Probability(tr.Features)
-}
-
-// clarifyOptions are the 2-3 active candidates close to the top one.
-func (e *Engine) clarifyOptions(ctx context.Context, kb string, cands []Candidate, th Thresholds, now time.Time) ([]ClarifyOption, error) {
-	var opts []ClarifyOption
-	for _, c := range head(cands, 3) {
-		if c.Score < th.ClarifyRatio*cands[0].Score {
-			break
-		}
-		art, err := e.KB.Article(ctx, kb, c.ArticleID)
-		if err != nil {
-			return nil, err
-		}
-		if art.ActiveAt(now) {
-			opts = append(opts, ClarifyOption{ArticleID: art.ID, Question: art.Question})
-		}
-	}
-	return opts, nil
 }
 
 func clarifyPrompt(locale, norm, articleLocale string) string {

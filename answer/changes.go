@@ -98,8 +98,11 @@ func (e *Engine) DeleteArticle(ctx context.Context, kb, id string) error {
 		return err
 	}
 	if e.onChange != nil {
-		return e.onChange(ctx, kb, []ArticleChange{{Before: &before}})
+		if err := e.onChange(ctx, kb, []ArticleChange{{Before: &before}}); err != nil {
+			return err
+		}
 	}
+	e.autoCalibrate(ctx, kb)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package answer
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -108,5 +109,61 @@ func TestExtractFeatures(t *testing.T) {
 func TestDefaultCalibrationIsValid(t *testing.T) {
 	if err := DefaultCalibration().Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFitPriorShrinks: fitted toward a prior, little evidence stays near
+// it and much evidence follows the data.
+func TestFitPriorShrinks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	prior := DefaultCalibration()
+	// the truth: only score_margin matters, strongly
+	draw := func(n int) []Sample {
+		out := make([]Sample, n)
+		for i := range out {
+			f := ExtractFeatures("", nil, 0)
+			for j, name := range prior.Features {
+				f[name] = prior.Mean[j] + prior.Std[j]*rng.NormFloat64()
+			}
+			z := 3 * (f["score_margin"] - prior.Mean[3]) / prior.Std[3]
+			out[i] = Sample{Features: f, Correct: rng.Float64() < 1/(1+math.Exp(-z)), InTop3: true}
+		}
+		return out
+	}
+	dist := func(c *Calibration) float64 {
+		d := math.Abs(c.Bias - prior.Bias)
+		for j := range c.Weights {
+			d += math.Abs(c.Weights[j] - prior.Weights[j])
+		}
+		return d
+	}
+	small, err := Fit(draw(20), FitOptions{Prior: prior})
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := Fit(draw(5000), FitOptions{Prior: prior})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, dl := dist(small), dist(large); ds >= dl/3 {
+		t.Errorf("distance from the prior: %.2f with 20 samples, %.2f with 5000; want the small fit much closer", ds, dl)
+	}
+	if w := large.Weights[3]; math.Abs(w-3) > 0.5 {
+		t.Errorf("score_margin weight with 5000 samples = %.2f, want about 3", w)
+	}
+	if slices.Compare(large.Mean, prior.Mean) != 0 {
+		t.Error("a fit with a prior standardizes with the prior's means")
+	}
+	// weights: a sample of weight 2 counts as two of weight 1
+	s := draw(200)
+	doubled := append(slices.Clone(s), s[:50]...)
+	weighted := slices.Clone(s)
+	for i := range 50 {
+		weighted[i].Weight = 2
+	}
+	a, _ := Fit(doubled, FitOptions{})
+	b, _ := Fit(weighted, FitOptions{})
+	if math.Abs(a.Bias-b.Bias) > 1e-3 {
+		t.Errorf("bias %.4f with duplicates, %.4f with weights", a.Bias, b.Bias)
 	}
 }

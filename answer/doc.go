@@ -38,11 +38,26 @@
 // Every question is logged with its answer id ([EventLog], batched writes);
 // feedback on answers feeds the confidence of later questions.
 //
+// The decision itself is [Decide], a pure function of a [DecisionInput];
+// every reply carries a [Reason].
+//
+// # Trust
+//
+// A KB calibrates itself from its own articles when it is imported or
+// changes materially ([Engine.SelfCalibrate]: variant questions held out,
+// articles held out as out of scope, pseudo-questions), fitted with the
+// shipped calibration as the prior ([FitOptions.Prior]); it learns from
+// outcomes ([Engine.RecordOutcome], [Engine.ResolveHandoff] with the right
+// article, [Engine.Feedback], clarify picks), and per category it answers
+// on its own or only suggests ([Autonomy], [Engine.Autonomy]).
+//
 // # Evaluation
 //
 // [Engine.Evaluate] asks a labeled query set through AskTrace and reports
 // hit@k, MRR@10, nDCG@10, decision quality (answered, precision, coverage,
 // clarify and handoff rates, out-of-scope handoff recall), ECE and a
-// threshold sweep, optionally with a cross-fitted calibration.
+// threshold sweep, optionally with a cross-fitted calibration;
+// [Engine.Replay] replays labeled questions as live traffic to measure
+// what outcomes teach.
 // [KB.Evaluate] measures ranking alone.
 package answer

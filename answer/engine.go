@@ -31,6 +31,9 @@ type Engine struct {
 
 	writeMu    sync.Mutex
 	writeLocks map[string]*sync.Mutex // per KB: article writes
+
+	examples *exampleStore // labeled calibration examples (selfcal.go, outcomes.go)
+	cal      calState
 }
 
 // Options are an Engine's collaborators, fixed when it is built.
@@ -100,6 +103,9 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 			e.webhooks.useClient(o.HTTPClient)
 		}
 	}
+	if e.examples, err = newExampleStore(ctx, kb.store); err != nil {
+		return nil, err
+	}
 	if e.Events, err = NewEventLog(ctx, kb.store, o.Logger); err != nil {
 		return nil, err
 	}
@@ -128,8 +134,12 @@ func (e *Engine) notify(id string) {
 	}
 }
 
-// Close flushes the answer log.
-func (e *Engine) Close() error { return e.Events.Close() }
+// Close waits for the self-calibrations in flight (tens of seconds at
+// most) and flushes the answer log.
+func (e *Engine) Close() error {
+	e.cal.wg.Wait()
+	return e.Events.Close()
+}
 
 // ObservesChanges reports whether article writes reach an Options.OnChange observer.
 func (e *Engine) ObservesChanges() bool { return e.onChange != nil }

@@ -14,7 +14,9 @@ func (e *Engine) Now() time.Time { return e.now() }
 func (k *KB) Normalize(text string) (string, error) { return k.emb.Normalize(text) }
 
 // ImportArticles upserts articles into kb (see KB.Import) and makes kb
-// known with default settings when it is new. st, when set, receives the counts.
+// known with default settings when it is new. st, when set, receives the
+// counts. When the KB is new or changed materially, it then calibrates
+// itself in the background (see NeedsSelfCalibration, WaitCalibrations).
 func (e *Engine) ImportArticles(ctx context.Context, kb string, arts []Article, st *ImportStats) error {
 	if err := ValidateID(kb); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidKB, err)
@@ -53,20 +55,30 @@ func (e *Engine) importLocked(ctx context.Context, kb string, arts []Article, op
 	if err := e.Settings.Ensure(ctx, kb); err != nil {
 		return err
 	}
-	return e.notifyChanges(ctx, kb, before, ids)
+	if err := e.notifyChanges(ctx, kb, before, ids); err != nil {
+		return err
+	}
+	if !opts.NoSelfCalibration {
+		e.autoCalibrate(ctx, kb)
+	}
+	return nil
 }
 
 // ResolveHandoff closes a handoff with the agent's reply (and wakes the
-// webhook deliverer for its "handoff.resolved" event). The article a
-// resolution names must exist in the handoff's KB (else ErrInvalidHandoff).
+// webhook deliverer for its "handoff.resolved" event). A resolution that
+// names the right article (ArticleID, which must exist) or says the KB
+// had none (NoAnswer) is also recorded as an outcome label
+// (RecordOutcome), and so is the agent's verdict on a suggested answer
+// (Suggestion, or read from ArticleID), which also counts toward its
+// category's graduation (Autonomy).
 func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (Handoff, error) {
 	if r.ArticleID != "" {
-		ho, err := e.Handoffs.Get(ctx, id)
+		prev, err := e.Handoffs.Get(ctx, id)
 		if err != nil {
-			return ho, err
+			return prev, err
 		}
-		if _, err := e.KB.Article(ctx, ho.KB, r.ArticleID); errors.Is(err, ErrArticleNotFound) {
-			return Handoff{}, fmt.Errorf("%w: article_id %q is not an article of knowledge base %s", ErrInvalidHandoff, r.ArticleID, ho.KB)
+		if _, err := e.KB.Article(ctx, prev.KB, r.ArticleID); errors.Is(err, ErrArticleNotFound) {
+			return Handoff{}, fmt.Errorf("%w: article_id %q is not an article of knowledge base %s", ErrInvalidHandoff, r.ArticleID, prev.KB)
 		} else if err != nil {
 			return Handoff{}, err
 		}
@@ -76,7 +88,71 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 		return h, err
 	}
 	e.notify(h.ID)
+	if s := h.Suggested; s != nil {
+		verdict := r.Suggestion
+		if verdict == "" && (r.ArticleID != "" || r.NoAnswer) {
+			verdict = SuggestionRejected
+			if r.ArticleID == s.ArticleID {
+				verdict = SuggestionAccepted
+			}
+		}
+		if verdict != "" {
+			if err := e.recordVerdict(ctx, h.KB, h.Category, verdict == SuggestionAccepted, false); err != nil {
+				e.logger.Warn("recording a verdict on a suggestion", "kb", h.KB, "handoff", h.ID, "err", err)
+			}
+			if r.ArticleID == "" && !r.NoAnswer {
+				o := Outcome{KB: h.KB, Kind: OutcomeSuggestion, Question: h.Question, Locale: h.Locale, Key: "handoff:" + h.ID}
+				if verdict == SuggestionAccepted {
+					o.ArticleID = s.ArticleID
+				} else {
+					o.NotArticleID = s.ArticleID
+				}
+				if _, err := e.RecordOutcome(ctx, o); err != nil {
+					e.logger.Warn("recording a suggestion's label", "kb", h.KB, "handoff", h.ID, "err", err)
+				}
+			}
+		}
+	}
+	if r.ArticleID != "" || r.NoAnswer {
+		o := Outcome{KB: h.KB, Kind: OutcomeResolved, Question: h.Question, Locale: h.Locale,
+			ArticleID: r.ArticleID, NoAnswer: r.NoAnswer, Key: "handoff:" + h.ID}
+		if _, err := e.RecordOutcome(ctx, o); err != nil {
+			e.logger.Warn("recording a resolved handoff's label", "kb", h.KB, "handoff", h.ID, "err", err)
+		}
+	}
 	return h, nil
+}
+
+// Feedback records a customer's verdict on an answer (EventLog.Feedback)
+// and learns from it: an outcome label (at customer weight, capped per
+// customer, who names the key or customer giving it) and live evidence of
+// the answered article's category (Autonomy).
+func (e *Engine) Feedback(ctx context.Context, in FeedbackInput, customer string, allowed func(kb string) bool) (Event, error) {
+	ev, err := e.Events.Feedback(ctx, in, customer, allowed)
+	if err != nil || ev.Decision != DecisionAnswer || ev.ArticleID == "" {
+		return ev, err
+	}
+	art, err := e.KB.Article(ctx, ev.KB, ev.ArticleID)
+	if err != nil {
+		e.logger.Warn("feedback on an article that is gone", "kb", ev.KB, "article", ev.ArticleID, "err", err)
+		return ev, nil
+	}
+	helpful := *in.Helpful
+	if err := e.recordVerdict(ctx, ev.KB, art.Category, helpful, true); err != nil {
+		e.logger.Warn("recording live evidence", "kb", ev.KB, "err", err)
+	}
+	if ev.Normalized != "" {
+		o := Outcome{KB: ev.KB, Kind: OutcomeFeedback, Question: ev.Normalized, Key: "answer:" + ev.ID, Customer: customer}
+		if helpful {
+			o.ArticleID = ev.ArticleID
+		} else {
+			o.NotArticleID = ev.ArticleID
+		}
+		if _, err := e.RecordOutcome(ctx, o); err != nil {
+			e.logger.Warn("recording feedback's label", "kb", ev.KB, "err", err)
+		}
+	}
+	return ev, nil
 }
 
 // Sweep deletes, in every KB, the points no published article owns (see

@@ -34,6 +34,8 @@ var (
 	ErrAnswerNotFound = errors.New("answer not found")
 	// ErrInvalidFeedback reports feedback that fails validation.
 	ErrInvalidFeedback = errors.New("invalid feedback")
+	// ErrFeedbackGiven reports a second rating of one answer.
+	ErrFeedbackGiven = errors.New("feedback already given")
 	// ErrHandoffNotFound reports an unknown or malformed handoff id.
 	ErrHandoffNotFound = errors.New("handoff not found")
 	// ErrHandoffResolved reports a second resolution of a handoff.
@@ -41,4 +43,6 @@ var (
 	// ErrInvalidHandoff reports a handoff, resolution or handoff query
 	// that fails validation (including a bad list cursor).
 	ErrInvalidHandoff = errors.New("invalid handoff")
+	// ErrInvalidOutcome reports an outcome label that fails validation.
+	ErrInvalidOutcome = errors.New("invalid outcome")
 )

@@ -77,8 +77,11 @@ func (e *Engine) Evaluate(ctx context.Context, kb string, queries []LabeledQuery
 	}
 	res := make([]askResult, len(queries))
 	rep := AskEvalReport{Calibration: "default", Thresholds: st.Thresholds}
-	if st.Calibration != nil {
+	switch {
+	case st.Calibration != nil:
 		rep.Calibration = "kb settings"
+	case st.SelfCalibrated() != nil:
+		rep.Calibration = st.SelfCalibrated().Source
 	}
 	if err := e.askAll(ctx, kb, queries, all, res, opts.Concurrency); err != nil {
 		return rep, err

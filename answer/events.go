@@ -36,6 +36,9 @@ type Event struct {
 	Reason     string    `json:"reason,omitempty"`
 	HandoffID  string    `json:"handoff_id,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Asker is who received the answer (the API key's id; AskRequest.Principal):
+	// only it may give feedback on it.
+	Asker string `json:"-"`
 }
 
 // FeedbackCounts are an article's helpful and unhelpful votes.
@@ -159,7 +162,7 @@ func eventPoint(ev Event) index.Point {
 		"kb": ev.KB, "normalized": ev.Normalized, "decision": string(ev.Decision), "confidence": ev.Confidence,
 		"created_at": ev.CreatedAt.UTC().Format(time.RFC3339Nano),
 	}
-	for k, v := range map[string]string{"article_id": ev.ArticleID, "reason": ev.Reason, "handoff_id": ev.HandoffID} {
+	for k, v := range map[string]string{"article_id": ev.ArticleID, "reason": ev.Reason, "handoff_id": ev.HandoffID, "asker": ev.Asker} {
 		if v != "" {
 			p[k] = v
 		}
@@ -195,7 +198,7 @@ type FeedbackInput struct {
 
 // Feedback records a verdict on an answer; a second verdict on the same
 // answer replaces the first. It returns the event it applies to.
-func (l *EventLog) Feedback(ctx context.Context, in FeedbackInput, allowed func(kb string) bool) (Event, error) {
+func (l *EventLog) Feedback(ctx context.Context, in FeedbackInput, by string, allowed func(kb string) bool) (Event, error) {
 	if _, err := uuid.Parse(in.AnswerID); err != nil {
 		return Event{}, fmt.Errorf("%w: answer_id %q is not an answer id", ErrInvalidFeedback, in.AnswerID)
 	}
@@ -220,12 +223,19 @@ func (l *EventLog) Feedback(ctx context.Context, in FeedbackInput, allowed func(
 	ev := Event{ID: in.AnswerID}
 	ev.KB, _ = p["kb"].(string)
 	ev.ArticleID, _ = p["article_id"].(string)
+	ev.Normalized, _ = p["normalized"].(string)
 	d, _ := p["decision"].(string)
 	ev.Decision = Decision(d)
 	if allowed != nil && !allowed(ev.KB) {
 		return Event{}, fmt.Errorf("%w: %s", ErrAnswerNotFound, in.AnswerID) // not this key's KB: as if absent
 	}
+	if asker, _ := p["asker"].(string); asker != "" && asker != by {
+		return Event{}, fmt.Errorf("%w: %s", ErrAnswerNotFound, in.AnswerID) // another key's answer: as if absent
+	}
 	prev, hadPrev := p["helpful"].(bool)
+	if hadPrev {
+		return Event{}, fmt.Errorf("%w: answer %s was rated already", ErrFeedbackGiven, in.AnswerID)
+	}
 	upd := index.Payload{"helpful": *in.Helpful, "feedback_at": time.Now().UTC().Format(time.RFC3339)}
 	if in.Comment != "" {
 		upd["comment"] = in.Comment

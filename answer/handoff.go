@@ -30,11 +30,14 @@ const (
 	ReasonCustomerRequest HandoffReason = "customer_request"
 	ReasonComplaint       HandoffReason = "complaint"
 	ReasonExpiredAnswer   HandoffReason = "expired_answer"
+	// ReasonSuggest: jieda would have answered (or clarified), but the
+	// category only suggests (Autonomy): the packet carries the suggestion.
+	ReasonSuggest HandoffReason = "suggest"
 )
 
 // HandoffReasons lists every reason.
 var HandoffReasons = []HandoffReason{ReasonLowConfidence, ReasonOutOfScope, ReasonAmbiguous,
-	ReasonCustomerRequest, ReasonComplaint, ReasonExpiredAnswer}
+	ReasonCustomerRequest, ReasonComplaint, ReasonExpiredAnswer, ReasonSuggest}
 
 // HandoffStatus is where a handoff stands with the agents.
 type HandoffStatus string
@@ -102,9 +105,13 @@ type Resolution struct {
 	// Reusable, when false, says the reply is specific to this customer
 	// and must not become knowledge (curation drops it).
 	Reusable *bool `json:"reusable,omitempty"`
-	// ArticleID names the article the reply came from; NoAnswer says the
-	// KB had no answer. At most one is set; both empty: not said. They
-	// label the question for learning from outcomes.
+	// Suggestion is the agent's verdict on a suggested answer: accepted,
+	// edited or rejected (empty: read from ArticleID when given).
+	Suggestion string `json:"suggestion,omitempty"`
+	// ArticleID names the article that answers the question, when one
+	// does; NoAnswer says the KB had none. At most one is set; either
+	// makes the resolution a labeled example of the KB's calibration
+	// (Engine.ResolveHandoff).
 	ArticleID string `json:"article_id,omitempty"`
 	NoAnswer  bool   `json:"no_answer,omitempty"`
 	// By is who resolves (an API key id, set by the server, not the
@@ -146,7 +153,10 @@ type Handoff struct {
 	// Turns is the conversation so far, oldest first.
 	Turns []Turn `json:"turns,omitempty"`
 	// Candidates are the articles retrieval found, best first, with scores.
-	Candidates []Candidate   `json:"candidates,omitempty"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// Suggested is the answer jieda suggests (reason suggest): the agent
+	// accepts, edits or rejects it (Resolution.Suggestion).
+	Suggested  *AnswerBody   `json:"suggested,omitempty"`
 	Confidence float64       `json:"confidence"`
 	Reason     HandoffReason `json:"reason"`
 	Customer   Customer      `json:"customer,omitzero"`
@@ -181,7 +191,7 @@ const (
 // 0 to MaxHandoffPriority, the sum of:
 //
 //   - the reason: complaint 40, customer_request 30, expired_answer 20,
-//     low_confidence 10, ambiguous 10, out_of_scope 5 (unknown 0);
+//     low_confidence 10, ambiguous 10, suggest 10, out_of_scope 5 (unknown 0);
 //   - the customer tier (trimmed, case-insensitive): "vip", "svip" and
 //     "platinum" 30, "gold" 15, "silver" 5, anything else 0;
 //   - the sentiment: at or below -0.6 adds 25, at or below -0.3 adds 10
@@ -195,7 +205,7 @@ func HandoffPriority(reason HandoffReason, tier string, sentiment float64) int {
 		p += 30
 	case ReasonExpiredAnswer:
 		p += 20
-	case ReasonLowConfidence, ReasonAmbiguous:
+	case ReasonLowConfidence, ReasonAmbiguous, ReasonSuggest:
 		p += 10
 	case ReasonOutOfScope:
 		p += 5

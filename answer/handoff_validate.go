@@ -86,6 +86,11 @@ func (r *Resolution) validate() error {
 	if r.CSAT != nil && (*r.CSAT < 1 || *r.CSAT > 5) {
 		errs = append(errs, fmt.Errorf("csat %d must lie in [1, 5]", *r.CSAT))
 	}
+	switch r.Suggestion {
+	case "", SuggestionAccepted, SuggestionEdited, SuggestionRejected:
+	default:
+		errs = append(errs, fmt.Errorf("suggestion %q must be accepted, edited or rejected", r.Suggestion))
+	}
 	if r.ArticleID != "" {
 		if r.NoAnswer {
 			errs = append(errs, errors.New("article_id and no_answer exclude each other"))

@@ -17,6 +17,10 @@ type ImportOptions struct {
 	BatchSize int
 	// Progress, when set, is called after each batch with the articles done so far.
 	Progress func(done, total int)
+	// NoSelfCalibration keeps Engine.ImportArticlesWith from starting the
+	// KB's self-calibration (a caller that calibrates it otherwise, such as
+	// jieda eval fitting on labeled questions).
+	NoSelfCalibration bool
 }
 
 // ImportStats counts what Import did.

@@ -24,6 +24,9 @@ var (
 		"找真人", "真人回答", "叫人工", "转接人工", "我要人工", "人工!", "人工呢", "有没有人", "有人吗",
 		"客服在吗", "找客服", "联系客服", "接客服", "转客服", "客服电话",
 	}
+	// humanAlone ask for a person when they are the whole question
+	// (punctuation aside): "人工" and "人工！" alike.
+	humanAlone    = map[string]bool{"人工": true, "真人": true, "客服": true, "找人": true}
 	humanPatterns = regexp.MustCompile(`\b(talk|speak|chat|connect|transfer)\w*\s+(me\s+)?(to|with)\s+(a\s+|an\s+|the\s+|some\s+|your\s+)?(real\s+|live\s+)?(person|human|agent|representative|rep|someone|somebody|people|manager|supervisor|operator)\b|\b(real|live)\s+(person|human|agent)\b|\bhuman\s+(agent|support|being)\b|^\s*(agent|human|operator|representative)\s*[!.?]*\s*$|\bcustomer\s+service\s+(agent|rep|representative)\b`)
 	// complaintPhrases are complaints or escalation threats.
 	complaintPhrases = []string{
@@ -47,6 +50,7 @@ var (
 // hand-written lexicons: cheap, predictable and explainable in a handoff.
 func DetectIntent(raw, norm string) Intent {
 	var in Intent
+	in.WantsHuman = humanAlone[matchKey(norm)]
 	for _, p := range humanPhrases {
 		if strings.Contains(norm, p) {
 			in.WantsHuman = true

@@ -2,161 +2,167 @@ package answer
 
 import (
 	"context"
-	"math"
+	"errors"
+	"fmt"
 	"testing"
-	"time"
 
-	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp"
 )
 
-// outcomesEngine is an engine over a small KB.
-func outcomesEngine(t *testing.T) *Engine {
-	t.Helper()
+func TestRecordOutcome(t *testing.T) {
 	ctx := context.Background()
-	k, _ := newTestKB(t)
-	e, err := NewEngine(ctx, k, Options{})
-	if err != nil {
+	e := newTestEngine(t, "shop", shippingArticles())
+	type got struct {
+		Recorded, TopRight bool
+		Weight             float64
+	}
+	tests := []struct {
+		name string
+		o    Outcome
+		want got
+		err  error
+	}{
+		{"an agent names the article", Outcome{Kind: OutcomeResolved, Question: "发票怎么开", ArticleID: "invoice", Key: "h1"}, got{true, true, 1}, nil},
+		{"an agent names another article than the top one", Outcome{Kind: OutcomeResolved, Question: "发票怎么开", ArticleID: "fee", Key: "h2"}, got{true, false, 1}, nil},
+		{"the KB had no answer", Outcome{Kind: OutcomeResolved, Question: "你们几点下班", NoAnswer: true}, got{true, false, 1}, nil},
+		{"not helpful, and the article is the top one", Outcome{Kind: OutcomeFeedback, Question: "发票怎么开", NotArticleID: "invoice", Customer: "u1"}, got{true, false, CustomerLabelWeight}, nil},
+		{"not helpful, but another article is the top one now", Outcome{Kind: OutcomeFeedback, Question: "发票怎么开", NotArticleID: "fee", Customer: "u1"}, got{}, nil},
+		{"a clarify pick", Outcome{Kind: OutcomeClarify, Question: "运费", ArticleID: "fee", Customer: "u2"}, got{true, true, CustomerLabelWeight}, nil},
+		{"no label", Outcome{Kind: OutcomeResolved, Question: "运费"}, got{}, ErrInvalidOutcome},
+		{"two labels", Outcome{Kind: OutcomeResolved, Question: "运费", ArticleID: "fee", NoAnswer: true}, got{}, ErrInvalidOutcome},
+		{"unknown kind", Outcome{Kind: "guess", Question: "运费", ArticleID: "fee"}, got{}, ErrInvalidOutcome},
+		{"unknown article", Outcome{Kind: OutcomeResolved, Question: "运费", ArticleID: "nope"}, got{}, ErrArticleNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.KB = "shop"
+			res, err := e.RecordOutcome(ctx, tt.o)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if diff := cmp.Diff(tt.want, got{res.Recorded, res.TopRight, res.Weight}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	n, err := e.OutcomeCount(ctx, "shop")
+	if err != nil || n != 5 {
+		t.Errorf("OutcomeCount = %d, %v; want 5", n, err)
+	}
+	// the same key replaces the label
+	if _, err := e.RecordOutcome(ctx, Outcome{KB: "shop", Kind: OutcomeResolved, Question: "发票怎么开", ArticleID: "invoice", Key: "h1"}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	arts := []Article{
-		{ID: "ship-fee", Question: "运费怎么算", Variants: []string{"邮费多少钱"}, Answer: "满99元包邮。", Category: "shipping"},
-		{ID: "invoice", Question: "怎么开发票", Variants: []string{"发票在哪里申请"}, Answer: "在订单详情页申请。", Category: "invoices"},
-		{ID: "return-fee", Question: "退货运费谁出", Answer: "质量问题我们承担。", Category: "returns"},
+	if n, _ := e.OutcomeCount(ctx, "shop"); n != 5 {
+		t.Errorf("after a label with a key seen before: %d labels, want 5", n)
 	}
-	if err := e.ImportArticles(ctx, "shop", arts, nil); err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
-// TestPreviewHasNoSideEffects: a preview decides as Ask does, and leaves
-// no handoff, answer log entry or conversation behind.
-func TestPreviewHasNoSideEffects(t *testing.T) {
+// TestOutcomeLimits: one customer cannot give more than
+// MaxLabelsPerCustomer labels, and a KB keeps at most maxOutcomes.
+func TestOutcomeLimits(t *testing.T) {
 	ctx := context.Background()
-	e := outcomesEngine(t)
-	for _, q := range []string{"运费怎么算", "转人工", "你们的股票代码是多少"} {
-		req := AskRequest{KB: "shop", Question: q, Conversation: &Conversation{ID: "c-preview"}}
-		got, tr, err := e.Preview(ctx, req)
+	e := newTestEngine(t, "shop", shippingArticles())
+	e.examples.maxOutcomes = 30
+	kept := 0
+	for i := range MaxLabelsPerCustomer + 5 {
+		res, err := e.RecordOutcome(ctx, Outcome{KB: "shop", Kind: OutcomeFeedback, Question: fmt.Sprintf("发票怎么开%d", i), NotArticleID: "invoice", Customer: "troll"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tr == nil || got.Decision == "" {
-			t.Fatalf("%s: preview %+v, trace %v", q, got, tr)
-		}
-		if got.Handoff != nil && (got.Handoff.ID != "" || got.Handoff.Reason == "") {
-			t.Errorf("%s: preview handoff %+v, want a reason and no id", q, got.Handoff)
+		if res.Recorded {
+			kept++
 		}
 	}
-	if err := e.Events.Close(); err != nil { // flush whatever was logged
-		t.Fatal(err)
+	if kept != MaxLabelsPerCustomer {
+		t.Errorf("one customer's labels kept: %d, want %d", kept, MaxLabelsPerCustomer)
 	}
-	for _, col := range []string{HandoffsCollection, EventsCollection, ConversationsCollection} {
-		if n := countPoints(t, e.KB.store, col); n != 0 {
-			t.Errorf("%s holds %d points after previews, want 0", col, n)
+	for i := range 20 {
+		if _, err := e.RecordOutcome(ctx, Outcome{KB: "shop", Kind: OutcomeResolved, Question: fmt.Sprintf("运费%d", i), ArticleID: "fee"}); err != nil {
+			t.Fatal(err)
 		}
 	}
-	resp, _, err := e.Preview(ctx, AskRequest{KB: "shop", Question: "转人工"})
-	if err != nil || resp.Decision != DecisionHandoff || resp.Handoff.Reason != ReasonCustomerRequest {
-		t.Errorf("转人工: %+v, %v; want a customer_request handoff", resp, err)
+	if n, err := e.OutcomeCount(ctx, "shop"); err != nil || n != 30 {
+		t.Errorf("labels kept = %d, %v; want the newest 30", n, err)
 	}
 }
 
-func TestContributions(t *testing.T) {
-	cal := &Calibration{Features: []string{"a", "b"}, Weights: []float64{2, -1}, Mean: []float64{0.5, 0}, Std: []float64{0.5, 1}, Bias: 0.3, FeedbackWeight: 0.5}
-	f := Features{"a": 1, "b": 0.25, "feedback": -1}
-	got := cal.Contributions(f)
-	want := []Contribution{{"a", 1, 2}, {"feedback", -1, -0.5}, {"b", 0.25, -0.25}}
-	if diff := gocmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	sum := cal.Bias
-	for _, c := range got {
-		sum += c.LogOdds
-	}
-	if p := cal.Probability(f); math.Abs(p-1/(1+math.Exp(-sum))) > 1e-12 {
-		t.Errorf("bias + contributions give %v, Probability %v", 1/(1+math.Exp(-sum)), p)
-	}
-}
-
-func TestOutcomesCurveAndInsights(t *testing.T) {
+// TestResolveHandoffTeaches: an agent's resolution naming the article is
+// a label, and enough labels refit the calibration.
+func TestResolveHandoffTeaches(t *testing.T) {
 	ctx := context.Background()
-	e := outcomesEngine(t)
-	ask := func(q string) *AskResponse {
-		t.Helper()
-		r, err := e.Ask(ctx, AskRequest{KB: "shop", Question: q})
-		if err != nil {
-			t.Fatal(err)
+	arts := sampleArticles(t)[:100]
+	e := newTestEngine(t, "shop", arts)
+	if err := e.WaitCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.Ask(ctx, AskRequest{KB: "shop", Question: "转人工"})
+	if err != nil || resp.Handoff == nil {
+		t.Fatalf("ask: %+v, %v", resp, err)
+	}
+	if _, err := e.ResolveHandoff(ctx, resp.Handoff.ID, Resolution{Reply: "好的", ArticleID: "nope"}); !errors.Is(err, ErrInvalidHandoff) {
+		t.Errorf("resolving with an unknown article: %v, want ErrInvalidHandoff", err)
+	}
+	h, err := e.ResolveHandoff(ctx, resp.Handoff.ID, Resolution{Reply: "好的", NoAnswer: true})
+	if err != nil || h.Resolution == nil || !h.Resolution.NoAnswer {
+		t.Fatalf("resolve: %+v, %v", h.Resolution, err)
+	}
+	if n, err := e.OutcomeCount(ctx, "shop"); err != nil || n != 1 {
+		t.Errorf("labels after a resolution with no_answer: %d, %v", n, err)
+	}
+	all, err := ReadQueriesFile("samplekb/queries.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{"": true}
+	for _, a := range arts {
+		if a.Status == "" || a.Status == StatusPublished {
+			ids[a.ID] = true
 		}
-		return r
 	}
-	ask("运费怎么算")
-	var ids []string
-	for _, q := range []string{"转人工 邮费多少钱", "转人工 发票", "转人工 股票代码", "转人工 随便问问"} {
-		ids = append(ids, ask(q).Handoff.ID)
-	}
-	for i, r := range []Resolution{
-		{Reply: "满99元包邮。", ArticleID: "ship-fee"},
-		{Reply: "在订单详情页申请。", ArticleID: "invoice"},
-		{Reply: "我们没有上市。", NoAnswer: true},
-		{Reply: "好的"}, // not labeled
-	} {
-		if _, err := e.ResolveHandoff(ctx, ids[i], r); err != nil {
-			t.Fatal(err)
+	var queries []LabeledQuery
+	for _, q := range all {
+		if ids[q.Expect] && len(queries) < 80 {
+			queries = append(queries, q)
 		}
 	}
-	got, err := e.LabeledOutcomes(ctx, "shop", 10)
+	rep, err := e.Replay(ctx, "shop", queries)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"转人工 邮费多少钱": "ship-fee", "转人工 发票": "invoice", "转人工 股票代码": ""}
-	gotMap := map[string]string{}
-	for _, q := range got {
-		gotMap[q.Query] = q.Expect
+	if rep.Replayed != 80 || rep.Answered+rep.Clarified+rep.Handoffs != 80 || rep.Stored < 10 {
+		t.Errorf("replay: %+v", rep)
 	}
-	if diff := gocmp.Diff(want, gotMap); diff != "" {
-		t.Errorf("labeled outcomes (-want +got):\n%s", diff)
+	labels := 0
+	for _, n := range rep.Labels {
+		labels += n
 	}
-	if few, _ := e.LabeledOutcomes(ctx, "shop", 2); len(few) != 2 {
-		t.Errorf("limit 2: %d outcomes", len(few))
+	if labels != rep.Handoffs+rep.Clarified {
+		t.Errorf("replay labels %v for %d handoffs and %d clarifies", rep.Labels, rep.Handoffs, rep.Clarified)
 	}
+	st, _, err := e.Settings.Get(ctx, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CalibrationOrDefault().Source != SourceOutcomes || st.SelfCalibration.Outcomes != rep.Stored {
+		t.Errorf("after the replay: calibration %q, report %+v", st.CalibrationOrDefault().Source, st.SelfCalibration)
+	}
+}
 
-	curve, err := e.CalibrationCurve(ctx, "shop", got, []float64{0, 0.5, 1.01})
-	if err != nil {
+// TestClarifyPickIsLearned: a customer who sends a clarify option back
+// gives a label for the question that got the clarify.
+func TestClarifyPickIsLearned(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, "shop", shippingArticles())
+	turns := []Turn{{Role: RoleCustomer, Text: "运费"}, {Role: RoleBot, Decision: DecisionClarify, Text: "您是想问以下哪个问题？ 运费怎么算？ / 偏远地区运费怎么算？"}}
+	resp, err := e.Ask(ctx, AskRequest{KB: "shop", Question: "偏远地区运费怎么算？", Conversation: &Conversation{Turns: turns}})
+	if err != nil || resp.Reason != ReasonExactMatch {
+		t.Fatalf("ask: %+v, %v", resp, err)
+	}
+	if err := e.WaitCalibrations(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if curve.Examples != 3 || curve.InScope != 2 || len(curve.Reliability) != 10 || len(curve.Sweep) != 3 {
-		t.Fatalf("curve %+v", curve)
-	}
-	n := 0
-	for _, b := range curve.Reliability {
-		n += b.Count
-	}
-	// Threshold 0 answers everything; above 1 answers nothing and hands
-	// every out-of-scope question off.
-	if n != 3 || curve.Sweep[0].Answered != 1 || curve.Sweep[2].Answered != 0 || curve.Sweep[2].OOSHandoff != 1 {
-		t.Errorf("reliability total %d, sweep %+v", n, curve.Sweep)
-	}
-	if len(curve.Categories) == 0 {
-		t.Errorf("no category curves: %+v", curve)
-	}
-
-	if err := e.Events.Close(); err != nil {
-		t.Fatal(err)
-	}
-	in, err := e.Insights(ctx, "shop", time.Now().Add(-time.Hour), time.Now().Add(time.Hour), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for _, d := range in.Days {
-		total += d.Answered + d.Clarified + d.HandedOff
-	}
-	if in.Questions != 5 || total != 5 || len(in.Reasons) != 1 || in.Reasons[0] != (ReasonCount{ReasonCustomerRequest, 4}) {
-		t.Errorf("insights: %+v", in)
+	if n, err := e.OutcomeCount(ctx, "shop"); err != nil || n != 1 {
+		t.Errorf("labels after a clarify pick: %d, %v; want 1", n, err)
 	}
 }

@@ -64,6 +64,12 @@ type SearchOptions struct {
 	// NoRerank skips the reranker (see rank.go) and returns the
 	// aggregation's ranking, to measure the first stage alone.
 	NoRerank bool
+
+	// exclude keeps points out of the search (self-calibration's held-out
+	// questions and articles), and lex, when set, is the lexicon the
+	// reranker uses instead of the KB's (one without those items).
+	exclude []index.Condition
+	lex     *lexicon
 }
 
 func (o SearchOptions) withDefaults() SearchOptions {
@@ -161,9 +167,11 @@ func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) (
 			return nil, fmt.Errorf("lexical search: %w", err)
 		}
 	}
-	lex, err := k.lexicon(ctx, kb)
-	if err != nil {
-		return nil, err
+	lex := o.lex // a view without held-out items (self-calibration), else the KB's
+	if lex == nil {
+		if lex, err = k.lexicon(ctx, kb); err != nil {
+			return nil, err
+		}
 	}
 	arts := aggregate(lex.published(dense), lex.published(lexical), o)
 	if !o.NoRerank {
@@ -183,6 +191,7 @@ func searchFilter(kb string, o SearchOptions) *index.Filter {
 		index.MatchKeyword("kb", kb),
 		index.MatchKeyword("status", string(StatusPublished)),
 	}}
+	f.MustNot = append(f.MustNot, o.exclude...)
 	if o.Locale != "" {
 		f.Must = append(f.Must, index.MatchKeyword("locale", o.Locale))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -76,7 +77,28 @@ type Settings struct {
 	Categories map[string]Thresholds `json:"categories,omitempty"`
 	// Calibration maps retrieval features to a probability; nil uses DefaultCalibration.
 	Calibration *Calibration `json:"calibration,omitempty"`
-	Webhook     Webhook      `json:"webhook,omitzero"`
+	// SelfCalibration describes the KB's last self-calibration (what it
+	// fitted on, its held-out ECE), which applies when Calibration is
+	// nil. It is read-only: jieda keeps it apart (SettingsStore.PutSelf),
+	// so that a calibration running in the background never overwrites
+	// settings an editor saves meanwhile.
+	SelfCalibration *SelfCalibration `json:"self_calibration,omitempty"`
+	selfCal         *Calibration
+	// Autonomy is how far the KB answers on its own (auto, suggest,
+	// graduated; "" is DefaultAutonomy), CategoryAutonomy per category.
+	Autonomy         Autonomy            `json:"autonomy,omitempty"`
+	CategoryAutonomy map[string]Autonomy `json:"category_autonomy,omitempty"`
+	// TargetPrecision is the precision a graduated category must prove
+	// (0: DefaultTargetPrecision).
+	TargetPrecision float64 `json:"target_precision,omitempty"`
+	// evidence is each category's autonomy evidence, kept apart like the
+	// self-calibration (see Engine.Autonomy).
+	evidence map[string]Evidence
+	Webhook  Webhook `json:"webhook,omitzero"`
+	// HandoffMessages are what a handoff response tells the customer, by
+	// locale (a BCP 47 tag such as zh-TW, or a family: zh-hans, zh-hant,
+	// en); missing ones fall back to DefaultHandoffMessages.
+	HandoffMessages map[string]string `json:"handoff_messages,omitempty"`
 	// MaxQuestionRunes bounds a question's length (0: DefaultMaxQuestionRunes).
 	MaxQuestionRunes int       `json:"max_question_runes,omitempty"`
 	UpdatedAt        time.Time `json:"updated_at,omitzero"`
@@ -98,13 +120,53 @@ func (s *Settings) ThresholdsFor(category string) Thresholds {
 	return s.Thresholds
 }
 
-// CalibrationOrDefault returns the KB's calibration, or the shipped default.
+// MaxHandoffMessageRunes bounds a handoff message.
+const MaxHandoffMessageRunes = 500
+
+// DefaultHandoffMessages are the handoff messages by locale family.
+var DefaultHandoffMessages = map[string]string{
+	"zh-hans": "这个问题我们请人工客服为您解答，请稍候。",
+	"zh-hant": "這個問題我們請人工客服為您解答，請稍候。",
+	"en":      "A member of our team will answer this shortly.",
+}
+
+// HandoffMessage is the customer-facing message of a handoff for a
+// question asked in locale (empty: the question's script decides): the
+// KB's message for the locale, then for its family, then the default of
+// the family (English when none is known).
+func (s *Settings) HandoffMessage(locale, question string) string {
+	family := questionFamily(locale, question)
+	for _, want := range []string{locale, family} {
+		for loc, m := range s.HandoffMessages {
+			if want != "" && strings.EqualFold(loc, want) {
+				return m
+			}
+		}
+	}
+	if m := DefaultHandoffMessages[family]; m != "" {
+		return m
+	}
+	if m := s.HandoffMessages["en"]; m != "" {
+		return m
+	}
+	return DefaultHandoffMessages["en"]
+}
+
+// CalibrationOrDefault returns the KB's calibration: the one set in its
+// settings (fitted on labeled questions), else the one it fitted itself
+// (self-calibration and outcomes), else the shipped default.
 func (s *Settings) CalibrationOrDefault() *Calibration {
 	if s.Calibration != nil {
 		return s.Calibration
 	}
+	if s.selfCal != nil {
+		return s.selfCal
+	}
 	return DefaultCalibration()
 }
+
+// SelfCalibrated returns the calibration the KB fitted itself (nil when none).
+func (s *Settings) SelfCalibrated() *Calibration { return s.selfCal }
 
 // Validate checks every field.
 func (s *Settings) Validate() error {
@@ -132,6 +194,33 @@ func (s *Settings) Validate() error {
 		u, err := url.Parse(s.Webhook.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("webhook url %q must be an absolute http(s) URL", s.Webhook.URL))
+		}
+	}
+	if !s.Autonomy.Valid() {
+		errs = append(errs, fmt.Errorf("autonomy %q must be auto, suggest or graduated", s.Autonomy))
+	}
+	for c, a := range s.CategoryAutonomy {
+		if a == "" || !a.Valid() {
+			errs = append(errs, fmt.Errorf("category_autonomy[%q] %q must be auto, suggest or graduated", c, a))
+		}
+	}
+	if math.IsNaN(s.TargetPrecision) || s.TargetPrecision < 0 || s.TargetPrecision >= 1 {
+		errs = append(errs, fmt.Errorf("target_precision %v must lie in [0, 1)", s.TargetPrecision))
+	}
+	if !s.Autonomy.Valid() {
+		errs = append(errs, fmt.Errorf("autonomy %q must be auto, suggest or graduated", s.Autonomy))
+	}
+	for c, a := range s.CategoryAutonomy {
+		if a == "" || !a.Valid() {
+			errs = append(errs, fmt.Errorf("category_autonomy[%q] %q must be auto, suggest or graduated", c, a))
+		}
+	}
+	if math.IsNaN(s.TargetPrecision) || s.TargetPrecision < 0 || s.TargetPrecision >= 1 {
+		errs = append(errs, fmt.Errorf("target_precision %v must lie in [0, 1)", s.TargetPrecision))
+	}
+	for loc, m := range s.HandoffMessages {
+		if loc == "" || len(loc) > 35 || !utf8.ValidString(m) || strings.TrimSpace(m) == "" || utf8.RuneCountInString(m) > MaxHandoffMessageRunes {
+			errs = append(errs, fmt.Errorf("handoff_messages[%q] must be a locale and a non-empty text of at most %d characters", loc, MaxHandoffMessageRunes))
 		}
 	}
 	if s.MaxQuestionRunes < 0 || s.MaxQuestionRunes > 10000 {
@@ -177,6 +266,17 @@ func settingsPointID(kb string) string {
 	return uuid.NewSHA1(pointNamespace, []byte("settings\x00"+kb)).String()
 }
 
+// selfPointID is the id of the point holding kb's self-calibration.
+func selfPointID(kb string) string {
+	return uuid.NewSHA1(pointNamespace, []byte("selfcal\x00"+kb)).String()
+}
+
+// selfDoc is a KB's self-calibration as stored beside its settings.
+type selfDoc struct {
+	Report      *SelfCalibration `json:"report"`
+	Calibration *Calibration     `json:"calibration,omitempty"`
+}
+
 // Get returns kb's settings and whether any were saved; a KB never
 // configured gets DefaultSettings.
 func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, error) {
@@ -186,13 +286,27 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 	if ok && s.now().Sub(c.loaded) < SettingsTTL {
 		return c.s, c.found, nil
 	}
-	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb)}, index.With{Payload: true})
+	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb), selfPointID(kb), autonomyPointID(kb)}, index.With{Payload: true})
 	if err != nil {
 		return Settings{}, false, fmt.Errorf("reading settings of %s: %w", kb, err)
 	}
 	c = cachedSettings{s: DefaultSettings(kb), loaded: s.now()}
-	if len(recs) == 1 {
-		js, _ := recs[0].Payload["settings"].(string)
+	var self selfDoc
+	var evidence map[string]Evidence
+	for _, r := range recs {
+		if js, ok := r.Payload["autonomy"].(string); ok {
+			if err := json.Unmarshal([]byte(js), &evidence); err != nil {
+				return Settings{}, false, fmt.Errorf("decoding the autonomy evidence of %s: %w", kb, err)
+			}
+			continue
+		}
+		if js, ok := r.Payload["self"].(string); ok {
+			if err := json.Unmarshal([]byte(js), &self); err != nil {
+				return Settings{}, false, fmt.Errorf("decoding the self-calibration of %s: %w", kb, err)
+			}
+			continue
+		}
+		js, _ := r.Payload["settings"].(string)
 		var st Settings
 		if err := json.Unmarshal([]byte(js), &st); err != nil {
 			return Settings{}, false, fmt.Errorf("decoding settings of %s: %w", kb, err)
@@ -201,10 +315,36 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 	}
 	kb = strings.Clone(kb) // the cache outlives a caller's string, which may alias a reused buffer
 	c.s.KB = kb
+	c.s.SelfCalibration, c.s.selfCal, c.s.evidence = self.Report, self.Calibration, evidence
 	s.mu.Lock()
 	s.cache[kb] = c
 	s.mu.Unlock()
 	return c.s, c.found, nil
+}
+
+// PutSelf saves kb's self-calibration (report and calibration; a nil
+// calibration leaves the KB on the default) beside its settings.
+func (s *SettingsStore) PutSelf(ctx context.Context, kb string, rep *SelfCalibration, cal *Calibration) error {
+	if cal != nil {
+		if err := cal.Validate(); err != nil {
+			return fmt.Errorf("%w: self-calibration: %w", ErrInvalidSettings, err)
+		}
+	}
+	js, err := json.Marshal(selfDoc{Report: rep, Calibration: cal})
+	if err != nil {
+		return fmt.Errorf("encoding the self-calibration: %w", err)
+	}
+	p := index.Point{ID: selfPointID(kb), Payload: index.Payload{"self": string(js)}}
+	if err := s.store.Upsert(ctx, SettingsCollection, []index.Point{p}); err != nil {
+		return fmt.Errorf("saving the self-calibration of %s: %w", kb, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.cache[kb]; ok {
+		c.s.SelfCalibration, c.s.selfCal = rep, cal
+		s.cache[kb] = c
+	}
+	return nil
 }
 
 // Put validates and saves kb's settings.
@@ -222,7 +362,9 @@ func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) 
 		}
 	}
 	st.UpdatedAt = s.now().UTC().Truncate(time.Second)
-	js, err := json.Marshal(st)
+	doc := st
+	doc.SelfCalibration = nil // kept apart (PutSelf)
+	js, err := json.Marshal(doc)
 	if err != nil {
 		return Settings{}, fmt.Errorf("encoding settings: %w", err)
 	}
@@ -231,7 +373,10 @@ func (s *SettingsStore) Put(ctx context.Context, st Settings) (Settings, error) 
 		return Settings{}, fmt.Errorf("saving settings of %s: %w", st.KB, err)
 	}
 	s.mu.Lock()
-	s.cache[st.KB] = cachedSettings{s: st, found: true, loaded: s.now()}
+	if c, ok := s.cache[st.KB]; ok {
+		st.SelfCalibration, st.selfCal, st.evidence = c.s.SelfCalibration, c.s.selfCal, c.s.evidence
+	}
+	s.cache[strings.Clone(st.KB)] = cachedSettings{s: st, found: true, loaded: s.now()}
 	s.mu.Unlock()
 	return st, nil
 }
@@ -269,8 +414,10 @@ func (s *SettingsStore) List(ctx context.Context) ([]string, error) {
 }
 
 // Replace saves st as kb's settings, keeping what a client cannot send
-// back: a webhook given without its secret keeps the stored secret, and
-// zero thresholds keep the stored thresholds.
+// back or left out: a webhook given without its secret keeps the stored
+// secret; zero thresholds, autonomy, target precision and absent handoff
+// messages keep the stored ones. The self-calibration is kept apart and
+// never replaced here.
 func (s *SettingsStore) Replace(ctx context.Context, st Settings) (Settings, error) {
 	old, _, err := s.Get(ctx, st.KB)
 	if err != nil {
@@ -281,6 +428,18 @@ func (s *SettingsStore) Replace(ctx context.Context, st Settings) (Settings, err
 	}
 	if st.Thresholds == (Thresholds{}) {
 		st.Thresholds = old.Thresholds
+	}
+	if st.Autonomy == "" {
+		st.Autonomy = old.Autonomy
+	}
+	if st.CategoryAutonomy == nil {
+		st.CategoryAutonomy = old.CategoryAutonomy
+	}
+	if st.TargetPrecision == 0 {
+		st.TargetPrecision = old.TargetPrecision
+	}
+	if st.HandoffMessages == nil {
+		st.HandoffMessages = old.HandoffMessages
 	}
 	return s.Put(ctx, st)
 }

@@ -75,3 +75,22 @@ func TestStaffAsksAreRateLimited(t *testing.T) {
 		t.Errorf("after a second: %d", r.status)
 	}
 }
+
+// Feedback on an answer: once, and only by the key that received it.
+func TestFeedbackOnceByItsAsker(t *testing.T) {
+	s := startServer(t, nil)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	importTestKB(t, s, editor, "shop")
+	mine, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	other, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	r := ask(t, s, mine, map[string]any{"kb": "shop", "question": "运费怎么算"})
+	id, _ := r.body["answer_id"].(string)
+	if r.body["decision"] != "answer" || id == "" {
+		t.Fatalf("ask: %s", r.raw)
+	}
+	wantError(t, "another key's feedback", s.do(t, "POST", "/v1/feedback", other, map[string]any{"answer_id": id, "helpful": false}), 404, "not_found")
+	if r := s.do(t, "POST", "/v1/feedback", mine, map[string]any{"answer_id": id, "helpful": true}); r.status != 200 {
+		t.Fatalf("feedback: %d %s", r.status, r.raw)
+	}
+	wantError(t, "a second rating", s.do(t, "POST", "/v1/feedback", mine, map[string]any{"answer_id": id, "helpful": false}), 409, "conflict")
+}

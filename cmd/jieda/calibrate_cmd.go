@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,21 +19,34 @@ import (
 
 func (a *app) calibrateCommand() *cobra.Command {
 	var kbFile, queriesFile, save, out string
-	var asJSON bool
+	var asJSON, self, transfer bool
 	var targetPrecision float64
 	cmd := &cobra.Command{
-		Use:   "calibrate --kb FILE --queries FILE [--save KB] [--out FILE]",
-		Short: "Fit the confidence calibration on a labeled query set",
+		Use:   "calibrate --kb FILE --queries FILE [--save KB] [--out FILE] | calibrate --kb NAME|FILE --self [--transfer]",
+		Short: "Fit the confidence calibration on a labeled query set, or on the KB itself (--self)",
 		Long: `Imports the KB into a fresh temporary store, asks every labeled query, and fits the logistic
 model that turns retrieval features into the probability that the top article is right.
 
 It first fits on one half of the queries and reports the expected calibration error (ECE) on the
 other half, then fits on all of them. --save KB stores the calibration in that knowledge base's
-settings in the store (--data); --out writes it as JSON (for jieda eval --calibration).`,
+settings in the store (--data); --out writes it as JSON (for jieda eval --calibration).
+
+--self needs no labeled queries: the KB (a name in the store, or a KB file imported into a
+temporary store) calibrates itself from its own articles, as it does after an import: variant
+questions asked with that question held out, articles held out whole as out of scope, and
+pseudo-questions for articles without variants. It prints what it fitted on and the held-out ECE.
+--transfer also measures which pseudo-question generators stand in for the KB's real variant
+questions (on a KB that has them).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
 				return err
+			}
+			if self {
+				return a.selfCalibrate(cmd.Context(), kbFile, transfer, asJSON)
+			}
+			if queriesFile == "" {
+				return errors.New("--queries is required (or --self)")
 			}
 			if save != "" {
 				if err := answer.ValidateID(save); err != nil {
@@ -47,7 +62,7 @@ settings in the store (--data); --out writes it as JSON (for jieda eval --calibr
 				return err
 			}
 			var samples []answer.Sample
-			err = a.withTempKB(cmd.Context(), arts, answer.SearchOptions{}, func(ctx context.Context, sys *system) error {
+			err = a.withTempKB(cmd.Context(), arts, answer.SearchOptions{}, false, func(ctx context.Context, sys *system) error {
 				samples, err = sys.engine.CalibrationSamples(ctx, evalKB, queries, 0)
 				return err
 			})
@@ -110,9 +125,108 @@ settings in the store (--data); --out writes it as JSON (for jieda eval --calibr
 	cmd.Flags().StringVar(&out, "out", "", "write the calibration as JSON to this file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().Float64Var(&targetPrecision, "target-precision", 0, "with --save, also set the KB's answer threshold to reach this precision on the held-out half (e.g. 0.95)")
+	cmd.Flags().BoolVar(&self, "self", false, "calibrate the KB from its own articles (no labeled queries); --kb names a KB in the store or a KB file")
+	cmd.Flags().BoolVar(&transfer, "transfer", false, "with --self, measure which pseudo-question generators transfer to the KB's variant questions")
 	_ = cmd.MarkFlagRequired("kb")
-	_ = cmd.MarkFlagRequired("queries")
 	return cmd
+}
+
+// selfCalibrate runs a KB's self-calibration: kb is a KB file (imported
+// into a temporary store, which calibrates itself on import) or the name
+// of a KB in the configured store.
+func (a *app) selfCalibrate(ctx context.Context, kb string, transfer, asJSON bool) error {
+	type result struct {
+		Self     *answer.SelfCalibration `json:"self_calibration"`
+		Transfer *answer.TransferReport  `json:"transfer,omitempty"`
+	}
+	var res result
+	run := func(ctx context.Context, eng *answer.Engine, name string, fresh bool) error {
+		if !fresh {
+			rep, err := eng.SelfCalibrate(ctx, name)
+			if err != nil {
+				return err
+			}
+			res.Self = &rep
+		} else {
+			st, _, err := eng.Settings.Get(ctx, name)
+			if err != nil {
+				return err
+			}
+			res.Self = st.SelfCalibration
+		}
+		if transfer {
+			tr, err := eng.MeasureTransfer(ctx, name, nil)
+			if err != nil {
+				return err
+			}
+			res.Transfer = &tr
+		}
+		return nil
+	}
+	var err error
+	if fi, statErr := os.Stat(kb); statErr == nil && !fi.IsDir() {
+		arts, err := answer.ReadArticlesFile(kb)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kb, err)
+		}
+		err = a.withTempKB(ctx, arts, answer.SearchOptions{}, true, func(ctx context.Context, sys *system) error {
+			return run(ctx, sys.engine, evalKB, true)
+		})
+		if err != nil {
+			return err
+		}
+	} else {
+		if err := answer.ValidateID(kb); err != nil {
+			return fmt.Errorf("--kb %q is neither a file nor a knowledge base name: %w", kb, err)
+		}
+		busy := "POST /v1/kbs/" + kb + "/calibrate instead"
+		err = a.withSystem(ctx, systemOptions{busyHint: busy}, func(ctx context.Context, sys *system) error {
+			return run(ctx, sys.engine, kb, false)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printSelfCalibration(a, res.Self, res.Transfer)
+	return nil
+}
+
+func printSelfCalibration(a *app, s *answer.SelfCalibration, tr *answer.TransferReport) {
+	w := a.stdout
+	if s == nil {
+		fmt.Fprintln(w, "no self-calibration (the KB is empty, or holds a calibration fitted on labeled questions)")
+	} else {
+		fmt.Fprintf(w, "articles           %d (%d questions)\n", s.Articles, s.Questions)
+		fmt.Fprintf(w, "examples           %d: %d variants held out, %d pseudo-questions, %d out of scope (weighted to %.0f%%)\n",
+			s.Examples.Total(), s.Examples.Variants, s.Examples.Pseudo, s.Examples.OutOfScope, 100*s.OutOfScopeShare)
+		if s.Outcomes > 0 {
+			fmt.Fprintf(w, "outcome labels     %d\n", s.Outcomes)
+		}
+		fmt.Fprintf(w, "generators         %s (%s)\n", strings.Join(s.Generators, ", "), s.GeneratorsFrom)
+		fmt.Fprintf(w, "held-out ece       %.4f (5 folds by article)\n", s.HeldOutECE)
+		fmt.Fprintf(w, "held-out top1      %.3f (in-scope examples whose top article is right)\n", s.HeldOutTop1)
+		fmt.Fprintf(w, "took               %.1f s\n", float64(s.DurationMS)/1000)
+	}
+	if tr == nil {
+		return
+	}
+	fmt.Fprintf(w, "\ntransfer to real variant questions (%d articles with variants; real top1 %.3f):\n", tr.Articles, tr.RealTop1)
+	fmt.Fprintln(w, "  generators                      log_loss  ece    precision coverage oos_handoff pseudo_top1")
+	row := func(prefix string, r answer.TransferRow) {
+		fmt.Fprintf(w, "  %-32s %.4f  %.4f %.3f     %.3f    %.3f       %.3f\n", prefix+strings.Join(r.Generators, "+"), r.LogLoss, r.ECE, r.Precision, r.Coverage, r.OOSHandoff, r.Top1)
+	}
+	for _, r := range tr.Single {
+		row("", r)
+	}
+	for _, r := range tr.Steps {
+		row("> ", r)
+	}
+	fmt.Fprintf(w, "chosen             %s\n", strings.Join(tr.Chosen, ", "))
 }
 
 type jsonMap = map[string]any

@@ -21,7 +21,7 @@ const evalKB = "eval"
 func (a *app) evalCommand() *cobra.Command {
 	var kbFile, queriesFile, agg, calFile, resolvedFile string
 	var asJSON, crossFit bool
-	var blendWeight float64
+	var blendWeight, learnFrom float64
 	cmd := &cobra.Command{
 		Use:   "eval --kb FILE --queries FILE [--model DIR] [--json]",
 		Short: "Ask a labeled query set against a KB in a fresh temporary store and print quality metrics",
@@ -30,13 +30,26 @@ same code path as POST /v1/ask, and prints ranking quality (hit1, hit3, mrr10, n
 queries), decision quality (answered, answer_precision, answer_coverage, clarify_rate, handoff_rate,
 oos_handoff_recall), calibration (ece), latency and a threshold sweep.
 
-By default the confidence calibration is cross-fitted: fitted on one half of the queries and
-measured on the other, both ways round, so every figure is out of sample. --cross-fit=false uses
-the shipped default calibration, or --calibration FILE (written by jieda calibrate --out).`,
+The KB is imported as a shop imports it, so it calibrates itself from its own articles (see
+jieda calibrate --self). By default the confidence calibration is then cross-fitted: fitted on one
+half of the queries and measured on the other, both ways round, so every figure is out of sample.
+--cross-fit=false uses no labeled query at all: what a new shop gets after importing its KB (or
+--calibration FILE, written by jieda calibrate --out).
+
+--learn-from F replays the first fraction F of the queries (in file order) as live traffic: a
+simulated agent resolves every handoff with the expected article (or says the KB had none), a
+simulated customer picks the expected clarify option; the rest is measured with what was learned
+(the "learning" block counts the labels).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, map[string]string{"model": "embed.model_dir"}); err != nil {
 				return err
+			}
+			if learnFrom < 0 || learnFrom >= 1 {
+				return fmt.Errorf("--learn-from: %v must lie in [0, 1)", learnFrom)
+			}
+			if learnFrom > 0 {
+				crossFit = false // what is measured must learn from the replay alone
 			}
 			if !strings.Contains(","+joinAggs()+",", ","+agg+",") {
 				return fmt.Errorf("--aggregation: %q must be one of %s", agg, joinAggs())
@@ -65,7 +78,10 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 			}
 			var rep evalReport
 			so := answer.SearchOptions{Aggregation: answer.Aggregation(agg), BlendWeight: blendWeight}
-			err = a.withTempKB(cmd.Context(), arts, so, func(ctx context.Context, sys *system) error {
+			// With labels (cross-fit, a calibration file) no figure depends on
+			// the KB's self-calibration: skip its cost.
+			selfCal := !crossFit && cal == nil
+			err = a.withTempKB(cmd.Context(), arts, so, selfCal, func(ctx context.Context, sys *system) error {
 				eng := sys.engine
 				if resolvedFile != "" {
 					cur, err := a.runCuration(ctx, sys.curator, resolved)
@@ -84,7 +100,22 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 						return err
 					}
 				}
-				rep.AskEvalReport, err = eng.Evaluate(ctx, evalKB, queries, answer.AskEvalOptions{CrossFit: crossFit})
+				st, _, err := eng.Settings.Get(ctx, evalKB)
+				if err != nil {
+					return err
+				}
+				rep.SelfCalibration = st.SelfCalibration
+				measured := queries
+				if learnFrom > 0 {
+					cut := int(learnFrom * float64(len(queries)))
+					learning, err := eng.Replay(ctx, evalKB, queries[:cut])
+					if err != nil {
+						return err
+					}
+					rep.Learning = &learning
+					measured = queries[cut:]
+				}
+				rep.AskEvalReport, err = eng.Evaluate(ctx, evalKB, measured, answer.AskEvalOptions{CrossFit: crossFit})
 				return err
 			})
 			if err != nil {
@@ -108,6 +139,7 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 	cmd.Flags().StringVar(&calFile, "calibration", "", "use this calibration (JSON from `jieda calibrate --out`) instead of cross-fitting")
 	cmd.Flags().StringVar(&agg, "aggregation", string(answer.DefaultAggregation), "article score aggregation: "+joinAggs())
 	cmd.Flags().Float64Var(&blendWeight, "blend-weight", 0, "lexical weight of the blend aggregation (0: the default)")
+	cmd.Flags().Float64Var(&learnFrom, "learn-from", 0, "replay this first fraction of the queries (file order) as live traffic whose handoffs a simulated agent resolves and whose clarifies a simulated customer answers, then measure the rest (implies --cross-fit=false)")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd
@@ -117,6 +149,10 @@ the shipped default calibration, or --calibration FILE (written by jieda calibra
 type evalReport struct {
 	answer.AskEvalReport
 	Curation *curationReport `json:"curation,omitempty"`
+	// SelfCalibration is what the KB fitted on itself when it was imported.
+	SelfCalibration *answer.SelfCalibration `json:"self_calibration,omitempty"`
+	// Learning is what --learn-from's replay taught the KB.
+	Learning *answer.LearnReport `json:"learning,omitempty"`
 }
 
 // curationReport is what the curation loop did in eval.
@@ -175,6 +211,14 @@ func printEvalReport(a *app, rep evalReport) {
 		fmt.Fprintf(w, "clusters            %d\npromoted_articles   %d\npromoted_variants   %d\n", c.Clusters, c.PromotedArticles, c.PromotedVariants)
 		fmt.Fprintf(w, "intake_per_s        %.0f\napprove_s           %.1f\n\n", c.IntakePerS, c.ApproveS)
 	}
+	if sc := rep.SelfCalibration; sc != nil {
+		fmt.Fprintf(w, "self-calibration    %d examples (%d variants, %d pseudo, %d out of scope), held-out ece %.3f, %.1f s\n",
+			sc.Examples.Total(), sc.Examples.Variants, sc.Examples.Pseudo, sc.Examples.OutOfScope, sc.HeldOutECE, float64(sc.DurationMS)/1000)
+	}
+	if l := rep.Learning; l != nil {
+		fmt.Fprintf(w, "learning            replayed %d (answered %d, clarified %d, handed off %d); labels %v; %d kept; calibration %q\n\n",
+			l.Replayed, l.Answered, l.Clarified, l.Handoffs, l.Labels, l.Stored, l.Calibration)
+	}
 	fmt.Fprintf(w, "queries             %d (%d in scope, %d out of scope)\n", rep.Queries, rep.InScope, rep.OutOfScope)
 	fmt.Fprintf(w, "hit1                %.3f\nhit3                %.3f\nmrr10               %.3f\nndcg10              %.3f\n", rep.Hit1, rep.Hit3, rep.MRR10, rep.NDCG10)
 	fmt.Fprintf(w, "answered            %.3f\nanswer_precision    %.3f\nanswer_coverage     %.3f\n", rep.Answered, rep.AnswerPrecision, rep.AnswerCoverage)
@@ -205,14 +249,21 @@ func joinAggs() string {
 }
 
 // withTempKB imports arts as KB evalKB into a fresh temporary store and
-// runs fn with the system over it.
-func (a *app) withTempKB(ctx context.Context, arts []answer.Article, so answer.SearchOptions, fn func(context.Context, *system) error) error {
+// runs fn with the system over it; with selfCal the import self-calibrates
+// the KB (as a shop's import does) before fn runs.
+func (a *app) withTempKB(ctx context.Context, arts []answer.Article, so answer.SearchOptions, selfCal bool, fn func(context.Context, *system) error) error {
 	return a.withSystem(ctx, systemOptions{temp: true, search: so}, func(ctx context.Context, sys *system) error {
+		// The import path a shop's import takes: articles in, then the KB
+		// calibrates itself (in the background; waited for here).
 		bar := newBar(a.stderr, int64(len(arts)), "importing KB", false)
-		if err := sys.engine.ImportArticlesWith(ctx, evalKB, arts, answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }}, nil); err != nil {
+		opts := answer.ImportOptions{Progress: func(done, _ int) { _ = bar.Set(done) }, NoSelfCalibration: !selfCal}
+		if err := sys.engine.ImportArticlesWith(ctx, evalKB, arts, opts, nil); err != nil {
 			return err
 		}
 		_ = bar.Finish()
+		if err := sys.engine.WaitCalibrations(ctx); err != nil {
+			return err
+		}
 		return fn(ctx, sys)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/models/synth"
 )
@@ -122,5 +123,104 @@ func TestImportResolved(t *testing.T) {
 	}
 	if code, _, errOut := run(t, t.Context(), "--data", data, "import", "resolved", bad, "--kb", "youxuan"); code == 0 || !strings.Contains(errOut, "line 1") || !strings.Contains(errOut, "line 2") {
 		t.Errorf("bad file: exit %d, %s", code, errOut)
+	}
+}
+
+// smallSample writes the first n articles of a KB file and the labeled
+// questions about them (or none) into dir.
+func smallSample(t *testing.T, dir, articlesFile, allQueries string, n int) (kbFile, queriesFile string) {
+	t.Helper()
+	arts, err := answer.ReadArticlesFile(articlesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries, err := answer.ReadQueriesFile(allQueries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := map[string]bool{"": true}
+	var kb, qs strings.Builder
+	for _, a := range arts[:n] {
+		keep[a.ID] = true
+		b, _ := json.Marshal(a)
+		kb.Write(append(b, '\n'))
+	}
+	for _, q := range queries {
+		if keep[q.Expect] {
+			b, _ := json.Marshal(q)
+			qs.Write(append(b, '\n'))
+		}
+	}
+	kbFile, queriesFile = filepath.Join(dir, "kb.jsonl"), filepath.Join(dir, "queries.jsonl")
+	for f, s := range map[string]string{kbFile: kb.String(), queriesFile: qs.String()} {
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return kbFile, queriesFile
+}
+
+// TestSelfCalibrationCLI: calibrate --self on a KB file and on a KB in the
+// store, eval --cross-fit=false (self-calibrated on import) and eval
+// --learn-from.
+func TestSelfCalibrationCLI(t *testing.T) {
+	articles, allQueries := sampleFile(t, "articles.jsonl"), sampleFile(t, "queries.jsonl")
+	dir := chdir(t)
+	builtinModelDir(t, dir)
+	kb, queries := smallSample(t, dir, articles, allQueries, 60)
+
+	code, out, errOut := run(t, t.Context(), "calibrate", "--kb", kb, "--self", "--json")
+	if code != 0 {
+		t.Fatalf("calibrate --self: exit %d\n%s", code, errOut)
+	}
+	var cal struct {
+		Self *answer.SelfCalibration `json:"self_calibration"`
+	}
+	if err := json.Unmarshal([]byte(out), &cal); err != nil || cal.Self == nil {
+		t.Fatalf("calibrate --self --json: %v\n%s", err, out)
+	}
+	if cal.Self.Articles == 0 || cal.Self.Examples.Variants == 0 || cal.Self.Examples.OutOfScope == 0 || cal.Self.HeldOutECE <= 0 {
+		t.Errorf("calibrate --self: %+v", cal.Self)
+	}
+
+	data := filepath.Join(dir, "data")
+	if code, _, errOut := run(t, t.Context(), "--data", data, "import", "articles", kb, "--kb", "shop"); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	code, out, errOut = run(t, t.Context(), "--data", data, "calibrate", "--kb", "shop", "--self")
+	if code != 0 || !strings.Contains(out, "held-out ece") || !strings.Contains(out, "variants held out") {
+		t.Errorf("calibrate --kb shop --self: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, t.Context(), "--data", data, "calibrate", "--kb", "nosuch", "--self"); code == 0 || !strings.Contains(errOut, "unknown knowledge base") {
+		t.Errorf("calibrate --self on an unknown KB: exit %d, %s", code, errOut)
+	}
+
+	code, out, errOut = run(t, t.Context(), "eval", "--kb", kb, "--queries", queries, "--cross-fit=false", "--json")
+	if code != 0 {
+		t.Fatalf("eval --cross-fit=false: exit %d\n%s", code, errOut)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep["self_calibration"] == nil || !strings.HasPrefix(rep["calibration"].(string), answer.SourceSelf) {
+		t.Errorf("eval --cross-fit=false: calibration %v, self_calibration %v", rep["calibration"], rep["self_calibration"])
+	}
+	total := rep["queries"].(float64)
+
+	code, out, errOut = run(t, t.Context(), "eval", "--kb", kb, "--queries", queries, "--learn-from", "0.5", "--json")
+	if code != 0 {
+		t.Fatalf("eval --learn-from: exit %d\n%s", code, errOut)
+	}
+	rep = nil
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	learning, _ := rep["learning"].(map[string]any)
+	if learning == nil || learning["replayed"].(float64) < total/2-1 || rep["queries"].(float64) > total/2+1 {
+		t.Errorf("eval --learn-from 0.5: queries %v of %v, learning %v", rep["queries"], total, learning)
+	}
+	if code, _, errOut := run(t, t.Context(), "eval", "--kb", kb, "--queries", queries, "--learn-from", "1"); code == 0 || !strings.Contains(errOut, "learn-from") {
+		t.Errorf("eval --learn-from 1: exit %d, %s", code, errOut)
 	}
 }

@@ -254,6 +254,10 @@ func TestOpenAPIConformance(t *testing.T) {
 	check("PUT /v1/kbs/{kb}/curation", s.do(t, "PUT", "/v1/kbs/shop/curation", editor, map[string]any{"reply_match": 3}), 400)
 	check("GET /v1/kbs/{kb}/curation", s.do(t, "GET", "/v1/kbs/shop/curation", editor, nil), 200)
 	check("GET /v1/kbs/{kb}/curation", s.do(t, "GET", "/v1/kbs/nope/curation", editor, nil), 404)
+	check("POST /v1/kbs/{kb}/calibrate", s.do(t, "POST", "/v1/kbs/shop/calibrate", editor, nil), 202)
+	check("POST /v1/kbs/{kb}/calibrate", s.do(t, "POST", "/v1/kbs/nope/calibrate", editor, nil), 404)
+	check("GET /v1/kbs/{kb}/autonomy", s.do(t, "GET", "/v1/kbs/shop/autonomy", editor, nil), 200)
+	check("GET /v1/kbs/{kb}/autonomy", s.do(t, "GET", "/v1/kbs/nope/autonomy", editor, nil), 404)
 	check("PUT /v1/kbs/{kb}/settings", s.do(t, "PUT", "/v1/kbs/shop/settings", editor, map[string]any{
 		"thresholds": map[string]any{"answer": 0.7, "clarify": 0.25, "out_of_scope": 0.1, "clarify_ratio": 0.85},
 		"categories": map[string]any{"shipping": map[string]any{"answer": 0.8, "clarify": 0.3, "out_of_scope": 0.1, "clarify_ratio": 0.85}},

@@ -26,6 +26,7 @@ func (h *handlers) ask(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	req.Principal = p.KeyID // its feedback and its labels are this key's
 	if req.Customer != nil && !p.Trusted {
 		// A tier raises a handoff's priority: only a trusted integration
 		// (or a signed channel) may vouch for one, not any customer's key.
@@ -51,7 +52,8 @@ func (h *handlers) feedback(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	ev, err := e.Events.Feedback(c.UserContext(), in, principalOf(c).MayUseKB)
+	p := principalOf(c)
+	ev, err := e.Feedback(c.UserContext(), in, p.KeyID, p.MayUseKB)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ var auditedActions = map[string]string{
 	"POST /v1/articles/:id/rollback":        "article.rollback",
 	"PUT /v1/kbs/:kb/settings":              "kb.settings",
 	"PUT /v1/kbs/:kb/curation":              "kb.curation",
+	"POST /v1/kbs/:kb/calibrate":            "kb.calibrate",
 	"POST /v1/candidates/:id/approve":       "candidate.approve",
 	"POST /v1/candidates/:id/reject":        "candidate.reject",
 	"POST /v1/candidates/:id/merge":         "candidate.merge",

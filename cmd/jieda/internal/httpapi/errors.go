@@ -128,6 +128,8 @@ var sentinelErrors = []struct {
 	{answer.ErrArticleExists, fiber.StatusConflict},
 	{answer.ErrAnswerNotFound, fiber.StatusNotFound},
 	{answer.ErrInvalidFeedback, fiber.StatusBadRequest},
+	{answer.ErrFeedbackGiven, fiber.StatusConflict},
+	{answer.ErrInvalidOutcome, fiber.StatusBadRequest},
 	{answer.ErrHandoffNotFound, fiber.StatusNotFound},
 	{answer.ErrHandoffResolved, fiber.StatusConflict},
 	{answer.ErrHandoffClaimed, fiber.StatusConflict},

@@ -73,6 +73,8 @@ func (h *handlers) resolveHandoff(c *fiber.Ctx) error {
 		Reusable  *bool  `json:"reusable"`
 		ArticleID string `json:"article_id"`
 		NoAnswer  bool   `json:"no_answer"`
+		// Suggestion is the agent's verdict on jieda's suggested answer.
+		Suggestion string `json:"suggestion"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -80,7 +82,7 @@ func (h *handlers) resolveHandoff(c *fiber.Ctx) error {
 	p := principalOf(c)
 	agent := cmpOr(in.Agent, p.KeyID)
 	res, err := cur.ResolveHandoff(c.UserContext(), c.Params("id"), answer.Resolution{Reply: in.Reply, Agent: agent, CSAT: in.CSAT,
-		Reusable: in.Reusable, ArticleID: in.ArticleID, NoAnswer: in.NoAnswer, By: p.KeyID})
+		Reusable: in.Reusable, ArticleID: in.ArticleID, NoAnswer: in.NoAnswer, Suggestion: in.Suggestion, By: p.KeyID})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
@@ -42,7 +44,9 @@ func (h *handlers) getSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(settingsJSON(st))
+	out := settingsJSON(st)
+	out["calibrating"] = e.SelfCalibrating(kb)
+	return c.JSON(out)
 }
 
 // putSettings replaces a KB's settings (creating the KB); a webhook
@@ -101,4 +105,41 @@ func (h *handlers) putCuration(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(curationJSON(kb, t, cur.Defaults()))
+}
+
+// calibrate starts the KB's self-calibration in the background (202);
+// GET /v1/kbs/{kb}/settings shows its report once it is done, and
+// "calibrating" while it runs.
+func (h *handlers) calibrate(c *fiber.Ctx) error {
+	e, err := h.engine()
+	if err != nil {
+		return err
+	}
+	kb, err := kbPath(c)
+	if err != nil {
+		return err
+	}
+	// The run outlives the request: it is the engine's (Close waits for it).
+	if err := e.StartSelfCalibration(context.WithoutCancel(c.UserContext()), kb); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"kb": kb, "calibrating": true})
+}
+
+// autonomy is the KB's autonomy per category (auto, suggest, graduated)
+// with its evidence.
+func (h *handlers) autonomy(c *fiber.Ctx) error {
+	e, err := h.engine()
+	if err != nil {
+		return err
+	}
+	kb, err := kbPath(c)
+	if err != nil {
+		return err
+	}
+	rep, err := e.Autonomy(c.UserContext(), kb)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
 }

@@ -147,6 +147,8 @@ func (h *handlers) routes(v1 fiber.Router, auth *authenticator) {
 	v1.Put("/kbs/:kb/settings", editor, h.putSettings)
 	v1.Get("/kbs/:kb/curation", editor, h.getCuration)
 	v1.Put("/kbs/:kb/curation", editor, h.putCuration)
+	v1.Post("/kbs/:kb/calibrate", editor, h.calibrate)
+	v1.Get("/kbs/:kb/autonomy", editor, h.autonomy)
 	v1.Get("/articles", editor, h.listArticles)
 	v1.Post("/articles/import", editor, h.importArticles)
 	v1.Get("/articles/:id", editor, h.getArticle)

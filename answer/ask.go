@@ -169,7 +169,7 @@ type question struct {
 	text, norm string
 	intent     Intent
 	turns      []Turn
-	convID     string
+	conv       ConversationRef // ID "" when the question has no conversation
 	now        time.Time
 }
 
@@ -210,9 +210,13 @@ func (e *Engine) prepare(ctx context.Context, req AskRequest) (*question, error)
 	}
 	q := &question{req: req, st: st, text: text, norm: norm, intent: DetectIntent(req.Question, raw), now: e.now()}
 	if c := req.Conversation; c != nil {
-		q.convID, q.turns = c.ID, c.Turns
-		if len(q.turns) == 0 && q.convID != "" {
-			if q.turns, err = e.Conversations.Turns(ctx, req.KB, q.convID); err != nil {
+		q.conv = ConversationRef{KB: req.KB, Owner: ConversationOwner(req.Principal, req.Customer), ID: c.ID}
+		q.turns = c.Turns
+		switch {
+		case q.conv.ID == "" && len(q.turns) == 0:
+			q.conv.ID = NewConversationID()
+		case q.conv.ID != "" && len(q.turns) == 0:
+			if q.turns, err = e.Conversations.Turns(ctx, q.conv); err != nil {
 				return nil, err
 			}
 		}
@@ -265,10 +269,11 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 		jtr := &Trace{Intent: tr.Intent}
 		jn, _ := e.KB.emb.Normalize(joined)
 		jconf := e.confidence(ctx, req.KB, jn, jc, cal, jtr)
-		r.ctxUse = &ContextUse{PreviousQuestion: prev}
+		// The client sees the earlier question scrubbed, like the log.
+		r.ctxUse = &ContextUse{PreviousQuestion: e.scrub(prev)}
 		if jconf > conf {
 			cands, conf, tr.Features = jc, jconf, jtr.Features
-			r.ctxUse.Used, r.ctxUse.Resolved = true, joined
+			r.ctxUse.Used, r.ctxUse.Resolved = true, e.scrub(joined)
 		}
 	}
 	tr.Candidates = cands
@@ -295,7 +300,7 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 // the conversation's turns.
 func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdict) (*AskResponse, error) {
 	req := q.req
-	resp := &AskResponse{Decision: v.Decision, Reason: v.Reason, AnswerID: NewAnswerID(), ConversationID: q.convID, Context: r.ctxUse, Confidence: v.Confidence}
+	resp := &AskResponse{Decision: v.Decision, Reason: v.Reason, AnswerID: NewAnswerID(), ConversationID: q.conv.ID, Context: r.ctxUse, Confidence: v.Confidence}
 	switch v.Decision {
 	case DecisionAnswer:
 		a := v.Article
@@ -306,7 +311,7 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 		resp.ClarifyPrompt = clarifyPrompt(req.Locale, q.norm, r.arts[r.topID()].Locale)
 	case DecisionHandoff:
 		h := Handoff{
-			KB: req.KB, ConversationID: q.convID, Question: req.Question, Normalized: q.norm, Locale: req.Locale,
+			KB: req.KB, ConversationID: q.conv.ID, Question: req.Question, Normalized: q.norm, Locale: req.Locale,
 			Category: v.Category, Turns: q.turns, Candidates: head(r.tr.Candidates, 5), Confidence: v.Confidence,
 			Reason: v.Handoff, Sentiment: r.tr.Intent.Sentiment,
 		}
@@ -339,10 +344,10 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 	}
 	e.Events.Record(ev)
 	e.learnClarifyPick(ctx, q, v)
-	if q.convID != "" {
+	if q.conv.ID != "" {
 		turns := append(q.turns, Turn{Role: "customer", Text: req.Question, At: q.now},
 			Turn{Role: "bot", Text: botText(resp), Decision: resp.Decision, At: q.now})
-		if err := e.Conversations.Save(ctx, req.KB, q.convID, turns); err != nil {
+		if err := e.Conversations.Save(ctx, q.conv, turns); err != nil {
 			return nil, err
 		}
 	}
@@ -373,7 +378,7 @@ func (e *Engine) learnClarifyPick(ctx context.Context, q *question, v Verdict) {
 		return
 	}
 	o := Outcome{KB: q.req.KB, Kind: OutcomeClarify, Question: asked, Locale: q.req.Locale, ArticleID: v.Article.ID,
-		Key: "clarify:" + q.convID + ":" + strconv.Itoa(len(q.turns))}
+		Key: "clarify:" + q.conv.pointID() + ":" + strconv.Itoa(len(q.turns))}
 	if o.Customer = q.req.Principal; o.Customer == "" && q.req.Customer != nil {
 		o.Customer = q.req.Customer.ID
 	}

@@ -22,7 +22,9 @@ const MaxTurns = 20
 
 // Conversation is the context a question arrives with.
 type Conversation struct {
-	// ID names the conversation; turns of known ids are remembered.
+	// ID names the conversation; turns of known ids are remembered, per
+	// owner (ConversationRef). A conversation given without id or turns
+	// gets one issued (NewConversationID), returned in the reply.
 	ID string `json:"id,omitempty"`
 	// Turns, when given, are the earlier turns (oldest first) and replace
 	// what is remembered.
@@ -40,15 +42,44 @@ func NewConversationStore(ctx context.Context, store index.Store) (*Conversation
 	return &ConversationStore{store: store}, nil
 }
 
-func conversationPointID(kb, id string) string {
-	return uuid.NewSHA1(pointNamespace, []byte("conversation\x00"+kb+"\x00"+id)).String()
+// ConversationRef names one remembered conversation: its KB, its owner
+// and the id the client gave or jieda issued. Owner is who started it
+// (ConversationOwner): the same id from another owner is another
+// conversation, so no one reads or steers someone else's turns.
+type ConversationRef struct{ KB, Owner, ID string }
+
+// ConversationOwner is the owner of the conversations one caller starts:
+// the API key's id (AskRequest.Principal) and the customer's id, when
+// given. Callers inside the process (the CLI, channels) may have no key.
+func ConversationOwner(principal string, c *Customer) string {
+	if c == nil || c.ID == "" {
+		return principal
+	}
+	return principal + "\x00" + c.ID
+}
+
+// IssuedConversationPrefix starts the conversation ids jieda issues.
+const IssuedConversationPrefix = "cv-"
+
+// NewConversationID is an unguessable conversation id, issued when a
+// client starts a conversation without one.
+func NewConversationID() string { return IssuedConversationPrefix + uuid.NewString() }
+
+// pointID is the conversation's point: the owner's conversations with
+// this id (without an owner, the id's point of old).
+func (r ConversationRef) pointID() string {
+	key := "conversation\x00" + r.KB + "\x00" + r.ID
+	if r.Owner != "" {
+		key = "conversation\x00" + r.KB + "\x00" + r.Owner + "\x00" + r.ID
+	}
+	return uuid.NewSHA1(pointNamespace, []byte(key)).String()
 }
 
 // Turns returns the remembered turns of a conversation (none when unknown).
-func (c *ConversationStore) Turns(ctx context.Context, kb, id string) ([]Turn, error) {
-	recs, err := c.store.Get(ctx, ConversationsCollection, []string{conversationPointID(kb, id)}, index.With{Payload: true})
+func (c *ConversationStore) Turns(ctx context.Context, ref ConversationRef) ([]Turn, error) {
+	recs, err := c.store.Get(ctx, ConversationsCollection, []string{ref.pointID()}, index.With{Payload: true})
 	if err != nil {
-		return nil, fmt.Errorf("reading conversation %s: %w", id, err)
+		return nil, fmt.Errorf("reading conversation %s: %w", ref.ID, err)
 	}
 	if len(recs) == 0 {
 		return nil, nil
@@ -56,13 +87,13 @@ func (c *ConversationStore) Turns(ctx context.Context, kb, id string) ([]Turn, e
 	var turns []Turn
 	js, _ := recs[0].Payload["turns"].(string)
 	if err := json.Unmarshal([]byte(js), &turns); err != nil {
-		return nil, fmt.Errorf("decoding conversation %s: %w", id, err)
+		return nil, fmt.Errorf("decoding conversation %s: %w", ref.ID, err)
 	}
 	return turns, nil
 }
 
 // Save stores a conversation's turns, keeping the last MaxTurns.
-func (c *ConversationStore) Save(ctx context.Context, kb, id string, turns []Turn) error {
+func (c *ConversationStore) Save(ctx context.Context, ref ConversationRef, turns []Turn) error {
 	if len(turns) > MaxTurns {
 		turns = turns[len(turns)-MaxTurns:]
 	}
@@ -70,10 +101,10 @@ func (c *ConversationStore) Save(ctx context.Context, kb, id string, turns []Tur
 	if err != nil {
 		return fmt.Errorf("encoding conversation: %w", err)
 	}
-	p := index.Point{ID: conversationPointID(kb, id), Payload: index.Payload{
-		"kb": kb, "conversation_id": id, "turns": string(js), "updated_at": time.Now().UTC().Format(time.RFC3339)}}
+	p := index.Point{ID: ref.pointID(), Payload: index.Payload{
+		"kb": ref.KB, "conversation_id": ref.ID, "turns": string(js), "updated_at": time.Now().UTC().Format(time.RFC3339)}}
 	if err := c.store.Upsert(ctx, ConversationsCollection, []index.Point{p}); err != nil {
-		return fmt.Errorf("saving conversation %s: %w", id, err)
+		return fmt.Errorf("saving conversation %s: %w", ref.ID, err)
 	}
 	return nil
 }

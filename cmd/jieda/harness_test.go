@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -156,4 +157,23 @@ func (s *testServer) newTrustedKey(t *testing.T, r apikey.Role, kbs ...string) s
 		t.Fatal(err)
 	}
 	return key
+}
+
+// conversationTurns reads the remembered turns of the one conversation
+// with this id in kb (conversations are stored per owner: another owner's
+// conversation with the same id fails the test).
+func (s *testServer) conversationTurns(t *testing.T, kb, id string) []answer.Turn {
+	t.Helper()
+	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb), index.MatchKeyword("conversation_id", id)}}
+	var turns []answer.Turn
+	n := 0
+	err := index.ScrollAll(t.Context(), s.store, answer.ConversationsCollection, index.ScrollRequest{Filter: f, Limit: 10, With: index.With{Payload: true}}, func(r index.Record) error {
+		n++
+		js, _ := r.Payload["turns"].(string)
+		return json.Unmarshal([]byte(js), &turns)
+	})
+	if err != nil || n > 1 {
+		t.Fatalf("conversation %s/%s: %d stored, %v", kb, id, n, err)
+	}
+	return turns
 }

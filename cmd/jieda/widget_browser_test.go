@@ -222,9 +222,9 @@ func TestWidgetInBrowser(t *testing.T) {
 	waitUntil(t, "the handoff.created webhook event", func() bool {
 		return hooks.has(answer.EventHandoffCreated, func(ev answer.WebhookEvent) bool { return ev.Handoff != nil && ev.Handoff.ConversationID == conv })
 	})
-	turns, err := s.sys.engine.Conversations.Turns(t.Context(), "shop", conv)
-	if err != nil || len(turns) != 8 {
-		t.Errorf("jieda's turns of %s: %d, %v; want 8 (4 questions, 4 replies)", conv, len(turns), err)
+	turns := s.conversationTurns(t, "shop", conv)
+	if len(turns) != 8 {
+		t.Errorf("jieda's turns of %s: %d; want 8 (4 questions, 4 replies)", conv, len(turns))
 	}
 
 	// Escape closes and gives the focus back; a reload keeps the conversation.

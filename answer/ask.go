@@ -32,6 +32,11 @@ type AskRequest struct {
 	// the labels one principal gives (a clarify option sent back) are
 	// capped (MaxLabelsPerCustomer).
 	Principal string `json:"-"`
+	// HandoffBucket is what this question's new handoff counts against
+	// (Options.HandoffsPerMinute), set by the HTTP layer: "" uses the
+	// Principal (a widget key, shared by a site's visitors, counts per
+	// client address instead).
+	HandoffBucket string `json:"-"`
 }
 
 // AnswerBody is the article returned verbatim.
@@ -54,6 +59,9 @@ type ClarifyOption struct {
 type HandoffRef struct {
 	ID     string        `json:"id"`
 	Reason HandoffReason `json:"reason"`
+	// Continued: the conversation's open handoff took the question (the
+	// agents see it in its turns) rather than a new one.
+	Continued bool `json:"continued,omitempty"`
 	// Message is what a client shows the customer meanwhile, in their
 	// locale (Settings.HandoffMessage).
 	Message string `json:"message,omitempty"`
@@ -322,14 +330,14 @@ func (e *Engine) respond(ctx context.Context, q *question, r *retrieval, v Verdi
 			h.Suggested = &AnswerBody{ArticleID: a.ID, Question: a.Question, Answer: a.Answer,
 				Category: a.Category, Version: a.Version, Confidence: v.Confidence}
 		}
+		var continued bool
 		if !isPreview(ctx) {
 			var err error
-			if h, err = e.Handoffs.Create(ctx, h); err != nil {
-				return nil, fmt.Errorf("creating handoff: %w", err)
+			if h, continued, err = e.handOff(ctx, q, h); err != nil {
+				return nil, err
 			}
-			e.notify(h.ID)
 		}
-		resp.Handoff = &HandoffRef{ID: h.ID, Reason: v.Handoff, Message: q.st.HandoffMessage(req.Locale, req.Question)}
+		resp.Handoff = &HandoffRef{ID: h.ID, Reason: v.Handoff, Continued: continued, Message: q.st.HandoffMessage(req.Locale, req.Question)}
 	}
 	if isPreview(ctx) {
 		return resp, nil // nothing logged, learned or saved

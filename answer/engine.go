@@ -3,11 +3,13 @@ package answer
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/jieda/jieda/curate/pii"
+	"github.com/jieda/jieda/ratelimit"
 )
 
 // Engine answers questions: retrieval, confidence, the decision, handoff
@@ -31,6 +33,9 @@ type Engine struct {
 
 	writeMu    sync.Mutex
 	writeLocks map[string]*sync.Mutex // per KB: article writes
+
+	convLocks    [64]sync.Mutex     // per conversation: one open handoff (handoff_guard.go)
+	handoffLimit *ratelimit.Limiter // nil: unbounded
 
 	examples *exampleStore // labeled calibration examples (selfcal.go, outcomes.go)
 	cal      calState
@@ -57,6 +62,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Search tunes retrieval (zero: the defaults).
 	Search SearchOptions
+	// HandoffsPerMinute bounds the new handoffs of one asker
+	// (AskRequest.HandoffBucket or Principal), with a burst of as many;
+	// over it a question is ErrTooManyHandoffs. 0: unbounded.
+	HandoffsPerMinute float64
 }
 
 // NewEngine wires an Engine over one KB index and its store: it creates
@@ -87,6 +96,9 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e.Settings.now, e.Handoffs.now, e.KB.now = o.Now, o.Now, o.Now
+	if o.HandoffsPerMinute > 0 {
+		e.handoffLimit = ratelimit.New(o.HandoffsPerMinute/60, int(math.Ceil(o.HandoffsPerMinute)), o.Now)
+	}
 	if o.Webhook != nil {
 		e.Settings.egress = o.Webhook.Egress()
 	}

@@ -2,6 +2,8 @@ package answer
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jieda/jieda/answer/importfile"
 )
@@ -45,4 +47,20 @@ var (
 	ErrInvalidHandoff = errors.New("invalid handoff")
 	// ErrInvalidOutcome reports an outcome label that fails validation.
 	ErrInvalidOutcome = errors.New("invalid outcome")
+	// ErrTooManyHandoffs reports a question that would hand off once more
+	// than one asker's handoffs per minute allow (a *HandoffLimitError).
+	ErrTooManyHandoffs = errors.New("too many handoffs")
 )
+
+// HandoffLimitError is ErrTooManyHandoffs with the limit and when a
+// handoff will be taken again.
+type HandoffLimitError struct {
+	PerMinute  float64
+	RetryAfter time.Duration
+}
+
+func (e *HandoffLimitError) Error() string {
+	return fmt.Sprintf("%v: at most %g handoffs a minute from one asker; retry in %s", ErrTooManyHandoffs, e.PerMinute, e.RetryAfter.Round(time.Second))
+}
+
+func (e *HandoffLimitError) Unwrap() error { return ErrTooManyHandoffs }

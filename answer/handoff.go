@@ -267,7 +267,7 @@ type HandoffStore struct {
 func NewHandoffStore(ctx context.Context, store index.Store) (*HandoffStore, error) {
 	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: HandoffsCollection, Sparse: true}, map[string]index.FieldType{
 		"kb": index.FieldKeyword, "status": index.FieldKeyword, "reason": index.FieldKeyword,
-		"conversation_id": index.FieldKeyword, "rank": index.FieldInteger, "priority": index.FieldInteger,
+		"conversation_id": index.FieldKeyword, "conversation_key": index.FieldKeyword, "rank": index.FieldInteger, "priority": index.FieldInteger,
 		"created_at": index.FieldDatetime, "delivery_state": index.FieldKeyword, "delivery_event": index.FieldKeyword,
 		"next_attempt_at": index.FieldDatetime,
 	}); err != nil {
@@ -281,6 +281,13 @@ func NewHandoffStore(ctx context.Context, store index.Store) (*HandoffStore, err
 // resolution, and a pending "handoff.created" delivery (the webhook
 // deliverer turns it to "none" when the KB has no webhook).
 func (s *HandoffStore) Create(ctx context.Context, h Handoff) (Handoff, error) {
+	return s.create(ctx, h, "")
+}
+
+// create is Create that also records the owner-bound conversation the
+// handoff belongs to (ConversationRef.pointID; "" for none), the key
+// OpenInConversation finds it by.
+func (s *HandoffStore) create(ctx context.Context, h Handoff, convKey string) (Handoff, error) {
 	if h.Priority == 0 {
 		h.Priority = HandoffPriority(h.Reason, h.Customer.Tier, h.Sentiment)
 	}
@@ -307,6 +314,9 @@ func (s *HandoffStore) Create(ctx context.Context, h Handoff) (Handoff, error) {
 	}
 	if h.ConversationID != "" {
 		p["conversation_id"] = h.ConversationID
+	}
+	if convKey != "" {
+		p["conversation_key"] = convKey
 	}
 	dp, err := deliveryPayload(h.Delivery)
 	if err != nil {

@@ -11,10 +11,13 @@ type HandoffEventType string
 
 // Handoff event types.
 const (
-	HandoffEventCreated  HandoffEventType = "created"
-	HandoffEventClaimed  HandoffEventType = "claimed"
-	HandoffEventReleased HandoffEventType = "released"
-	HandoffEventResolved HandoffEventType = "resolved"
+	HandoffEventCreated HandoffEventType = "created"
+	// HandoffEventContinued: the customer asked again in the handoff's
+	// conversation; its turns grew (HandoffStore.Continue).
+	HandoffEventContinued HandoffEventType = "continued"
+	HandoffEventClaimed   HandoffEventType = "claimed"
+	HandoffEventReleased  HandoffEventType = "released"
+	HandoffEventResolved  HandoffEventType = "resolved"
 )
 
 // HandoffEvent tells a subscriber that a handoff changed (read it with

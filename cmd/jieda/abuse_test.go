@@ -94,3 +94,91 @@ func TestFeedbackOnceByItsAsker(t *testing.T) {
 	}
 	wantError(t, "a second rating", s.do(t, "POST", "/v1/feedback", mine, map[string]any{"answer_id": id, "helpful": false}), 409, "conflict")
 }
+
+// withHandoffsPerMinute sets answer.handoffs_per_minute.
+func withHandoffsPerMinute(n float64) serverOption {
+	return func(a *app) { a.cfg.Answer.HandoffsPerMinute = n }
+}
+
+// A conversation has one open handoff: asking again (the same question
+// or another) adds to it, until an agent resolves it.
+func TestOneOpenHandoffPerConversation(t *testing.T) {
+	s := startServer(t, nil)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	importTestKB(t, s, editor, "shop")
+	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	agent, _ := s.newKey(t, apikey.RoleAgent)
+	conv := map[string]any{"id": "c-77"}
+	var first string
+	for i, q := range []string{"转人工", "转人工", "转人工", "我要找人工客服"} {
+		r := ask(t, s, customer, map[string]any{"kb": "shop", "question": q, "conversation": conv})
+		h, _ := r.body["handoff"].(map[string]any)
+		if h == nil {
+			t.Fatalf("ask %d: %s; want a handoff", i, r.raw)
+		}
+		if i == 0 {
+			first = h["id"].(string)
+		}
+		if h["id"] != first || (h["continued"] == true) != (i > 0) {
+			t.Errorf("ask %d: handoff %v continued %v; want %s, continued from the second on", i, h["id"], h["continued"], first)
+		}
+	}
+	r := s.do(t, "GET", "/v1/handoffs?kb=shop&status=open", agent, nil)
+	hs, _ := r.body["handoffs"].([]any)
+	if len(hs) != 1 {
+		t.Fatalf("open handoffs: %d, want 1: %s", len(hs), r.raw)
+	}
+	turns, _ := hs[0].(map[string]any)["turns"].([]any)
+	if n := len(turns); n == 0 || turns[n-1].(map[string]any)["text"] != "我要找人工客服" {
+		t.Errorf("the open handoff's turns %v; want the latest question last", turns)
+	}
+	// Another conversation is another handoff; after the resolution, a new one.
+	other := ask(t, s, customer, map[string]any{"kb": "shop", "question": "转人工", "conversation": map[string]any{"id": "c-78"}})
+	if id := other.body["handoff"].(map[string]any)["id"]; id == first {
+		t.Error("another conversation joined the first one's handoff")
+	}
+	if r := s.do(t, "POST", "/v1/handoffs/"+first+"/resolve", agent, map[string]any{"reply": "已为您处理。"}); r.status != 200 {
+		t.Fatalf("resolve: %d %s", r.status, r.raw)
+	}
+	r = ask(t, s, customer, map[string]any{"kb": "shop", "question": "转人工", "conversation": conv})
+	if h := r.body["handoff"].(map[string]any); h["id"] == first || h["continued"] == true {
+		t.Errorf("after the resolution: %s; want a new handoff", r.raw)
+	}
+}
+
+// One key's new handoffs are bounded per minute (429 with Retry-After
+// beyond, counted in /metrics); other keys keep theirs.
+func TestHandoffsPerKeyBounded(t *testing.T) {
+	s := startServer(t, nil, withHandoffsPerMinute(3))
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	importTestKB(t, s, editor, "shop")
+	abusive, abusiveKey := s.newKey(t, apikey.RoleCustomer, "shop")
+	abusiveID := abusiveKey.ID
+	other, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	for i := range 3 {
+		if r := ask(t, s, abusive, map[string]any{"kb": "shop", "question": "转人工"}); r.body["decision"] != "handoff" {
+			t.Fatalf("handoff %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	r := ask(t, s, abusive, map[string]any{"kb": "shop", "question": "转人工"})
+	wantError(t, "the fourth handoff in a minute", r, 429, "rate_limited")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// Answers are not handoffs: the key still gets them.
+	if r := ask(t, s, abusive, map[string]any{"kb": "shop", "question": "运费怎么算"}); r.body["decision"] != "answer" {
+		t.Errorf("an answerable question over the handoff limit: %d %s", r.status, r.raw)
+	}
+	if r := ask(t, s, other, map[string]any{"kb": "shop", "question": "转人工"}); r.body["decision"] != "handoff" {
+		t.Errorf("another key: %d %s", r.status, r.raw)
+	}
+	m := s.do(t, "GET", "/metrics", "", nil).raw
+	for _, want := range []string{
+		`jieda_handoffs_total{key="` + abusiveID + `",outcome="created"} 3`,
+		`jieda_handoffs_total{key="` + abusiveID + `",outcome="refused"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

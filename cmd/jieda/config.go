@@ -31,6 +31,8 @@ type Config struct {
 	Log    LogConfig      `mapstructure:"log"`
 	Embed  embed.Config   `mapstructure:"embed"`
 	Store  StoreConfig    `mapstructure:"store"`
+	// Answer tunes answering (answer.*).
+	Answer AnswerConfig `mapstructure:"answer"`
 	// Curate tunes curation (curate.*).
 	Curate curate.Config `mapstructure:"curate"`
 	// Webhook tunes handoff webhook delivery (webhook.*).
@@ -39,6 +41,15 @@ type Config struct {
 	Channels channels.Config `mapstructure:"channels"`
 	// ModelsDir is where model directories live (models_dir). Default "models".
 	ModelsDir string `mapstructure:"models_dir"`
+}
+
+// AnswerConfig tunes answering.
+type AnswerConfig struct {
+	// HandoffsPerMinute bounds the new handoffs of one API key (a widget
+	// key: of one client address), with a burst of as many; over it a
+	// question is 429. 0 is unbounded (answer.handoffs_per_minute).
+	// Default 30. Per replica.
+	HandoffsPerMinute float64 `mapstructure:"handoffs_per_minute"`
 }
 
 // LogConfig configures logging.
@@ -54,6 +65,7 @@ func DefaultConfig() Config {
 	return Config{
 		Server:    httpapi.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
+		Answer:    AnswerConfig{HandoffsPerMinute: 30},
 		Embed:     embed.DefaultConfig(),
 		Store:     defaultStoreConfig(),
 		Webhook:   answer.DefaultWebhookConfig(),
@@ -74,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		errs = append(errs, fmt.Errorf("log.format: %q must be text or json", c.Log.Format))
+	}
+	if h := c.Answer.HandoffsPerMinute; h < 0 || h > 1e6 || h != h {
+		errs = append(errs, fmt.Errorf("answer.handoffs_per_minute: %g must lie in [0, 1e6] (0: unbounded)", h))
 	}
 	if c.ModelsDir == "" {
 		errs = append(errs, errors.New("models_dir: must not be empty"))

@@ -68,7 +68,7 @@ func usedKeys(t *testing.T) []string {
 	goKey := regexp.MustCompile(`"((?:err|login|flash|resolve|queue|handoff|search|embed|time|sentiment|priority|nav|claim|filter|status|col|admin|cand|art|gaps|play|cal|ins|bulk|hist|imp|picker|list)\.[a-z0-9_.]+)"`)
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
+		if strings.HasSuffix(f, "_test.go") || f == "audit.go" { // audit.go names audit actions, not catalog keys
 			continue
 		}
 		b, err := os.ReadFile(f)

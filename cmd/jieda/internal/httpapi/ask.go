@@ -1,6 +1,10 @@
 package httpapi
 
 import (
+	"errors"
+	"math"
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jieda/jieda/answer"
@@ -27,6 +31,10 @@ func (h *handlers) ask(c *fiber.Ctx) error {
 		}
 	}
 	req.Principal = p.KeyID // its feedback and its labels are this key's
+	if p.Role == apikey.RoleWidget {
+		// A site's visitors share its widget key: each address has its own handoff budget.
+		req.HandoffBucket = p.KeyID + " " + c.IP()
+	}
 	if req.Customer != nil && !p.Trusted {
 		// A tier raises a handoff's priority: only a trusted integration
 		// (or a signed channel) may vouch for one, not any customer's key.
@@ -36,10 +44,21 @@ func (h *handlers) ask(c *fiber.Ctx) error {
 		return err
 	}
 	resp, err := e.Ask(c.UserContext(), req)
+	if limit := (*answer.HandoffLimitError)(nil); errors.As(err, &limit) {
+		h.metrics.handoff(p.KeyID, "refused")
+		secs := max(1, int(math.Ceil(limit.RetryAfter.Seconds())))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		c.Set(fiber.HeaderAccessControlExposeHeaders, fiber.HeaderRetryAfter)
+		return newAPIError(fiber.StatusTooManyRequests, codeRateLimited,
+			"this key handed off more than %g questions a minute; retry in %ds", limit.PerMinute, secs)
+	}
 	if err != nil {
 		return err
 	}
 	h.metrics.decision(resp)
+	if ref := resp.Handoff; ref != nil {
+		h.metrics.handoff(p.KeyID, map[bool]string{false: "created", true: "continued"}[ref.Continued])
+	}
 	return c.JSON(resp)
 }
 

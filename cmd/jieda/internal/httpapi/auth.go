@@ -17,6 +17,7 @@ import (
 
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/cmd/jieda/internal/authz"
+	"github.com/jieda/jieda/ratelimit"
 )
 
 // principal is who a request acts as, set in c.Locals by require: the
@@ -63,8 +64,8 @@ type authenticator struct {
 	ttl       time.Duration
 	now       func() time.Time
 	cache     *lru.Cache[string, cachedKey]
-	limiter   *rateLimiter // customer and widget keys
-	staff     *rateLimiter // agent, editor and admin keys on the customer routes
+	limiter   *ratelimit.Limiter // customer and widget keys
+	staff     *ratelimit.Limiter // agent, editor and admin keys on the customer routes
 	limits    bodyLimits
 	logger    *slog.Logger
 	widgets   *widgetGate
@@ -85,10 +86,10 @@ func newAuthenticator(cfg Config, keys *apikey.Store, o Options, logger *slog.Lo
 		a.bootstrap, a.hasBoot = sha256.Sum256([]byte(cfg.AdminKey)), true
 	}
 	if cfg.RateLimit > 0 {
-		a.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, a.now)
+		a.limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, a.now)
 	}
 	if cfg.StaffRateLimit > 0 {
-		a.staff = newRateLimiter(cfg.StaffRateLimit, cfg.StaffRateBurst, a.now)
+		a.staff = ratelimit.New(cfg.StaffRateLimit, cfg.StaffRateBurst, a.now)
 	}
 	a.widgets = newWidgetGate(cfg, a)
 	return a
@@ -237,11 +238,11 @@ func (a *authenticator) rateLimit() fiber.Handler {
 		if l == nil {
 			return c.Next()
 		}
-		if ok, wait := l.allow(p.KeyID); !ok {
+		if ok, wait := l.Allow(p.KeyID); !ok {
 			secs := max(1, int(math.Ceil(wait.Seconds())))
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 			return newAPIError(fiber.StatusTooManyRequests, codeRateLimited,
-				"key %s exceeded %g requests/s (burst %d); retry in %ds", p.KeyID, l.rate, int(l.burst), secs)
+				"key %s exceeded %g requests/s (burst %d); retry in %ds", p.KeyID, l.Rate(), l.Burst(), secs)
 		}
 		return c.Next()
 	}

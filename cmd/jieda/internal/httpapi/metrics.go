@@ -22,6 +22,7 @@ type metrics struct {
 	reg       *prometheus.Registry
 	latency   *prometheus.HistogramVec
 	decisions *prometheus.CounterVec
+	handoffs  *prometheus.CounterVec
 	batches   *prometheus.HistogramVec
 	inflight  prometheus.Gauge
 }
@@ -38,6 +39,10 @@ func newMetrics() *metrics {
 			Name: "jieda_decisions_total",
 			Help: "Questions by decision (answer, clarify, handoff) and handoff reason.",
 		}, []string{"decision", "reason"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jieda_handoffs_total",
+			Help: "Handoffs by API key id and outcome: created, continued (the conversation's open handoff took the question), refused (the key's answer.handoffs_per_minute was spent).",
+		}, []string{"key", "outcome"}),
 		batches: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "jieda_embed_batch_size",
 			Help:    "Texts per model run, by pool (live questions, bulk passages).",
@@ -48,7 +53,7 @@ func newMetrics() *metrics {
 			Help: "Requests being served.",
 		}),
 	}
-	m.reg.MustRegister(m.latency, m.decisions, m.batches, m.inflight,
+	m.reg.MustRegister(m.latency, m.decisions, m.handoffs, m.batches, m.inflight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every reason is present from the start, so rates work before the first handoff.
 	for _, r := range answer.HandoffReasons {
@@ -89,6 +94,11 @@ func (m *metrics) decision(r *answer.AskResponse) {
 		reason = string(r.Handoff.Reason)
 	}
 	m.decisions.WithLabelValues(string(r.Decision), reason).Inc()
+}
+
+// handoff counts one handoff outcome of a key's question.
+func (m *metrics) handoff(key, outcome string) {
+	m.handoffs.WithLabelValues(strings.Clone(key), outcome).Inc()
 }
 
 // observeEmbedder records the embedder's batch sizes.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
+	"github.com/jieda/jieda/ratelimit"
 )
 
 // Widget keys (apikey.RoleWidget) are published in shops' pages by the
@@ -32,7 +33,7 @@ const widgetConversationPrefix = "wg-"
 // per-address rate limiter.
 type widgetGate struct {
 	auth    *authenticator
-	limiter *rateLimiter // nil: no per-address limit
+	limiter *ratelimit.Limiter // nil: no per-address limit
 
 	mu      sync.Mutex
 	origins map[string]bool
@@ -42,7 +43,7 @@ type widgetGate struct {
 func newWidgetGate(cfg Config, a *authenticator) *widgetGate {
 	g := &widgetGate{auth: a}
 	if cfg.WidgetAddrRateLimit > 0 {
-		g.limiter = newRateLimiter(cfg.WidgetAddrRateLimit, cfg.WidgetAddrRateBurst, a.now)
+		g.limiter = ratelimit.New(cfg.WidgetAddrRateLimit, cfg.WidgetAddrRateBurst, a.now)
 	}
 	return g
 }
@@ -136,12 +137,12 @@ func (a *authenticator) requireOrWidget(need apikey.Role) fiber.Handler {
 		}
 		c.Set(fiber.HeaderAccessControlAllowOrigin, origin)
 		if l := a.widgets.limiter; l != nil {
-			if ok, wait := l.allow("addr:" + c.IP()); !ok {
+			if ok, wait := l.Allow("addr:" + c.IP()); !ok {
 				secs := max(1, int(math.Ceil(wait.Seconds())))
 				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 				c.Set(fiber.HeaderAccessControlExposeHeaders, fiber.HeaderRetryAfter)
 				return newAPIError(fiber.StatusTooManyRequests, codeRateLimited,
-					"this address exceeded %g widget requests/s (burst %d); retry in %ds", l.rate, int(l.burst), secs)
+					"this address exceeded %g widget requests/s (burst %d); retry in %ds", l.Rate(), l.Burst(), secs)
 			}
 		}
 		return c.Next()

@@ -391,9 +391,11 @@ func (e *Engine) learnClarifyPick(ctx context.Context, q *question, v Verdict) {
 		o.Customer = q.req.Customer.ID
 	}
 	e.cal.wg.Add(1)
+	ctx, cancel := e.background(ctx)
 	go func() {
 		defer e.cal.wg.Done()
-		if _, err := e.RecordOutcome(context.WithoutCancel(ctx), o); err != nil {
+		defer cancel()
+		if _, err := e.RecordOutcome(ctx, o); err != nil {
 			e.logger.Warn("recording a clarify pick", "kb", o.KB, "err", err)
 		}
 	}()

@@ -37,6 +37,11 @@ type Engine struct {
 	convLocks    [64]sync.Mutex     // per conversation: one open handoff (handoff_guard.go)
 	handoffLimit *ratelimit.Limiter // nil: unbounded
 
+	// life ends at Close: background work (calibrations, outcome
+	// labels) stops with it rather than holding up a shutdown.
+	life    context.Context
+	endLife context.CancelFunc
+
 	examples *exampleStore // labeled calibration examples (selfcal.go, outcomes.go)
 	cal      calState
 }
@@ -85,6 +90,7 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 		o.Scrub = func(t string) string { return s.Scrub(t).Text }
 	}
 	e := &Engine{KB: kb, logger: o.Logger, now: o.Now, scrub: o.Scrub, onChange: o.OnChange, search: o.Search, known: map[string]time.Time{}}
+	e.life, e.endLife = context.WithCancel(context.Background())
 	var err error
 	if e.Settings, err = NewSettingsStore(ctx, kb.store); err != nil {
 		return nil, err
@@ -146,11 +152,21 @@ func (e *Engine) notify(id string) {
 	}
 }
 
-// Close waits for the self-calibrations in flight (tens of seconds at
-// most) and flushes the answer log.
+// Close stops the background work in flight (an interrupted
+// self-calibration runs again at the next ResumeCalibrations) and
+// flushes the answer log.
 func (e *Engine) Close() error {
+	e.endLife()
 	e.cal.wg.Wait()
 	return e.Events.Close()
+}
+
+// background is a context for work that outlives its request: ctx's
+// values without its deadline, cancelled when the engine closes.
+func (e *Engine) background(ctx context.Context) (context.Context, context.CancelFunc) {
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(e.life, cancel)
+	return bg, func() { stop(); cancel() }
 }
 
 // ObservesChanges reports whether article writes reach an Options.OnChange observer.

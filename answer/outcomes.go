@@ -354,9 +354,11 @@ func (e *Engine) Refit(ctx context.Context, kb string) (SelfCalibration, error) 
 func (e *Engine) startRefit(ctx context.Context, kb string) {
 	kb = strings.Clone(kb)
 	e.cal.wg.Add(1)
+	ctx, cancel := e.background(ctx)
 	go func() {
 		defer e.cal.wg.Done()
-		if _, err := e.Refit(context.WithoutCancel(ctx), kb); err != nil {
+		defer cancel()
+		if _, err := e.Refit(ctx, kb); err != nil {
 			e.logger.Warn("refitting the calibration on outcomes", "kb", kb, "err", err)
 		}
 	}()

@@ -113,12 +113,15 @@ func (e *Engine) startCalibration(ctx context.Context, kb string) {
 	}
 	e.cal.running[kb] = true
 	e.cal.wg.Add(1)
+	ctx, cancel := e.background(ctx)
 	go func() {
 		defer e.cal.wg.Done()
-		ctx := context.WithoutCancel(ctx)
+		defer cancel()
 		for {
 			rep, err := e.SelfCalibrate(ctx, kb)
-			if err != nil {
+			if err != nil && ctx.Err() != nil {
+				e.logger.Info("self-calibration stopped by the shutdown; it resumes at the next start", "kb", kb)
+			} else if err != nil {
 				e.logger.Warn("self-calibration failed; the KB keeps its calibration", "kb", kb, "err", err)
 			} else {
 				e.logger.Info("self-calibrated", "kb", kb, "examples", rep.Examples.Total(), "held_out_ece", rep.HeldOutECE,
@@ -134,6 +137,20 @@ func (e *Engine) startCalibration(ctx context.Context, kb string) {
 			e.cal.mu.Unlock()
 		}
 	}()
+}
+
+// ResumeCalibrations starts, in the background, the self-calibration of
+// every KB that needs one (NeedsSelfCalibration): one a shutdown
+// interrupted, or one imported by a process that did not wait for it.
+func (e *Engine) ResumeCalibrations(ctx context.Context) error {
+	kbs, err := e.Settings.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, kb := range kbs {
+		e.autoCalibrate(ctx, kb)
+	}
+	return nil
 }
 
 // StartSelfCalibration starts kb's self-calibration in the background

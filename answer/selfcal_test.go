@@ -275,3 +275,40 @@ func TestSelfCalibrationChoosesGenerators(t *testing.T) {
 		}
 	}
 }
+
+// Close stops a self-calibration in flight rather than wait for it; the
+// next engine on the store resumes it (ResumeCalibrations, at serve start).
+func TestCloseInterruptsCalibrationResumeFinishes(t *testing.T) {
+	ctx := context.Background()
+	k, _ := newTestKB(t)
+	e, err := NewEngine(ctx, k, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ImportArticles(ctx, "shop", sampleArticles(t)[:100], nil); err != nil {
+		t.Fatal(err)
+	}
+	if !e.SelfCalibrating("shop") {
+		t.Fatal("the import started no self-calibration")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, err := e.Settings.Get(ctx, "shop"); err != nil || st.SelfCalibration != nil {
+		t.Fatalf("after Close: self-calibration %+v, %v; want it stopped unfinished", st.SelfCalibration, err)
+	}
+	again, err := NewEngine(ctx, k, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = again.Close() })
+	if err := again.ResumeCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.WaitCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, err := again.Settings.Get(ctx, "shop"); err != nil || st.SelfCalibration == nil {
+		t.Errorf("after ResumeCalibrations: %+v, %v; want the KB calibrated", st.SelfCalibration, err)
+	}
+}

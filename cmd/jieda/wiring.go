@@ -183,6 +183,10 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 			} else if n > 0 {
 				a.logger.Info("swept unpublished article points", "points", n)
 			}
+			// And calibrations a shutdown interrupted start again.
+			if err := sys.engine.ResumeCalibrations(runCtx); err != nil && runCtx.Err() == nil {
+				a.logger.Warn("resuming self-calibrations", "err", err)
+			}
 			done <- sys.engine.RunWebhooks(runCtx)
 		}()
 		sys.onClose(func() error {

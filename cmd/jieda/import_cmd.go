@@ -64,6 +64,12 @@ func (a *app) importArticles(ctx context.Context, kb, file string, arts []answer
 		}
 		fmt.Fprintf(a.stdout, "imported %d articles into kb %q: %d created, %d updated, %d unchanged (%d points)\n",
 			st.Articles, kb, st.Created, st.Updated, st.Unchanged, st.Points)
+		// The KB calibrates itself on its new articles before it answers:
+		// wait here (interrupted, it resumes when the server starts).
+		if sys.engine.SelfCalibrating(kb) {
+			fmt.Fprintf(a.stderr, "calibrating kb %q on its own articles…\n", kb)
+			return sys.engine.WaitCalibrations(ctx)
+		}
 		return nil
 	})
 }

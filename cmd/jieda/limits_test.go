@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +139,42 @@ func TestMetricsExposure(t *testing.T) {
 	if main, own := get(s.url+"/metrics", ""), get("http://"+addr+"/metrics", ""); main != 404 || own != 200 {
 		t.Errorf("metrics_addr: on server.addr %d, on its own address %d; want 404, 200", main, own)
 	}
+}
+
+// Free text has documented limits: an over-long reply, comment or reason
+// is a 400 that says the limit, and nothing is stored.
+func TestFreeTextLimits(t *testing.T) {
+	s := startServer(t, nil)
+	editor, _ := s.newKey(t, apikey.RoleEditor)
+	importTestKB(t, s, editor, "shop")
+	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
+	agent, _ := s.newKey(t, apikey.RoleAgent)
+	r := ask(t, s, customer, map[string]any{"kb": "shop", "question": "你们支持货到付款吗"})
+	hid := r.body["handoff"].(map[string]any)["id"].(string)
+	for _, n := range []int{20001, 100000} {
+		wantError(t, "a reply of "+strconv.Itoa(n)+" characters", s.do(t, "POST", "/v1/handoffs/"+hid+"/resolve", agent,
+			map[string]any{"reply": strings.Repeat("付", n)}), 400, "bad_request")
+	}
+	if r := s.do(t, "GET", "/v1/handoffs/"+hid, agent, nil); r.body["status"] != "open" {
+		t.Errorf("after refused replies the handoff is %v, want open", r.body["status"])
+	}
+	if r := s.do(t, "POST", "/v1/handoffs/"+hid+"/resolve", agent, map[string]any{"reply": strings.Repeat("付", 20000)}); r.status != 200 {
+		t.Errorf("a reply at the limit: %d %s", r.status, r.raw)
+	}
+	r = s.do(t, "GET", "/v1/candidates?kb=shop", editor, nil)
+	cands, _ := r.body["candidates"].([]any)
+	if len(cands) != 1 {
+		t.Fatalf("candidates: %s", r.raw)
+	}
+	cid := cands[0].(map[string]any)["id"].(string)
+	wantError(t, "a rejection reason of 1001 characters", s.do(t, "POST", "/v1/candidates/"+cid+"/reject", editor,
+		map[string]any{"reason": strings.Repeat("因", 1001)}), 400, "bad_request")
+
+	a := ask(t, s, customer, map[string]any{"kb": "shop", "question": "运费怎么算"})
+	wantError(t, "a feedback comment of 2001 characters", s.do(t, "POST", "/v1/feedback", customer,
+		map[string]any{"answer_id": a.body["answer_id"], "helpful": false, "comment": strings.Repeat("评", 2001)}), 400, "bad_request")
+
+	put := sendWith(t, s, "PUT", "/v1/articles/ship-hk?kb=shop", editor, map[string]string{"X-Jieda-Reason": strings.Repeat("r", 1001), "Content-Type": "application/json"},
+		`{"question":"可以寄到香港吗","answer":"可以。"}`)
+	wantError(t, "X-Jieda-Reason of 1001 characters", put, 400, "bad_request")
 }

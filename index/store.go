@@ -33,6 +33,12 @@ type Store interface {
 	DeleteByFilter(ctx context.Context, collection string, f *Filter) error
 	// SetPayload merges keys into the payload of each point (existing ids only).
 	SetPayload(ctx context.Context, collection string, ids []string, payload Payload) error
+	// SetPayloadWhere merges keys into the payload of every point matching
+	// f (f must not be nil), as one write: the filter is evaluated against
+	// the points as they are when the write applies, so of two calls whose
+	// payloads each falsify the other's filter only one applies (Qdrant
+	// applies a shard's updates in order). TakeLease builds on it.
+	SetPayloadWhere(ctx context.Context, collection string, f *Filter, payload Payload) error
 	// OverwritePayload replaces the payload of each point (existing ids only).
 	OverwritePayload(ctx context.Context, collection string, ids []string, payload Payload) error
 	// Count counts the points matching f (nil: all).

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,24 +14,6 @@ import (
 	"github.com/jieda/jieda/embed"
 	"github.com/jieda/jieda/models/synth"
 )
-
-// runGapsCLI is run with the gaps command added to the root when the root
-// does not register it (yet).
-func runGapsCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{stdout: &out, stderr: &errb}
-	root := a.rootCommand() //nolint:contextcheck // as in execute
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	code := 0
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(&errb, "jieda:", err)
-		code = 1
-	}
-	return code, out.String(), errb.String()
-}
 
 // TestGapsCommand imports a KB, asks it questions it cannot answer
 // through the CLI, and reads the gap report as JSON and as a table.
@@ -67,7 +46,7 @@ func TestGapsCommand(t *testing.T) {
 		}
 	}
 
-	code, out, errOut := runGapsCLI(t, t.Context(), "--data", data, "gaps", "--kb", "shop", "--json")
+	code, out, errOut := run(t, t.Context(), "--data", data, "gaps", "--kb", "shop", "--json")
 	if code != 0 {
 		t.Fatalf("gaps --json: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
@@ -95,7 +74,7 @@ func TestGapsCommand(t *testing.T) {
 	}
 
 	// The table: --min-count 1 adds the lone question.
-	code, out, errOut = runGapsCLI(t, t.Context(), "--data", data, "gaps", "--kb", "shop", "--since", "1d", "--min-count", "1")
+	code, out, errOut = run(t, t.Context(), "--data", data, "gaps", "--kb", "shop", "--since", "1d", "--min-count", "1")
 	if code != 0 {
 		t.Fatalf("gaps: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
@@ -109,7 +88,7 @@ func TestGapsCommand(t *testing.T) {
 	}
 
 	// A window before the questions holds none.
-	code, out, errOut = runGapsCLI(t, t.Context(), "--data", data, "gaps", "--kb", "shop", "--since", "2w", "--until", "1w")
+	code, out, errOut = run(t, t.Context(), "--data", data, "gaps", "--kb", "shop", "--since", "2w", "--until", "1w")
 	if code != 0 || !strings.Contains(out, "0 unanswered questions") || !strings.Contains(out, "no gaps") {
 		t.Errorf("earlier window: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
@@ -120,7 +99,7 @@ func TestGapsCommand(t *testing.T) {
 		{"gaps", "--kb", "nope"},
 		{"gaps"},
 	} {
-		if code, _, errOut := runGapsCLI(t, t.Context(), append([]string{"--data", data}, args...)...); code == 0 || errOut == "" {
+		if code, _, errOut := run(t, t.Context(), append([]string{"--data", data}, args...)...); code == 0 || errOut == "" {
 			t.Errorf("%q: exit %d, stderr %q; want an error", args, code, errOut)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/jieda/jieda/cmd/jieda/internal/httpapi"
@@ -39,6 +40,9 @@ type app struct {
 
 // execute runs the CLI and returns the process exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Background work (a self-calibration's log line) writes while a
+	// command prints: each stream takes one writer at a time.
+	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.rootCommand() //nolint:contextcheck // commands take ctx from cobra's cmd.Context()
 	root.SetArgs(args)
@@ -88,6 +92,18 @@ func (a *app) load(cmd *cobra.Command, flagKeys map[string]string) error {
 	a.cfg, a.cfgFile = cfg, used
 	a.logger = newLogger(a.stderr, cfg.Log)
 	return nil
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func newLogger(w io.Writer, c LogConfig) *slog.Logger {

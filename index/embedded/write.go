@@ -294,6 +294,13 @@ func (s *Store) updatePayload(ctx context.Context, collection string, ids []stri
 	if err != nil {
 		return err
 	}
+	return s.updatePayloadLocked(c, ids, payload, update)
+}
+
+// updatePayloadLocked rewrites the payloads of existing ids; the caller
+// holds writeMu.
+func (s *Store) updatePayloadLocked(c *collection, ids []string, payload index.Payload,
+	update func(old, p index.Payload) index.Payload) error {
 	p, err := index.CanonicalPayload(payload)
 	if err != nil {
 		return err

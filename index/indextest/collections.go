@@ -170,6 +170,7 @@ func unknownCalls(e *env, name string) map[string]error {
 	errs["DeleteByFilter"] = e.s.DeleteByFilter(ctx, name, f)
 	errs["SetPayload"] = e.s.SetPayload(ctx, name, ids(1), index.Payload{"k": "v"})
 	errs["OverwritePayload"] = e.s.OverwritePayload(ctx, name, ids(1), index.Payload{"k": "v"})
+	errs["SetPayloadWhere"] = e.s.SetPayloadWhere(ctx, name, f, index.Payload{"k": "v"})
 	_, errs["Count"] = e.s.Count(ctx, name, nil)
 	_, errs["Scroll"] = e.s.Scroll(ctx, name, index.ScrollRequest{})
 	_, errs["Query"] = e.s.Query(ctx, name, q)

@@ -44,6 +44,8 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 		{"Points/ReplaceAndDelete", testReplaceAndDelete},
 		{"Points/DeleteByFilter", testDeleteByFilter},
 		{"Points/SetAndOverwritePayload", testSetOverwritePayload},
+		{"Points/SetPayloadWhere", testSetPayloadWhere},
+		{"Points/Leases", testLeases},
 		{"Points/Count", testCount},
 		{"Points/InvalidIDs", testInvalidIDs},
 		{"Points/InvalidVectors", testInvalidVectors},

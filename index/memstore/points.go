@@ -133,6 +133,38 @@ func (s *Store) SetPayload(ctx context.Context, collection string, ids []string,
 	})
 }
 
+// SetPayloadWhere merges payload's top-level keys into the payload of
+// every point matching f, under the store's lock.
+func (s *Store) SetPayloadWhere(ctx context.Context, collection string, f *index.Filter, payload index.Payload) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.collection(ctx, collection)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return fmt.Errorf("%w: SetPayloadWhere needs a filter", index.ErrInvalidArgument)
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	p, err := index.CanonicalPayload(payload)
+	if err != nil {
+		return err
+	}
+	for id, old := range c.points {
+		if f.Match(id, old.payload) {
+			np := *old
+			np.payload = index.CopyPayload(old.payload)
+			for k, v := range p {
+				np.payload[k] = index.CopyValue(v)
+			}
+			c.points[id] = &np
+		}
+	}
+	return nil
+}
+
 // OverwritePayload replaces each existing point's payload.
 func (s *Store) OverwritePayload(ctx context.Context, collection string, ids []string, payload index.Payload) error {
 	return s.updatePayload(ctx, collection, ids, payload, func(_, p index.Payload) index.Payload {

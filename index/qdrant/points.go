@@ -223,6 +223,41 @@ func (s *Store) setPayload(ctx context.Context, collection string, ids []string,
 	})
 }
 
+// SetPayloadWhere merges payload's top-level keys into the payload of
+// every point matching f: one set_payload with a filter selector, which
+// Qdrant evaluates when it applies the update (a shard's updates apply
+// in order; write_ordering strong orders them across replicas too).
+func (s *Store) SetPayloadWhere(ctx context.Context, collection string, f *index.Filter, payload index.Payload) error {
+	if _, err := s.collection(ctx, collection); err != nil {
+		return err
+	}
+	if f == nil {
+		return fmt.Errorf("%w: SetPayloadWhere needs a filter", index.ErrInvalidArgument)
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	p, err := index.CanonicalPayload(payload)
+	if err != nil {
+		return err
+	}
+	values, err := toValues(p)
+	if err != nil || len(values) == 0 {
+		return err
+	}
+	req := &qc.SetPayloadPoints{
+		CollectionName: s.qname(collection),
+		Wait:           qc.PtrOf(true),
+		Payload:        values,
+		PointsSelector: qc.NewPointsSelectorFilter(toFilter(f)),
+		Ordering:       s.ordering(),
+	}
+	return s.do(ctx, collection, "setting payload by filter", func(ctx context.Context) error {
+		_, err := s.conn().points.SetPayload(ctx, req)
+		return err
+	})
+}
+
 // Count counts the points matching f (nil: all), exactly.
 func (s *Store) Count(ctx context.Context, collection string, f *index.Filter) (int, error) {
 	if _, err := s.collection(ctx, collection); err != nil {

@@ -227,14 +227,14 @@ func (p *points) Delete(ctx context.Context, req *qc.DeletePoints) (*qc.PointsOp
 }
 
 func (p *points) SetPayload(ctx context.Context, req *qc.SetPayloadPoints) (*qc.PointsOperationResponse, error) {
-	return p.setPayload(ctx, req, p.backing().SetPayload)
+	return p.setPayload(ctx, req, false, p.backing().SetPayload)
 }
 
 func (p *points) OverwritePayload(ctx context.Context, req *qc.SetPayloadPoints) (*qc.PointsOperationResponse, error) {
-	return p.setPayload(ctx, req, p.backing().OverwritePayload)
+	return p.setPayload(ctx, req, true, p.backing().OverwritePayload)
 }
 
-func (p *points) setPayload(ctx context.Context, req *qc.SetPayloadPoints,
+func (p *points) setPayload(ctx context.Context, req *qc.SetPayloadPoints, overwrite bool,
 	apply func(context.Context, string, []string, index.Payload) error) (*qc.PointsOperationResponse, error) {
 	if err := requireWait(req.Wait); err != nil {
 		return nil, err
@@ -243,6 +243,20 @@ func (p *points) setPayload(ctx context.Context, req *qc.SetPayloadPoints,
 		return nil, unsupported("set_payload with a key")
 	}
 	name := req.GetCollectionName()
+	if x, ok := req.GetPointsSelector().GetPointsSelectorOneOf().(*qc.PointsSelector_Filter); ok && !overwrite {
+		// As in Qdrant, the filter is evaluated as the update applies.
+		f, err := decodeFilter(x.Filter)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil {
+			f = &index.Filter{}
+		}
+		if err := p.backing().SetPayloadWhere(ctx, name, f, decodePayload(req.GetPayload())); err != nil {
+			return nil, statusOf(err, name)
+		}
+		return done(), nil
+	}
 	ids, err := p.selected(ctx, name, req.GetPointsSelector(), true)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -477,6 +478,7 @@ func (s *HandoffStore) setDelivery(ctx context.Context, id string, d Delivery) e
 	if err != nil {
 		return err
 	}
+	maps.Copy(p, index.LeaseCleared(deliveryLease))
 	if err := s.store.SetPayload(ctx, HandoffsCollection, []string{id}, p); err != nil {
 		return fmt.Errorf("writing delivery state: %w", err)
 	}

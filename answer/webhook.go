@@ -236,10 +236,13 @@ const maxLastError = 512
 //
 // # Caveats
 //
-// Delivery is at least once: a crash between the receiver's 2xx and the
-// state write, or two replicas scanning the same due handoff at once,
-// sends an event twice with the same delivery id, which receivers should
-// deduplicate on. Each handoff retries on its own, so a KB whose endpoint
+// Replicas sharing a store scan the same due deliveries; before an
+// attempt a deliverer leases the handoff (or queued event) in the store,
+// so one of them makes it (see deliveryLease). Delivery is still at
+// least once: a crash between the receiver's 2xx and the state write, or
+// an attempt outliving its lease, sends an event twice with the same
+// delivery id, which receivers should deduplicate on. Leases compare
+// times, so the replicas' clocks must agree to within seconds. Each handoff retries on its own, so a KB whose endpoint
 // is down costs one attempt per waiting handoff per backoff interval.
 type WebhookDeliverer struct {
 	store  *HandoffStore
@@ -328,19 +331,7 @@ func (d *WebhookDeliverer) Run(ctx context.Context) error {
 // are joined; failed deliveries are not errors (they are on the handoffs).
 func (d *WebhookDeliverer) DeliverDue(ctx context.Context) (time.Time, error) {
 	now := d.now()
-	// Due: pending or retrying with the time come, or a delivered
-	// "handoff.created" of a handoff resolved since.
-	due := &index.Filter{Should: []index.Condition{
-		index.Nested(index.Filter{Must: []index.Condition{
-			index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying)),
-			index.TimeRange("next_attempt_at", index.DatetimeRange{Lte: now}),
-		}}),
-		index.Nested(index.Filter{Must: []index.Condition{
-			index.MatchKeyword("status", string(HandoffResolved)),
-			index.MatchKeyword("delivery_state", string(DeliveryDelivered)),
-			index.MatchKeyword("delivery_event", EventHandoffCreated),
-		}}),
-	}}
+	due := dueHandoffs(now)
 	var ids []string
 	req := index.ScrollRequest{Filter: due, Limit: 500}
 	for {
@@ -391,6 +382,28 @@ func (d *WebhookDeliverer) DeliverDue(ctx context.Context) (time.Time, error) {
 	return d.nextAttempt(ctx)
 }
 
+// dueHandoffs selects the handoffs with an attempt due at now: pending or
+// retrying with the time come, or a delivered "handoff.created" of a
+// handoff resolved since.
+func dueHandoffs(now time.Time) *index.Filter {
+	return &index.Filter{Should: []index.Condition{
+		index.Nested(*dueEvents(now)),
+		index.Nested(index.Filter{Must: []index.Condition{
+			index.MatchKeyword("status", string(HandoffResolved)),
+			index.MatchKeyword("delivery_state", string(DeliveryDelivered)),
+			index.MatchKeyword("delivery_event", EventHandoffCreated),
+		}}),
+	}}
+}
+
+// dueEvents selects the deliveries pending or retrying with the time come.
+func dueEvents(now time.Time) *index.Filter {
+	return &index.Filter{Must: []index.Condition{
+		index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying)),
+		index.TimeRange("next_attempt_at", index.DatetimeRange{Lte: now}),
+	}}
+}
+
 // nextAttempt is the earliest next attempt time of a waiting delivery.
 func (d *WebhookDeliverer) nextAttempt(ctx context.Context) (time.Time, error) {
 	page, err := d.store.store.Scroll(ctx, HandoffsCollection, index.ScrollRequest{
@@ -434,13 +447,20 @@ func (d *WebhookDeliverer) release(id string) {
 }
 
 // deliver makes the due attempt of one handoff, and the next event's
-// right after when the first succeeds and another is owed.
+// right after when the first succeeds and another is owed. It first
+// leases the handoff in the store, so that of several replicas scanning
+// the same due handoff one attempts it.
 func (d *WebhookDeliverer) deliver(ctx context.Context, id string) error {
-	h, err := d.store.Get(ctx, id)
-	if errors.Is(err, ErrHandoffNotFound) {
-		return nil
+	lease, ok, err := d.takeDelivery(ctx, HandoffsCollection, id, dueHandoffs(d.now()))
+	if err != nil || !ok {
+		return err
 	}
+	h, err := d.store.Get(ctx, id)
 	if err != nil {
+		d.dropDelivery(ctx, HandoffsCollection, id, lease)
+		if errors.Is(err, ErrHandoffNotFound) {
+			return nil
+		}
 		return err
 	}
 	del := h.Delivery
@@ -449,49 +469,46 @@ func (d *WebhookDeliverer) deliver(ctx context.Context, id string) error {
 		del = Delivery{State: DeliveryPending, Event: EventHandoffResolved, DeliveredAt: del.DeliveredAt, NextAttemptAt: d.now().UTC()}
 	case (del.State == DeliveryPending || del.State == DeliveryRetrying) && !del.NextAttemptAt.After(d.now()):
 	default:
+		d.dropDelivery(ctx, HandoffsCollection, id, lease)
 		return nil // done meanwhile, or not due after all
 	}
 	log := d.logger.With("handoff", h.ID, "kb", h.KB)
-	for {
-		url, secret, err := d.lookup(ctx, h.KB)
-		if err == nil && url == "" {
-			log.Debug("no webhook configured", "event", del.Event)
-			return d.store.setDelivery(ctx, h.ID, Delivery{State: DeliveryNone, Event: del.Event, Attempts: del.Attempts, DeliveredAt: del.DeliveredAt})
-		}
-		if err != nil {
-			err = fmt.Errorf("looking up webhook: %w", err)
-		} else {
-			err = d.post(ctx, url, secret, h, del.Event, del.Attempts+1)
-		}
-		if ctx.Err() != nil {
-			return nil // shutting down: the attempt does not count
-		}
-		del.Attempts++
-		now := d.now().UTC()
-		if err != nil {
-			del.State = DeliveryRetrying
-			del.LastError = truncateUTF8(err.Error(), maxLastError)
-			del.NextAttemptAt = now.Add(d.cfg.Backoff(del.Attempts))
-			log.Warn("webhook delivery failed", "event", del.Event, "attempt", del.Attempts, "err", del.LastError, "next_attempt_at", del.NextAttemptAt)
-			return d.store.setDelivery(ctx, h.ID, del)
-		}
-		log.Info("webhook delivered", "event", del.Event, "attempt", del.Attempts)
-		del = Delivery{State: DeliveryDelivered, Event: del.Event, Attempts: del.Attempts, DeliveredAt: now}
-		if del.Event == EventHandoffCreated {
-			// Resolved while we were sending? Then the resolution event
-			// follows at once (the next scan would catch it otherwise).
-			fresh, err := d.store.Get(ctx, h.ID)
-			if err == nil && fresh.Status == HandoffResolved {
-				h = fresh
-				del = Delivery{State: DeliveryPending, Event: EventHandoffResolved, DeliveredAt: now, NextAttemptAt: now}
-				if err := d.store.setDelivery(ctx, h.ID, del); err != nil {
-					return err
-				}
-				continue
-			}
-		}
+	url, secret, err := d.lookup(ctx, h.KB)
+	if err == nil && url == "" {
+		log.Debug("no webhook configured", "event", del.Event)
+		return d.store.setDelivery(ctx, h.ID, Delivery{State: DeliveryNone, Event: del.Event, Attempts: del.Attempts, DeliveredAt: del.DeliveredAt})
+	}
+	if err != nil {
+		err = fmt.Errorf("looking up webhook: %w", err)
+	} else {
+		err = d.post(ctx, url, secret, h, del.Event, del.Attempts+1)
+	}
+	if ctx.Err() != nil {
+		d.dropDelivery(ctx, HandoffsCollection, id, lease)
+		return nil // shutting down: the attempt does not count
+	}
+	del.Attempts++
+	now := d.now().UTC()
+	if err != nil {
+		del.State = DeliveryRetrying
+		del.LastError = truncateUTF8(err.Error(), maxLastError)
+		del.NextAttemptAt = now.Add(d.cfg.Backoff(del.Attempts))
+		log.Warn("webhook delivery failed", "event", del.Event, "attempt", del.Attempts, "err", del.LastError, "next_attempt_at", del.NextAttemptAt)
 		return d.store.setDelivery(ctx, h.ID, del)
 	}
+	log.Info("webhook delivered", "event", del.Event, "attempt", del.Attempts)
+	del = Delivery{State: DeliveryDelivered, Event: del.Event, Attempts: del.Attempts, DeliveredAt: now}
+	if err := d.store.setDelivery(ctx, h.ID, del); err != nil {
+		return err
+	}
+	if del.Event == EventHandoffCreated {
+		// Resolved while we were sending? Then the resolution event
+		// follows at once (the next scan would catch it otherwise).
+		if fresh, err := d.store.Get(ctx, h.ID); err == nil && fresh.Status == HandoffResolved {
+			return d.deliver(ctx, h.ID)
+		}
+	}
+	return nil
 }
 
 // post makes one attempt of a handoff's event: nil for a 2xx response.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 
@@ -78,11 +79,8 @@ func (d *WebhookDeliverer) queueFeedback(ctx context.Context, kb string, f Feedb
 func (d *WebhookDeliverer) deliverEvents(ctx context.Context, now time.Time) error {
 	var recs []index.Record
 	err := index.ScrollAll(ctx, d.store.store, WebhookEventsCollection, index.ScrollRequest{
-		Filter: &index.Filter{Must: []index.Condition{
-			index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying)),
-			index.TimeRange("next_attempt_at", index.DatetimeRange{Lte: now}),
-		}},
-		Limit: 500, With: index.With{Payload: true},
+		Filter: dueEvents(now),
+		Limit:  500, With: index.With{Payload: true},
 	}, func(r index.Record) error {
 		recs = append(recs, r)
 		return nil
@@ -106,8 +104,23 @@ func (d *WebhookDeliverer) deliverEvents(ctx context.Context, now time.Time) err
 	return nil
 }
 
-// deliverEvent makes one attempt of a queued event and records its state.
+// deliverEvent leases a queued event, makes one attempt and records its
+// state.
 func (d *WebhookDeliverer) deliverEvent(ctx context.Context, r index.Record) error {
+	lease, ok, err := d.takeDelivery(ctx, WebhookEventsCollection, r.ID, dueEvents(d.now()))
+	if err != nil || !ok {
+		return err
+	}
+	recs, err := d.store.store.Get(ctx, WebhookEventsCollection, []string{r.ID}, index.With{Payload: true})
+	if err != nil || len(recs) == 0 {
+		d.dropDelivery(ctx, WebhookEventsCollection, r.ID, lease)
+		return err
+	}
+	return d.attemptEvent(ctx, recs[0], lease)
+}
+
+// attemptEvent makes one attempt of a leased queued event.
+func (d *WebhookDeliverer) attemptEvent(ctx context.Context, r index.Record, lease index.Lease) error {
 	var q queuedEvent
 	js, _ := r.Payload["doc"].(string)
 	if err := json.Unmarshal([]byte(js), &q); err != nil {
@@ -130,6 +143,7 @@ func (d *WebhookDeliverer) deliverEvent(ctx context.Context, r index.Record) err
 		err = d.send(ctx, url, secret, ev, del.Attempts+1)
 	}
 	if ctx.Err() != nil {
+		d.dropDelivery(ctx, WebhookEventsCollection, r.ID, lease)
 		return nil
 	}
 	del.Attempts++
@@ -149,6 +163,7 @@ func (d *WebhookDeliverer) setEventDelivery(ctx context.Context, id string, del 
 	if err != nil {
 		return err
 	}
+	maps.Copy(p, index.LeaseCleared(deliveryLease))
 	if err := d.store.store.SetPayload(ctx, WebhookEventsCollection, []string{id}, p); err != nil {
 		return fmt.Errorf("writing webhook event delivery state: %w", err)
 	}

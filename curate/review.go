@@ -129,6 +129,11 @@ func lockID(id string) func() {
 // cluster) through the engine's change hook.
 func (c *Curator) Approve(ctx context.Context, id string, ap Approval) (*Cluster, error) {
 	defer lockID(id)()
+	release, err := c.claimDecision(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return c.approve(ctx, id, ap, false)
 }
 
@@ -223,6 +228,11 @@ func (c *Curator) Reject(ctx context.Context, id, reason, by string) (*Cluster, 
 	if n := utf8.RuneCountInString(reason); n > MaxReasonRunes || !utf8.ValidString(reason) {
 		return nil, fmt.Errorf("%w: a reason is valid UTF-8 of at most %d characters (got %d)", ErrInvalidAction, MaxReasonRunes, n)
 	}
+	release, err := c.claimDecision(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	cl, err := c.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -242,6 +252,11 @@ func (c *Curator) Merge(ctx context.Context, id, articleID, by string) (*Cluster
 		return nil, fmt.Errorf("%w: merge needs article_id", ErrInvalidAction)
 	}
 	defer lockID(id)()
+	release, err := c.claimDecision(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return c.approve(ctx, id, Approval{As: "variants", ArticleID: articleID, By: by, Reason: "merged into " + articleID}, true)
 }
 
@@ -267,17 +282,22 @@ type ApproveAllReport struct {
 // editor accepting every suggestion does).
 func (c *Curator) ApproveAll(ctx context.Context, kb, by string) (ApproveAllReport, error) {
 	var rep ApproveAllReport
+	skipped := map[string]bool{} // decided by another editor meanwhile
 	for {
 		page, err := c.List(ctx, ClusterQuery{KB: kb, Limit: 200})
 		if err != nil {
 			return rep, err
 		}
-		if len(page.Candidates) == 0 {
+		if !slices.ContainsFunc(page.Candidates, func(cl *Cluster) bool { return !skipped[cl.ID] }) {
 			return rep, nil
 		}
 		for _, cl := range page.Candidates {
+			if skipped[cl.ID] {
+				continue
+			}
 			done, err := c.Approve(ctx, cl.ID, Approval{By: by, Reason: "approved as suggested"})
 			if errors.Is(err, ErrClusterDecided) {
+				skipped[cl.ID] = true
 				continue
 			}
 			if err != nil {

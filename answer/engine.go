@@ -71,6 +71,11 @@ type Options struct {
 	// (AskRequest.HandoffBucket or Principal), with a burst of as many;
 	// over it a question is ErrTooManyHandoffs. 0: unbounded.
 	HandoffsPerMinute float64
+	// LexiconRefresh is how old a KB's cached term statistics may grow
+	// before a search reloads them from the store, which is how article
+	// changes made by other replicas on a shared store reach this one's
+	// reranking (its own changes apply at once). 0: 2 minutes.
+	LexiconRefresh time.Duration
 }
 
 // NewEngine wires an Engine over one KB index and its store: it creates
@@ -102,6 +107,7 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e.Settings.now, e.Handoffs.now, e.KB.now = o.Now, o.Now, o.Now
+	e.KB.lex.maxAge = o.LexiconRefresh
 	if o.HandoffsPerMinute > 0 {
 		e.handoffLimit = ratelimit.New(o.HandoffsPerMinute/60, int(math.Ceil(o.HandoffsPerMinute)), o.Now)
 	}
@@ -111,6 +117,11 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 	if o.Webhook != nil {
 		lookup := func(ctx context.Context, kb string) (string, string, error) {
 			st, _, err := e.Settings.Get(ctx, kb)
+			if err == nil && st.Webhook.URL == "" {
+				// "No webhook" is final for a delivery: not on a cached
+				// read that may predate another replica's setting.
+				st, _, err = e.Settings.Fresh(ctx, kb)
+			}
 			return st.Webhook.URL, st.Webhook.Secret, err
 		}
 		if e.webhooks, err = NewWebhookDeliverer(e.Handoffs, *o.Webhook, lookup, o.Logger.With("component", "webhook")); err != nil {

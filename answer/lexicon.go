@@ -154,6 +154,8 @@ func idf(n int, df int32) float64 {
 type lexicons struct {
 	mu  sync.Mutex
 	kbs map[string]*lexEntry
+	// maxAge overrides lexiconRefresh when positive (Options.LexiconRefresh).
+	maxAge time.Duration
 }
 
 type lexEntry struct {
@@ -164,10 +166,18 @@ type lexEntry struct {
 }
 
 // lexiconRefresh is how old a loaded lexicon may grow before a Search
-// reloads it from the store in the background. This process's own changes
+// reloads it from the store in the background, by default. This process's own changes
 // apply at once (update); the reload picks up those other replicas made to
 // a shared store (Qdrant).
 var lexiconRefresh = 2 * time.Minute
+
+// refreshAfter is the age at which a loaded lexicon is reloaded.
+func (c *lexicons) refreshAfter() time.Duration {
+	if c.maxAge > 0 {
+		return c.maxAge
+	}
+	return lexiconRefresh
+}
 
 func (c *lexicons) entry(kb string) *lexEntry {
 	if c.kbs == nil {
@@ -190,7 +200,7 @@ func (c *lexicons) get(ctx context.Context, kb string, load func(context.Context
 		e := c.entry(kb)
 		if e.lex != nil {
 			l := e.lex
-			if e.loading == nil && time.Since(e.loadedAt) > lexiconRefresh {
+			if e.loading == nil && time.Since(e.loadedAt) > c.refreshAfter() {
 				c.refresh(ctx, e, load)
 			}
 			c.mu.Unlock()

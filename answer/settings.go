@@ -322,6 +322,15 @@ func (s *SettingsStore) Get(ctx context.Context, kb string) (Settings, bool, err
 	return c.s, c.found, nil
 }
 
+// Fresh is Get read from the store now, past the cache, for a decision
+// that must not rest on another replica's change not yet seen here.
+func (s *SettingsStore) Fresh(ctx context.Context, kb string) (Settings, bool, error) {
+	s.mu.Lock()
+	delete(s.cache, kb)
+	s.mu.Unlock()
+	return s.Get(ctx, kb)
+}
+
 // PutSelf saves kb's self-calibration (report and calibration; a nil
 // calibration leaves the KB on the default) beside its settings.
 func (s *SettingsStore) PutSelf(ctx context.Context, kb string, rep *SelfCalibration, cal *Calibration) error {

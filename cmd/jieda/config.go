@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
@@ -50,6 +51,10 @@ type AnswerConfig struct {
 	// question is 429. 0 is unbounded (answer.handoffs_per_minute).
 	// Default 30. Per replica.
 	HandoffsPerMinute float64 `mapstructure:"handoffs_per_minute"`
+	// LexiconRefresh bounds how long an article change made by another
+	// replica on a shared store takes to reach this replica's reranking
+	// term statistics (answer.lexicon_refresh). Default 2m.
+	LexiconRefresh time.Duration `mapstructure:"lexicon_refresh"`
 }
 
 // LogConfig configures logging.
@@ -65,7 +70,7 @@ func DefaultConfig() Config {
 	return Config{
 		Server:    httpapi.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
-		Answer:    AnswerConfig{HandoffsPerMinute: 30},
+		Answer:    AnswerConfig{HandoffsPerMinute: 30, LexiconRefresh: 2 * time.Minute},
 		Embed:     embed.DefaultConfig(),
 		Store:     defaultStoreConfig(),
 		Webhook:   answer.DefaultWebhookConfig(),
@@ -89,6 +94,9 @@ func (c Config) Validate() error {
 	}
 	if h := c.Answer.HandoffsPerMinute; h < 0 || h > 1e6 || h != h {
 		errs = append(errs, fmt.Errorf("answer.handoffs_per_minute: %g must lie in [0, 1e6] (0: unbounded)", h))
+	}
+	if r := c.Answer.LexiconRefresh; r < time.Second || r > time.Hour {
+		errs = append(errs, fmt.Errorf("answer.lexicon_refresh: %v must lie in [1s, 1h]", r))
 	}
 	if c.ModelsDir == "" {
 		errs = append(errs, errors.New("models_dir: must not be empty"))

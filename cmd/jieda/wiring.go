@@ -165,6 +165,7 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 	eo := answer.Options{
 		Logger: logger, Now: a.now, Scrub: func(s string) string { return scrub.Scrub(s).Text },
 		OnChange: hist.RecordChanges, Search: o.search, HandoffsPerMinute: a.cfg.Answer.HandoffsPerMinute,
+		LexiconRefresh: a.cfg.Answer.LexiconRefresh,
 	}
 	if o.webhooks {
 		eo.Webhook, eo.HTTPClient = &a.cfg.Webhook, a.outboundClient()

@@ -58,6 +58,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.ModelDir != "" {
 		env = append(env, "JIEDA_EMBED_MODEL_DIR="+cfg.ModelDir)
 	}
+	env = append(env, cfg.Env...)
 	return &Server{cfg: cfg, addr: addr, env: env, log: log}, nil
 }
 

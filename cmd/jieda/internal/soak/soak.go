@@ -18,6 +18,9 @@ type Config struct {
 	Dir string
 	// ModelDir is the model the server loads ("" : its default).
 	ModelDir string
+	// Env adds KEY=value settings to the server's environment, after
+	// (and so over) the soak's own.
+	Env []string
 	// Articles is the KB to import first (JSONL bytes); Questions are what customers ask.
 	Articles  []byte
 	Questions []string

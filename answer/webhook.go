@@ -545,7 +545,7 @@ func (d *WebhookDeliverer) send(ctx context.Context, target, secret string, ev W
 	if err != nil {
 		return stripURL(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the answer is read: nothing to lose
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {

@@ -221,7 +221,7 @@ func TestReplicasShareOneQdrant(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if !(statuses[0] == 200 && statuses[1] == 409 || statuses[0] == 409 && statuses[1] == 200) {
+	if got := [2]int{statuses[0], statuses[1]}; got != [2]int{200, 409} && got != [2]int{409, 200} {
 		t.Fatalf("approve on a: %d %s; on b: %d %s; want one 200 and one 409", statuses[0], raws[0], statuses[1], raws[1])
 	}
 	_, out, raw = call(t, a, "GET", "/v1/audit?kb=shop&action=candidate.approve", keys["editor"], nil)

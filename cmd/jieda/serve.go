@@ -57,7 +57,7 @@ func (a *app) serveOn(ctx context.Context, ln net.Listener, started func(*system
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listener(ln) }()
 	if addr := a.cfg.Server.MetricsAddr; addr != "" {
-		stop, err := a.serveMetrics(addr, srv.Metrics)
+		stop, err := a.serveMetrics(addr, srv.Metrics) //nolint:contextcheck // its own server, stopped by the returned func
 		if err != nil {
 			return errors.Join(err, srv.ShutdownWithTimeout(a.cfg.Server.ShutdownTimeout), <-errc)
 		}

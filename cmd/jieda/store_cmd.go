@@ -200,7 +200,7 @@ func (a *app) backupFromServer(ctx context.Context, server string, w io.Writer) 
 	if err != nil {
 		return fmt.Errorf("backup from %s: %w", server, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the answer is read: nothing to lose
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("backup from %s: %s: %s", server, resp.Status, strings.TrimSpace(string(body)))
@@ -223,7 +223,7 @@ func (a *app) storeRestoreCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }() // read only
 			br := bufio.NewReader(f)
 			var r io.Reader = br
 			if head, _ := br.Peek(16); seal.IsSealed(head) {

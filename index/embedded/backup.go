@@ -264,12 +264,12 @@ func checkRestored(path string, hdr BackupHeader) error {
 	})
 }
 
-func syncDir(dir string) error {
+func syncDir(dir string) (err error) {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { err = errors.Join(err, d.Close()) }()
 	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -118,12 +119,12 @@ func (s *Store) readDense(c *collection, points []loaded) error {
 }
 
 // readGraph reads and checks c's saved graph.
-func (s *Store) readGraph(c *collection) (*savedGraph, error) {
+func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
 	f, err := os.Open(s.graphPath(c))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { err = errors.Join(err, f.Close()) }()
 	r := bufio.NewReaderSize(f, 1<<20)
 	head := make([]byte, len(graphMagic)+4+16+8+4+4+4)
 	if _, err := io.ReadFull(r, head); err != nil || !bytes.Equal(head[:len(graphMagic)], graphMagic) {

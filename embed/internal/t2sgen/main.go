@@ -147,7 +147,7 @@ type entry struct {
 // source finds dictionaries as text dumps or by running opencc_dict.
 type source struct{ dicts, txt, tool string }
 
-func (s source) load(name string) ([]entry, error) {
+func (s source) load(name string) (_ []entry, err error) {
 	if s.txt != "" {
 		return readDump(filepath.Join(s.txt, name+".txt"))
 	}
@@ -155,7 +155,7 @@ func (s source) load(name string) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 	dump := filepath.Join(dir, name+".txt")
 	cmd := exec.Command(s.tool, "-i", filepath.Join(s.dicts, name+".ocd2"), "-o", dump, "-f", "ocd2", "-t", "text")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -165,12 +165,12 @@ func (s source) load(name string) ([]entry, error) {
 }
 
 // readDump parses opencc_dict's text format: key TAB candidate SPACE candidate….
-func readDump(path string) ([]entry, error) {
+func readDump(path string) (_ []entry, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading dictionary: %w", err)
 	}
-	defer f.Close()
+	defer func() { err = errors.Join(err, f.Close()) }()
 	return parseDump(f, path)
 }
 

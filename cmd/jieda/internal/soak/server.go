@@ -96,7 +96,7 @@ func (s *Server) Start(ctx context.Context) error {
 		select {
 		case err := <-exit:
 			exit <- err
-			return fmt.Errorf("jieda serve exited while starting (%v); see %s", err, s.log.Name())
+			return fmt.Errorf("jieda serve exited while starting (%w); see %s", err, s.log.Name())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -118,8 +118,11 @@ func (s *Server) Kill() error {
 	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
-	<-s.exit
+	exitErr := <-s.exit
 	s.cmd = nil
+	if exitErr == nil {
+		return errors.New("jieda serve exited by itself before it was killed")
+	}
 	return nil
 }
 
@@ -139,7 +142,7 @@ func (s *Server) Stop() error {
 		s.cmd = nil
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return fmt.Errorf("jieda serve exited with %v at shutdown; see %s", err, s.log.Name())
+			return fmt.Errorf("jieda serve exited with %w at shutdown; see %s", err, s.log.Name())
 		}
 		return err
 	case <-time.After(30 * time.Second):

@@ -20,9 +20,9 @@ func (w *workers) verify(ctx context.Context, rep *Report) error {
 		}
 	}
 	for b := range w.cut {
-		switch n := batchVisible(visible, b); {
-		case n == batchSize:
-		case n == 0:
+		switch n := batchVisible(visible, b); n {
+		case batchSize:
+		case 0:
 			// Invisible to editors: customers must not be answered from it either.
 			id, q := batchArticle(b, 0)
 			if r, ok := w.ask(ctx, q, ""); ok && r.Answer != nil && r.Answer.ArticleID == id {

@@ -59,7 +59,7 @@ func (k *Kind) call(ctx context.Context, ch channels.Channel, conversation, rout
 	if err != nil {
 		return &channels.DeliveryError{Err: fmt.Errorf("chatwoot %s: %w", route, stripURL(err))}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the answer is read: nothing to lose
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"runtime"
 	"slices"
@@ -89,9 +88,7 @@ func (e *Engine) Evaluate(ctx context.Context, kb string, queries []LabeledQuery
 	if opts.CrossFit {
 		var halves [2][]int
 		for i, q := range queries {
-			h := fnv.New32a()
-			h.Write([]byte(q.Query))
-			halves[h.Sum32()%2] = append(halves[h.Sum32()%2], i)
+			halves[queryHalf(q.Query)] = append(halves[queryHalf(q.Query)], i)
 		}
 		defer func() { _, _ = e.Settings.Put(context.WithoutCancel(ctx), st) }()
 		for fold := range 2 {

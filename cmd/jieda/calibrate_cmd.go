@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"strings"
 	"time"
@@ -69,7 +68,7 @@ questions (on a KB that has them).`,
 			if err != nil {
 				return err
 			}
-			rep, cal, err := calibrate(queries, samples)
+			rep, cal, err := answer.FitHeldOut(queries, samples, time.Now())
 			if err != nil {
 				return err
 			}
@@ -82,7 +81,7 @@ questions (on a KB that has them).`,
 			}
 			answerAt := 0.0
 			if targetPrecision > 0 {
-				answerAt = answer.ThresholdForPrecision(rep.heldOutProb, rep.heldOutRight, targetPrecision)
+				answerAt = answer.ThresholdForPrecision(rep.HeldOutProb, rep.HeldOutRight, targetPrecision)
 			}
 			if save != "" {
 				if err := a.saveCalibration(cmd.Context(), save, cal, answerAt); err != nil {
@@ -230,61 +229,6 @@ func printSelfCalibration(a *app, s *answer.SelfCalibration, tr *answer.Transfer
 }
 
 type jsonMap = map[string]any
-
-// calibrationReport describes a fit.
-type calibrationReport struct {
-	Samples    int     `json:"samples"`
-	Right      int     `json:"right"`
-	HeldOutECE float64 `json:"held_out_ece"`
-	Targets    []struct {
-		Precision float64 `json:"precision"`
-		Threshold float64 `json:"threshold"`
-	} `json:"thresholds"`
-	heldOutProb  []float64
-	heldOutRight []bool
-}
-
-// calibrate fits on one half (by a hash of the query), measures ECE and
-// precision thresholds on the other, then fits on everything.
-func calibrate(queries []answer.LabeledQuery, samples []answer.Sample) (calibrationReport, *answer.Calibration, error) {
-	rep := calibrationReport{Samples: len(samples)}
-	var train, test []answer.Sample
-	for i, s := range samples {
-		if s.Correct {
-			rep.Right++
-		}
-		h := fnv.New32a()
-		h.Write([]byte(queries[i].Query))
-		if h.Sum32()%2 == 0 {
-			train = append(train, s)
-		} else {
-			test = append(test, s)
-		}
-	}
-	half, err := answer.FitBoth(train, answer.FitOptions{})
-	if err != nil {
-		return rep, nil, err
-	}
-	prob := make([]float64, len(test))
-	right := make([]bool, len(test))
-	for i, s := range test {
-		prob[i], right[i] = half.Probability(s.Features), s.Correct
-	}
-	rep.HeldOutECE = answer.ECE(prob, right, 10)
-	rep.heldOutProb, rep.heldOutRight = prob, right
-	for _, p := range []float64{0.90, 0.95, 0.98} {
-		rep.Targets = append(rep.Targets, struct {
-			Precision float64 `json:"precision"`
-			Threshold float64 `json:"threshold"`
-		}{p, answer.ThresholdForPrecision(prob, right, p)})
-	}
-	cal, err := answer.FitBoth(samples, answer.FitOptions{})
-	if err != nil {
-		return rep, nil, err
-	}
-	cal.FittedAt = time.Now().UTC().Truncate(time.Second)
-	return rep, cal, nil
-}
 
 // saveCalibration stores cal in kb's settings in the configured store.
 func (a *app) saveCalibration(ctx context.Context, kb string, cal *answer.Calibration, answerAt float64) (err error) {

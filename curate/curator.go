@@ -20,9 +20,9 @@ const (
 	// ItemsCollection holds one payload-only point per resolved reply taken
 	// in (scrubbed), kept or dropped, keyed by its idempotency key.
 	ItemsCollection = "curate_items"
-	// ClustersCollection holds the review queue: one point per cluster of
+	// CandidatesCollection holds the review queue: one point per cluster of
 	// candidates, with the dense and lexical vectors of its representative question.
-	ClustersCollection = "curate_clusters"
+	CandidatesCollection = "curate_clusters"
 )
 
 // Config tunes how candidates are matched to the KB and clustered.
@@ -138,7 +138,7 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 		{index.CollectionConfig{Name: SettingsCollection, Sparse: true}, nil},
 		{index.CollectionConfig{Name: SourcesCollection, Sparse: true}, map[string]index.FieldType{"name": index.FieldKeyword}},
 		{index.CollectionConfig{Name: RunsCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword, "status": index.FieldKeyword}},
-		{index.CollectionConfig{Name: ClustersCollection, Dim: eng.KB.Dimension(), Sparse: true}, map[string]index.FieldType{
+		{index.CollectionConfig{Name: CandidatesCollection, Dim: eng.KB.Dimension(), Sparse: true}, map[string]index.FieldType{
 			"kb": index.FieldKeyword, "status": index.FieldKeyword, "kind": index.FieldKeyword, "article_id": index.FieldKeyword,
 			"impact": index.FieldInteger, "updated_at": index.FieldDatetime, "run": index.FieldKeyword,
 		}},

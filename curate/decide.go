@@ -34,7 +34,7 @@ type Review struct {
 }
 
 // Decide applies one review action to candidate id.
-func (c *Curator) Decide(ctx context.Context, id string, d Review) (*Cluster, error) {
+func (c *Curator) Decide(ctx context.Context, id string, d Review) (*Candidate, error) {
 	switch d.Action {
 	case ActionApprove:
 		ap := d.Approval
@@ -51,7 +51,7 @@ func (c *Curator) Decide(ctx context.Context, id string, d Review) (*Cluster, er
 // DecisionResult is the outcome of one candidate of a DecideMany call.
 type DecisionResult struct {
 	ID        string   `json:"id"`
-	Candidate *Cluster `json:"candidate,omitempty"`
+	Candidate *Candidate `json:"candidate,omitempty"`
 	// Err is why this candidate was not decided (unknown, decided before,
 	// invalid); nil on success.
 	Err error `json:"-"`
@@ -59,7 +59,7 @@ type DecisionResult struct {
 
 // DecideMany applies one action to each of ids in turn; each gets its own
 // result. mayUseKB hides candidates of KBs the caller may not use (they
-// are ErrClusterNotFound). A failure of the store itself stops the loop
+// are ErrCandidateNotFound). A failure of the store itself stops the loop
 // and is returned; a candidate's own failure is only its result's Err.
 func (c *Curator) DecideMany(ctx context.Context, ids []string, d Review, mayUseKB func(kb string) bool) ([]DecisionResult, error) {
 	if len(ids) == 0 || len(ids) > MaxBulk {
@@ -72,7 +72,7 @@ func (c *Curator) DecideMany(ctx context.Context, ids []string, d Review, mayUse
 	for _, id := range ids {
 		cl, err := c.Get(ctx, id)
 		if err == nil && !mayUseKB(cl.KB) {
-			err = fmt.Errorf("%w: %s", ErrClusterNotFound, id)
+			err = fmt.Errorf("%w: %s", ErrCandidateNotFound, id)
 		}
 		if err == nil {
 			cl, err = c.Decide(ctx, id, d)

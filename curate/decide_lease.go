@@ -21,15 +21,15 @@ const decideLease = "decide_lease"
 const decideTTL = 2 * time.Minute
 
 // claimDecision leases pending candidate id for one decision. It is
-// ErrClusterDecided when the candidate is decided already or another
-// editor is deciding it, ErrClusterNotFound when there is none. release
+// ErrCandidateDecided when the candidate is decided already or another
+// editor is deciding it, ErrCandidateNotFound when there is none. release
 // ends the lease when the decision did not (a failed one).
 func (c *Curator) claimDecision(ctx context.Context, id string) (release func(), err error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, fmt.Errorf("%w: candidate ids are UUIDs, not %q", ErrInvalidAction, id)
 	}
 	cond := []index.Condition{index.MatchKeyword("status", StatusPending)}
-	l, ok, err := index.TakeLease(ctx, c.store, ClustersCollection, id, decideLease, cond, c.now(), decideTTL)
+	l, ok, err := index.TakeLease(ctx, c.store, CandidatesCollection, id, decideLease, cond, c.now(), decideTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -39,14 +39,14 @@ func (c *Curator) claimDecision(ctx context.Context, id string) (release func(),
 			return nil, err
 		}
 		if cl.Status != StatusPending {
-			return nil, fmt.Errorf("%w: %s is %s", ErrClusterDecided, id, cl.Status)
+			return nil, fmt.Errorf("%w: %s is %s", ErrCandidateDecided, id, cl.Status)
 		}
-		return nil, fmt.Errorf("%w: %s is being decided by another editor", ErrClusterDecided, id)
+		return nil, fmt.Errorf("%w: %s is being decided by another editor", ErrCandidateDecided, id)
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := index.ReleaseLease(ctx, c.store, ClustersCollection, id, l); err != nil {
+		if err := index.ReleaseLease(ctx, c.store, CandidatesCollection, id, l); err != nil {
 			c.logger.Warn("releasing a candidate's decision lease; it expires on its own", "candidate", id, "err", err)
 		}
 	}, nil

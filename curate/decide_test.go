@@ -27,7 +27,7 @@ func takeIn(t *testing.T, cur *Curator, pairs ...[2]string) []string {
 	if _, err := cur.Intake(ctx, "shop", items, Source{Name: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := cur.List(ctx, ClusterQuery{KB: "shop"})
+	page, err := cur.List(ctx, CandidateQuery{KB: "shop"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestDecideMany(t *testing.T) {
 	if diff := cmp.Diff([]bool{false, true, false}, got); diff != "" {
 		t.Errorf("successes (-want +got):\n%s", diff)
 	}
-	if !errors.Is(res[0].Err, ErrClusterDecided) || !errors.Is(res[2].Err, ErrClusterNotFound) {
+	if !errors.Is(res[0].Err, ErrCandidateDecided) || !errors.Is(res[2].Err, ErrCandidateNotFound) {
 		t.Errorf("errors: %v, %v", res[0].Err, res[2].Err)
 	}
 	if res[1].Candidate == nil || res[1].Candidate.Status != StatusApproved {
@@ -71,7 +71,7 @@ func TestDecideMany(t *testing.T) {
 	more := takeIn(t, cur, [2]string{"可以用花呗分期吗", "支持花呗分期付款，三期免息，下单时选择花呗即可。"})
 	none := func(string) bool { return false }
 	res, err = cur.DecideMany(ctx, more, Review{Action: ActionReject, By: "ed"}, none)
-	if err != nil || !errors.Is(res[0].Err, ErrClusterNotFound) {
+	if err != nil || !errors.Is(res[0].Err, ErrCandidateNotFound) {
 		t.Errorf("another KB's candidate: %+v, %v", res, err)
 	}
 	for _, bad := range []struct {
@@ -191,7 +191,7 @@ func TestImportRunHidesItsCandidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := func() int {
-		page, err := cur.List(ctx, ClusterQuery{KB: "shop"})
+		page, err := cur.List(ctx, CandidateQuery{KB: "shop"})
 		if err != nil {
 			t.Fatal(err)
 		}

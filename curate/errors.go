@@ -10,10 +10,10 @@ import (
 
 // Sentinel errors returned (wrapped) by the curate package; test with errors.Is.
 var (
-	// ErrClusterNotFound reports an unknown candidate (or one of a KB the caller may not use).
-	ErrClusterNotFound = errors.New("candidate not found")
-	// ErrClusterDecided reports a review action on a candidate already approved, merged or rejected.
-	ErrClusterDecided = errors.New("candidate already decided")
+	// ErrCandidateNotFound reports an unknown candidate (or one of a KB the caller may not use).
+	ErrCandidateNotFound = errors.New("candidate not found")
+	// ErrCandidateDecided reports a review action on a candidate already approved, merged or rejected.
+	ErrCandidateDecided = errors.New("candidate already decided")
 	// ErrInvalidAction reports a malformed review action or curation setting.
 	ErrInvalidAction = errors.New("invalid review action")
 	// ErrInvalidConfig reports a curation config value out of range.
@@ -51,7 +51,7 @@ var (
 // candidateErrors are the failures that concern one candidate (the
 // caller's request), not the store: DecideMany reports them per candidate.
 var candidateErrors = []error{
-	ErrClusterNotFound, ErrClusterDecided, ErrInvalidAction,
+	ErrCandidateNotFound, ErrCandidateDecided, ErrInvalidAction,
 	answer.ErrInvalidArticle, answer.ErrArticleNotFound, answer.ErrArticleExists,
 	answer.ErrInvalidKB, answer.ErrUnknownKB, index.ErrInvalidArgument, index.ErrInvalidID,
 }

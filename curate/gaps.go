@@ -469,7 +469,7 @@ func medoid(members []*gapQuestion) *gapQuestion {
 // gapCovered reports whether a pending or approved candidate of kb is at
 // least curate.cluster_similarity close to v.
 func (c *Curator) gapCovered(ctx context.Context, kb string, v []float32) (bool, error) {
-	hits, err := c.store.Query(ctx, ClustersCollection, index.QueryRequest{
+	hits, err := c.store.Query(ctx, CandidatesCollection, index.QueryRequest{
 		Dense: v, Limit: 1,
 		Filter: &index.Filter{Must: []index.Condition{
 			index.MatchKeyword("kb", kb), index.MatchAnyKeyword("status", StatusPending, StatusApproved),

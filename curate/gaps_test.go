@@ -300,7 +300,7 @@ func TestGapsCoveredByCandidate(t *testing.T) {
 		t.Errorf("after intake: covered %d, questions %d, gaps %+v; want the Hong Kong gap covered", rep.Covered, rep.Questions, rep.Gaps)
 	}
 
-	page, err := cur.List(ctx, ClusterQuery{KB: "shop"})
+	page, err := cur.List(ctx, CandidateQuery{KB: "shop"})
 	if err != nil {
 		t.Fatal(err)
 	}

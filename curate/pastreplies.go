@@ -39,7 +39,7 @@ func (c *Curator) PastReplies(ctx context.Context, kb, question string, limit in
 	if err != nil {
 		return nil, fmt.Errorf("embedding the question: %w", err)
 	}
-	hits, err := c.store.Query(ctx, ClustersCollection, index.QueryRequest{
+	hits, err := c.store.Query(ctx, CandidatesCollection, index.QueryRequest{
 		Dense: encs[0].Dense, Limit: limit, With: index.With{Payload: true},
 		Filter: &index.Filter{Must: []index.Condition{
 			index.MatchKeyword("kb", kb), index.MatchAnyKeyword("status", StatusPending, StatusApproved, StatusMerged),

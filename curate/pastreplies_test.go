@@ -19,7 +19,7 @@ func TestPastReplies(t *testing.T) {
 	if _, err := cur.Intake(ctx, "shop", items, Source{Name: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := cur.List(ctx, ClusterQuery{KB: "shop"})
+	page, err := cur.List(ctx, CandidateQuery{KB: "shop"})
 	if err != nil || len(page.Candidates) != 2 {
 		t.Fatalf("candidates: %+v, %v", page, err)
 	}

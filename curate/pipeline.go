@@ -23,7 +23,7 @@ const (
 	ItemSuppressed = "suppressed" // matches a rejected cluster
 )
 
-// Cluster kinds: a suggestion to add variants to an article, or a new article.
+// Candidate kinds: a suggestion to add variants to an article, or a new article.
 const (
 	KindVariant    = "variant"
 	KindNewArticle = "new_article"
@@ -258,13 +258,13 @@ type assigner struct {
 	kb      string
 	th      Thresholds
 	now     time.Time
-	touched map[string]*Cluster // by id
-	fresh   []*Cluster          // created in this batch (not yet searchable in the store)
+	touched map[string]*Candidate // by id
+	fresh   []*Candidate          // created in this batch (not yet searchable in the store)
 	created int
 }
 
 func newAssigner(c *Curator, kb string, th Thresholds, now time.Time) *assigner {
-	return &assigner{c: c, kb: kb, th: th, now: now, touched: map[string]*Cluster{}}
+	return &assigner{c: c, kb: kb, th: th, now: now, touched: map[string]*Candidate{}}
 }
 
 // assign decides one item: known, suppressed, or a member of a cluster.
@@ -281,7 +281,7 @@ func (a *assigner) assign(ctx context.Context, p *pending, src Source) (status, 
 	} else if rej != "" {
 		return ItemSuppressed, rej, "", nil
 	}
-	var cl *Cluster
+	var cl *Candidate
 	if target != nil {
 		kind = KindVariant
 		cl, err = a.variantCluster(ctx, target.ID)
@@ -293,7 +293,7 @@ func (a *assigner) assign(ctx context.Context, p *pending, src Source) (status, 
 		return "", "", "", err
 	}
 	if cl == nil {
-		cl = &Cluster{
+		cl = &Candidate{
 			ID: uuid.NewString(), KB: a.kb, Status: StatusPending, Kind: kind, Representative: p.question,
 			CreatedAt: a.now, dense: p.enc.Dense, sparse: p.enc.Sparse, isNew: true, Run: src.Run,
 		}
@@ -349,7 +349,7 @@ func (a *assigner) targetArticle(ctx context.Context, p *pending) (*answer.Artic
 
 // rejected returns the id of a rejected cluster the item matches closely.
 func (a *assigner) rejected(ctx context.Context, p *pending) (string, error) {
-	hits, err := a.c.store.Query(ctx, ClustersCollection, index.QueryRequest{
+	hits, err := a.c.store.Query(ctx, CandidatesCollection, index.QueryRequest{
 		Dense: p.enc.Dense, Limit: 1,
 		Filter: &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", a.kb), index.MatchKeyword("status", StatusRejected)}},
 	})
@@ -363,13 +363,13 @@ func (a *assigner) rejected(ctx context.Context, p *pending) (string, error) {
 }
 
 // variantCluster is the pending variant suggestion for an article, if any.
-func (a *assigner) variantCluster(ctx context.Context, articleID string) (*Cluster, error) {
+func (a *assigner) variantCluster(ctx context.Context, articleID string) (*Candidate, error) {
 	for _, cl := range a.touched {
 		if cl.Kind == KindVariant && cl.ArticleID == articleID && cl.Status == StatusPending {
 			return cl, nil
 		}
 	}
-	page, err := a.c.store.Scroll(ctx, ClustersCollection, index.ScrollRequest{Limit: 1, With: index.With{Payload: true, Vectors: true},
+	page, err := a.c.store.Scroll(ctx, CandidatesCollection, index.ScrollRequest{Limit: 1, With: index.With{Payload: true, Vectors: true},
 		Filter: &index.Filter{Must: []index.Condition{
 			index.MatchKeyword("kb", a.kb), index.MatchKeyword("status", StatusPending),
 			index.MatchKeyword("kind", KindVariant), index.MatchKeyword("article_id", articleID),
@@ -386,10 +386,10 @@ func (a *assigner) variantCluster(ctx context.Context, articleID string) (*Clust
 // nearestNewCluster is the pending new-article cluster whose
 // representative question is closest, if close enough, or whose best
 // reply says the same thing.
-func (a *assigner) nearestNewCluster(ctx context.Context, p *pending) (*Cluster, error) {
-	var best *Cluster
+func (a *assigner) nearestNewCluster(ctx context.Context, p *pending) (*Candidate, error) {
+	var best *Candidate
 	bestScore := 0.0
-	consider := func(cl *Cluster, cos float64) {
+	consider := func(cl *Candidate, cos float64) {
 		score := cos
 		if diceSimilarity(p.reply, cl.BestReply) >= a.th.ReplyMatch {
 			score = max(score, a.th.ClusterSimilarity) // the same answer: the same question
@@ -403,7 +403,7 @@ func (a *assigner) nearestNewCluster(ctx context.Context, p *pending) (*Cluster,
 			consider(cl, dot(p.enc.Dense, cl.dense))
 		}
 	}
-	hits, err := a.c.store.Query(ctx, ClustersCollection, index.QueryRequest{
+	hits, err := a.c.store.Query(ctx, CandidatesCollection, index.QueryRequest{
 		Dense: p.enc.Dense, Limit: 5, With: index.With{Payload: true, Vectors: true},
 		Filter: &index.Filter{Must: []index.Condition{
 			index.MatchKeyword("kb", a.kb), index.MatchKeyword("status", StatusPending), index.MatchKeyword("kind", KindNewArticle),
@@ -437,7 +437,7 @@ func (a *assigner) flush(ctx context.Context) error {
 		}
 		pts = append(pts, pt)
 	}
-	if err := a.c.store.Upsert(ctx, ClustersCollection, pts); err != nil {
+	if err := a.c.store.Upsert(ctx, CandidatesCollection, pts); err != nil {
 		return fmt.Errorf("writing candidates: %w", err)
 	}
 	for _, cl := range a.touched {

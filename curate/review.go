@@ -15,8 +15,8 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// ClusterQuery selects review items.
-type ClusterQuery struct {
+// CandidateQuery selects review items.
+type CandidateQuery struct {
 	KB     string
 	Status string // default pending
 	// Sort is "impact" (default: members + handoffs, highest first) or "recent".
@@ -25,17 +25,17 @@ type ClusterQuery struct {
 	Cursor string
 }
 
-// ClusterPage is one page of the review queue.
-type ClusterPage struct {
-	Candidates []*Cluster `json:"candidates"`
+// CandidatePage is one page of the review queue.
+type CandidatePage struct {
+	Candidates []*Candidate `json:"candidates"`
 	Next       string     `json:"next,omitempty"`
 }
 
 // List pages through kb's clusters.
-func (c *Curator) List(ctx context.Context, q ClusterQuery) (ClusterPage, error) {
+func (c *Curator) List(ctx context.Context, q CandidateQuery) (CandidatePage, error) {
 	status := cmpOr(q.Status, StatusPending)
 	if !slices.Contains([]string{StatusPending, StatusApproved, StatusRejected, StatusMerged}, status) {
-		return ClusterPage{}, fmt.Errorf("%w: status %q must be pending, approved, rejected or merged", ErrInvalidAction, status)
+		return CandidatePage{}, fmt.Errorf("%w: status %q must be pending, approved, rejected or merged", ErrInvalidAction, status)
 	}
 	order := &index.OrderBy{Key: "impact", Direction: index.Desc}
 	switch q.Sort {
@@ -43,34 +43,34 @@ func (c *Curator) List(ctx context.Context, q ClusterQuery) (ClusterPage, error)
 	case "recent":
 		order = &index.OrderBy{Key: "updated_at", Direction: index.Desc}
 	default:
-		return ClusterPage{}, fmt.Errorf("%w: sort %q must be impact or recent", ErrInvalidAction, q.Sort)
+		return CandidatePage{}, fmt.Errorf("%w: sort %q must be impact or recent", ErrInvalidAction, q.Sort)
 	}
 	limit := q.Limit
 	if limit == 0 {
 		limit = 50
 	}
 	if limit < 1 || limit > 500 {
-		return ClusterPage{}, fmt.Errorf("%w: limit %d must lie in [1, 500]", ErrInvalidAction, limit)
+		return CandidatePage{}, fmt.Errorf("%w: limit %d must lie in [1, 500]", ErrInvalidAction, limit)
 	}
 	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", q.KB), index.MatchKeyword("status", status)}}
 	running, err := c.runningRuns(ctx, q.KB)
 	if err != nil {
-		return ClusterPage{}, err
+		return CandidatePage{}, err
 	}
 	if len(running) > 0 { // an unfinished import's candidates are not shown yet
 		f.MustNot = append(f.MustNot, index.MatchAnyKeyword("run", running...))
 	}
-	page, err := c.store.Scroll(ctx, ClustersCollection, index.ScrollRequest{
+	page, err := c.store.Scroll(ctx, CandidatesCollection, index.ScrollRequest{
 		Filter: f, Limit: limit, Cursor: q.Cursor, OrderBy: order, With: index.With{Payload: true},
 	})
 	if err != nil {
-		return ClusterPage{}, fmt.Errorf("listing candidates: %w", err)
+		return CandidatePage{}, fmt.Errorf("listing candidates: %w", err)
 	}
-	out := ClusterPage{Candidates: make([]*Cluster, 0, len(page.Points)), Next: page.Next}
+	out := CandidatePage{Candidates: make([]*Candidate, 0, len(page.Points)), Next: page.Next}
 	for _, r := range page.Points {
 		cl, err := decodeCluster(r)
 		if err != nil {
-			return ClusterPage{}, err
+			return CandidatePage{}, err
 		}
 		out.Candidates = append(out.Candidates, cl)
 	}
@@ -78,16 +78,16 @@ func (c *Curator) List(ctx context.Context, q ClusterQuery) (ClusterPage, error)
 }
 
 // Get returns one cluster (with its vectors, for rewriting).
-func (c *Curator) Get(ctx context.Context, id string) (*Cluster, error) {
+func (c *Curator) Get(ctx context.Context, id string) (*Candidate, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, fmt.Errorf("%w: candidate ids are UUIDs, not %q", ErrInvalidAction, id)
 	}
-	recs, err := c.store.Get(ctx, ClustersCollection, []string{id}, index.With{Payload: true, Vectors: true})
+	recs, err := c.store.Get(ctx, CandidatesCollection, []string{id}, index.With{Payload: true, Vectors: true})
 	if err != nil {
 		return nil, fmt.Errorf("reading candidate: %w", err)
 	}
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("%w: %s", ErrClusterNotFound, id)
+		return nil, fmt.Errorf("%w: %s", ErrCandidateNotFound, id)
 	}
 	return decodeCluster(recs[0])
 }
@@ -127,7 +127,7 @@ func lockID(id string) func() {
 // questions become variants of an article, or a new article is created.
 // The change is recorded as a revision (action "promote", source the
 // cluster) through the engine's change hook.
-func (c *Curator) Approve(ctx context.Context, id string, ap Approval) (*Cluster, error) {
+func (c *Curator) Approve(ctx context.Context, id string, ap Approval) (*Candidate, error) {
 	defer lockID(id)()
 	release, err := c.claimDecision(ctx, id)
 	if err != nil {
@@ -138,13 +138,13 @@ func (c *Curator) Approve(ctx context.Context, id string, ap Approval) (*Cluster
 }
 
 // approve is Approve under the cluster's lock; merged marks a merge.
-func (c *Curator) approve(ctx context.Context, id string, ap Approval, merged bool) (*Cluster, error) {
+func (c *Curator) approve(ctx context.Context, id string, ap Approval, merged bool) (*Candidate, error) {
 	cl, err := c.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if cl.Status != StatusPending {
-		return nil, fmt.Errorf("%w: %s is %s", ErrClusterDecided, id, cl.Status)
+		return nil, fmt.Errorf("%w: %s is %s", ErrCandidateDecided, id, cl.Status)
 	}
 	as := cmpOr(ap.As, map[string]string{KindVariant: "variants", KindNewArticle: "new_article"}[cl.Kind])
 	questions := cl.Questions
@@ -220,7 +220,7 @@ func (c *Curator) addVariants(ctx context.Context, kb, articleID string, questio
 }
 
 // Reject closes a pending cluster; later candidates close to it are suppressed.
-func (c *Curator) Reject(ctx context.Context, id, reason, by string) (*Cluster, error) {
+func (c *Curator) Reject(ctx context.Context, id, reason, by string) (*Candidate, error) {
 	defer lockID(id)()
 	if strings.TrimSpace(reason) == "" {
 		return nil, fmt.Errorf("%w: a rejection needs a reason", ErrInvalidAction)
@@ -238,7 +238,7 @@ func (c *Curator) Reject(ctx context.Context, id, reason, by string) (*Cluster, 
 		return nil, err
 	}
 	if cl.Status != StatusPending {
-		return nil, fmt.Errorf("%w: %s is %s", ErrClusterDecided, id, cl.Status)
+		return nil, fmt.Errorf("%w: %s is %s", ErrCandidateDecided, id, cl.Status)
 	}
 	cl.Status = StatusRejected
 	cl.Decision = &Decision{Action: "reject", By: by, Reason: reason, At: c.now().UTC()}
@@ -247,7 +247,7 @@ func (c *Curator) Reject(ctx context.Context, id, reason, by string) (*Cluster, 
 }
 
 // Merge adds a pending cluster's questions to the given article as variants.
-func (c *Curator) Merge(ctx context.Context, id, articleID, by string) (*Cluster, error) {
+func (c *Curator) Merge(ctx context.Context, id, articleID, by string) (*Candidate, error) {
 	if articleID == "" {
 		return nil, fmt.Errorf("%w: merge needs article_id", ErrInvalidAction)
 	}
@@ -260,12 +260,12 @@ func (c *Curator) Merge(ctx context.Context, id, articleID, by string) (*Cluster
 	return c.approve(ctx, id, Approval{As: "variants", ArticleID: articleID, By: by, Reason: "merged into " + articleID}, true)
 }
 
-func (c *Curator) save(ctx context.Context, cl *Cluster) error {
+func (c *Curator) save(ctx context.Context, cl *Candidate) error {
 	pt, err := cl.point()
 	if err != nil {
 		return err
 	}
-	if err := c.store.Upsert(ctx, ClustersCollection, []index.Point{pt}); err != nil {
+	if err := c.store.Upsert(ctx, CandidatesCollection, []index.Point{pt}); err != nil {
 		return fmt.Errorf("saving candidate %s: %w", cl.ID, err)
 	}
 	return nil
@@ -284,11 +284,11 @@ func (c *Curator) ApproveAll(ctx context.Context, kb, by string) (ApproveAllRepo
 	var rep ApproveAllReport
 	skipped := map[string]bool{} // decided by another editor meanwhile
 	for {
-		page, err := c.List(ctx, ClusterQuery{KB: kb, Limit: 200})
+		page, err := c.List(ctx, CandidateQuery{KB: kb, Limit: 200})
 		if err != nil {
 			return rep, err
 		}
-		if !slices.ContainsFunc(page.Candidates, func(cl *Cluster) bool { return !skipped[cl.ID] }) {
+		if !slices.ContainsFunc(page.Candidates, func(cl *Candidate) bool { return !skipped[cl.ID] }) {
 			return rep, nil
 		}
 		for _, cl := range page.Candidates {
@@ -296,7 +296,7 @@ func (c *Curator) ApproveAll(ctx context.Context, kb, by string) (ApproveAllRepo
 				continue
 			}
 			done, err := c.Approve(ctx, cl.ID, Approval{By: by, Reason: "approved as suggested"})
-			if errors.Is(err, ErrClusterDecided) {
+			if errors.Is(err, ErrCandidateDecided) {
 				skipped[cl.ID] = true
 				continue
 			}

@@ -17,7 +17,7 @@ type candidatesView struct {
 	KBs    []string
 	Sort   string // impact or recent
 	Status string // pending, approved, rejected, merged
-	Items  []*curate.Cluster
+	Items  []*curate.Candidate
 	Next   string
 }
 
@@ -33,7 +33,7 @@ func (con *Console) candidates(r *request) error {
 	}
 	c := r.c
 	cv := &candidatesView{KB: kb, KBs: kbs, Sort: cmpOr(c.Query("sort"), "impact"), Status: cmpOr(c.Query("status"), curate.StatusPending)}
-	page, err := cur.List(c.UserContext(), curate.ClusterQuery{KB: kb, Status: cv.Status, Sort: cv.Sort, Limit: 50, Cursor: c.Query("cursor")})
+	page, err := cur.List(c.UserContext(), curate.CandidateQuery{KB: kb, Status: cv.Status, Sort: cv.Sort, Limit: 50, Cursor: c.Query("cursor")})
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (con *Console) candidates(r *request) error {
 type candidateView struct {
 	KB   string
 	KBs  []string
-	C    *curate.Cluster
+	C    *curate.Candidate
 	From []curate.ClusterItem
 	// Picker chooses the article to merge into or to extend.
 	Picker *picker
@@ -91,7 +91,7 @@ func (con *Console) candidateData(r *request) (*candidateView, error) {
 		return nil, err
 	}
 	if !r.p.MayUseKB(cl.KB) { // as if absent, as in the API
-		return nil, fmt.Errorf("%w: %s", curate.ErrClusterNotFound, r.c.Params("id"))
+		return nil, fmt.Errorf("%w: %s", curate.ErrCandidateNotFound, r.c.Params("id"))
 	}
 	cv := &candidateView{KB: cl.KB, KBs: []string{cl.KB}, C: cl}
 	if cv.From, err = cur.ClusterItems(ctx, cl.ID, 20); err != nil {
@@ -203,7 +203,7 @@ type bulkView struct {
 	KBs     []string
 	Action  string
 	Reason  string
-	Items   []*curate.Cluster
+	Items   []*curate.Candidate
 	Results []curate.DecisionResult
 }
 

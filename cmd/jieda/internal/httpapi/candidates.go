@@ -15,7 +15,7 @@ func (h *handlers) listCandidates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := cur.List(c.UserContext(), curate.ClusterQuery{KB: kb, Status: c.Query("status"), Sort: c.Query("sort"), Limit: limit, Cursor: c.Query("cursor")})
+	page, err := cur.List(c.UserContext(), curate.CandidateQuery{KB: kb, Status: c.Query("status"), Sort: c.Query("sort"), Limit: limit, Cursor: c.Query("cursor")})
 	if err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (h *handlers) listCandidates(c *fiber.Ctx) error {
 }
 
 // candidateParam loads :id and checks the key may use its KB (as if absent otherwise).
-func candidateParam(c *fiber.Ctx, cur *curate.Curator) (*curate.Cluster, error) {
+func candidateParam(c *fiber.Ctx, cur *curate.Curator) (*curate.Candidate, error) {
 	id := c.Params("id")
 	cl, err := cur.Get(c.UserContext(), id)
 	if err != nil {
@@ -122,7 +122,7 @@ func (h *handlers) bulkCandidates(c *fiber.Ctx) error {
 	type result struct {
 		ID        string          `json:"id"`
 		OK        bool            `json:"ok"`
-		Candidate *curate.Cluster `json:"candidate,omitempty"`
+		Candidate *curate.Candidate `json:"candidate,omitempty"`
 		Error     *fiber.Map      `json:"error,omitempty"`
 	}
 	out := make([]result, len(results))

@@ -10,7 +10,7 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
-// Cluster statuses.
+// Candidate statuses.
 const (
 	StatusPending  = "pending"
 	StatusApproved = "approved"
@@ -37,9 +37,9 @@ func (r Reply) score() (float64, int, int64) {
 	return csat, r.Support, r.Last.UnixNano()
 }
 
-// Cluster is one review item: candidate questions that ask the same
+// Candidate is one review item: candidate questions that ask the same
 // thing, either as variants of an existing article or as a new article.
-type Cluster struct {
+type Candidate struct {
 	ID     string `json:"id"`
 	KB     string `json:"kb"`
 	Status string `json:"status"`
@@ -88,7 +88,7 @@ type Decision struct {
 const maxReplies = 10
 
 // addMember adds an item's question and reply.
-func (cl *Cluster) addMember(p *pending, src Source, maxQuestions int, now time.Time) {
+func (cl *Candidate) addMember(p *pending, src Source, maxQuestions int, now time.Time) {
 	cl.Members++
 	if src.HandoffID != "" {
 		cl.Handoffs++
@@ -122,7 +122,7 @@ func (cl *Cluster) addMember(p *pending, src Source, maxQuestions int, now time.
 }
 
 // point is the cluster's stored form.
-func (cl *Cluster) point() (index.Point, error) {
+func (cl *Candidate) point() (index.Point, error) {
 	js, err := json.Marshal(cl)
 	if err != nil {
 		return index.Point{}, fmt.Errorf("encoding candidate %s: %w", cl.ID, err)
@@ -140,9 +140,9 @@ func (cl *Cluster) point() (index.Point, error) {
 	return index.Point{ID: cl.ID, Payload: p, Dense: cl.dense, Sparse: cl.sparse}, nil
 }
 
-func decodeCluster(r index.Record) (*Cluster, error) {
+func decodeCluster(r index.Record) (*Candidate, error) {
 	js, _ := r.Payload["cluster"].(string)
-	var cl Cluster
+	var cl Candidate
 	if err := json.Unmarshal([]byte(js), &cl); err != nil {
 		return nil, fmt.Errorf("decoding candidate %s: %w", r.ID, err)
 	}

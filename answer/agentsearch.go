@@ -39,16 +39,16 @@ func (e *Engine) AgentSearch(ctx context.Context, kb, query string, limit int) (
 	if err := e.KnownKB(ctx, kb); err != nil {
 		return nil, err
 	}
-	cands, err := e.KB.Search(ctx, kb, query, SearchOptions{Limit: limit})
+	cands, err := e.Library.Search(ctx, kb, query, SearchOptions{Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	norm, _ := e.KB.Normalize(query)
+	norm, _ := e.Library.Normalize(query)
 	ids := make([]string, len(cands))
 	for i, c := range cands {
 		ids[i] = c.ArticleID
 	}
-	arts, err := e.KB.Articles(ctx, kb, ids)
+	arts, err := e.Library.Articles(ctx, kb, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (e *Engine) AgentSearch(ctx context.Context, kb, query string, limit int) (
 			continue // deleted since the search
 		}
 		hits = append(hits, SearchHit{Candidate: c, StandardQuestion: art.Question, Answer: art.Answer,
-			Highlight: Highlight(c.Question, norm, e.KB.Normalize), Active: art.ActiveAt(now)})
+			Highlight: Highlight(c.Question, norm, e.Library.Normalize), Active: art.ActiveAt(now)})
 	}
 	return hits, nil
 }

@@ -27,7 +27,7 @@ type ArticleQuery struct {
 }
 
 // ListArticles pages through kb's articles (in store order, stable across pages).
-func (k *KB) ListArticles(ctx context.Context, kb string, q ArticleQuery) (ArticlePage, error) {
+func (k *Library) ListArticles(ctx context.Context, kb string, q ArticleQuery) (ArticlePage, error) {
 	limit, cursor := cmp.Or(q.Limit, 100), q.Cursor
 	limit = min(max(limit, 1), 500)
 	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}
@@ -55,7 +55,7 @@ func (k *KB) ListArticles(ctx context.Context, kb string, q ArticleQuery) (Artic
 }
 
 // DeleteArticle removes an article and its points from kb.
-func (k *KB) DeleteArticle(ctx context.Context, kb, id string) error {
+func (k *Library) DeleteArticle(ctx context.Context, kb, id string) error {
 	m, err := k.getStored(ctx, kb, []string{id})
 	if err != nil {
 		return err

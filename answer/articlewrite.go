@@ -48,7 +48,7 @@ func (e *Engine) writeArticle(ctx context.Context, kb string, art Article, mustB
 	mu := e.writeLock(kb)
 	mu.Lock()
 	defer mu.Unlock()
-	existing, err := e.KB.Articles(ctx, kb, []string{art.ID})
+	existing, err := e.Library.Articles(ctx, kb, []string{art.ID})
 	if err != nil {
 		return Article{}, false, err
 	}
@@ -65,6 +65,6 @@ func (e *Engine) writeArticle(ctx context.Context, kb string, art Article, mustB
 	if err := e.importLocked(ctx, kb, []Article{art}, ImportOptions{}, nil); err != nil {
 		return Article{}, false, err
 	}
-	saved, err := e.KB.Article(ctx, kb, art.ID)
+	saved, err := e.Library.Article(ctx, kb, art.ID)
 	return saved, !exists, err
 }

@@ -118,7 +118,7 @@ func (e *Engine) KnownKB(ctx context.Context, kb string) error {
 		return err
 	}
 	if !found {
-		n, err := e.KB.Count(ctx, kb)
+		n, err := e.Library.Count(ctx, kb)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (e *Engine) prepare(ctx context.Context, req AskRequest) (*question, error)
 			}
 		}
 	}
-	raw, err := e.KB.emb.Normalize(req.Question)
+	raw, err := e.Library.emb.Normalize(req.Question)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
 	}
@@ -212,7 +212,7 @@ func (e *Engine) prepare(ctx context.Context, req AskRequest) (*question, error)
 		return nil, ErrEmptyQuery
 	}
 	text := CanonicalQuestion(req.Question)
-	norm, err := e.KB.emb.Normalize(text)
+	norm, err := e.Library.emb.Normalize(text)
 	if err != nil || norm == "" {
 		text, norm = req.Question, raw
 	}
@@ -258,7 +258,7 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 	so.Scope, so.Limit = req.Scope, 10
 	tr := &Trace{Normalized: q.norm, Intent: q.intent}
 	family := questionFamily(req.Locale, req.Question)
-	cands, err := e.KB.Search(ctx, req.KB, q.text, so)
+	cands, err := e.Library.Search(ctx, req.KB, q.text, so)
 	if err != nil {
 		return nil, err
 	}
@@ -269,13 +269,13 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 	// one that is exactly an article's question: it means what it says.
 	if prev := lastCustomerQuestion(q.turns); prev != "" && isFollowUp(q.norm) && tr.Features["exact"] != 1 {
 		joined := CanonicalQuestion(prev) + " " + q.text
-		jc, err := e.KB.Search(ctx, req.KB, joined, so)
+		jc, err := e.Library.Search(ctx, req.KB, joined, so)
 		if err != nil {
 			return nil, err
 		}
 		jc = preferLocale(jc, family)
 		jtr := &Trace{Intent: tr.Intent}
-		jn, _ := e.KB.emb.Normalize(joined)
+		jn, _ := e.Library.emb.Normalize(joined)
 		jconf := e.confidence(ctx, req.KB, jn, jc, cal, jtr)
 		// The client sees the earlier question scrubbed, like the log.
 		r.ctxUse = &ContextUse{PreviousQuestion: e.scrub(prev)}
@@ -294,7 +294,7 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 	for _, c := range head(cands, 3) {
 		ids = append(ids, c.ArticleID)
 	}
-	if r.arts, err = e.KB.Articles(ctx, req.KB, ids); err != nil {
+	if r.arts, err = e.Library.Articles(ctx, req.KB, ids); err != nil {
 		return nil, err
 	}
 	if _, ok := r.arts[ids[0]]; !ok {

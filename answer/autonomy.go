@@ -239,7 +239,7 @@ func (e *Engine) Autonomy(ctx context.Context, kb string) (AutonomyReport, error
 	}
 	q := ArticleQuery{Limit: 500}
 	for {
-		page, err := e.KB.ListArticles(ctx, kb, q)
+		page, err := e.Library.ListArticles(ctx, kb, q)
 		if err != nil {
 			return rep, err
 		}

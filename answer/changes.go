@@ -39,7 +39,7 @@ func ChangeInfoFrom(ctx context.Context) ChangeInfo {
 }
 
 // Articles returns the stored articles of kb among ids (absent ids are left out).
-func (k *KB) Articles(ctx context.Context, kb string, ids []string) (map[string]Article, error) {
+func (k *Library) Articles(ctx context.Context, kb string, ids []string) (map[string]Article, error) {
 	m, err := k.getStored(ctx, kb, ids)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func (e *Engine) notifyChanges(ctx context.Context, kb string, before map[string
 	if e.onChange == nil {
 		return nil
 	}
-	after, err := e.KB.Articles(ctx, kb, ids)
+	after, err := e.Library.Articles(ctx, kb, ids)
 	if err != nil {
 		return err
 	}
@@ -90,11 +90,11 @@ func (e *Engine) DeleteArticle(ctx context.Context, kb, id string) error {
 	mu := e.writeLock(kb)
 	mu.Lock()
 	defer mu.Unlock()
-	before, err := e.KB.Article(ctx, kb, id)
+	before, err := e.Library.Article(ctx, kb, id)
 	if err != nil {
 		return err
 	}
-	if err := e.KB.DeleteArticle(ctx, kb, id); err != nil {
+	if err := e.Library.DeleteArticle(ctx, kb, id); err != nil {
 		return err
 	}
 	if e.onChange != nil {
@@ -114,7 +114,7 @@ func (e *Engine) Rank(ctx context.Context, kb, question string) ([]Candidate, fl
 	if err != nil {
 		return nil, 0, err
 	}
-	norm, err := e.KB.emb.Normalize(question)
+	norm, err := e.Library.emb.Normalize(question)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
 	}
@@ -123,7 +123,7 @@ func (e *Engine) Rank(ctx context.Context, kb, question string) ([]Candidate, fl
 	}
 	so := e.search
 	so.Limit = 10
-	cands, err := e.KB.Search(ctx, kb, question, so)
+	cands, err := e.Library.Search(ctx, kb, question, so)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -30,7 +30,7 @@ func (e *Engine) LabeledOutcomes(ctx context.Context, kb string, limit int) ([]L
 	var all []labeled
 	scanned := 0
 	f := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb), index.MatchKeyword("status", string(HandoffResolved))}}
-	err := index.ScrollAll(ctx, e.KB.store, HandoffsCollection, index.ScrollRequest{Filter: f, Limit: 500, With: index.With{Payload: true}}, func(r index.Record) error {
+	err := index.ScrollAll(ctx, e.Library.store, HandoffsCollection, index.ScrollRequest{Filter: f, Limit: 500, With: index.With{Payload: true}}, func(r index.Record) error {
 		if scanned++; scanned > maxOutcomeScan {
 			return errStopScroll
 		}

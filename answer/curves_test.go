@@ -56,7 +56,7 @@ func TestPreviewHasNoSideEffects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, col := range []string{HandoffsCollection, EventsCollection, ConversationsCollection} {
-		if n := countPoints(t, e.KB.store, col); n != 0 {
+		if n := countPoints(t, e.Library.store, col); n != 0 {
 			t.Errorf("%s holds %d points after previews, want 0", col, n)
 		}
 	}

@@ -11,12 +11,12 @@
 // validity window, status). [ReadArticles] reads articles from JSONL or CSV
 // and validates every line before anything is written.
 //
-// A [KB] stores articles in an [index.Store]: every question (the standard
+// A [Library] stores articles in an [index.Store]: every question (the standard
 // one and each variant) is one point of the "kb_points" collection, with a
 // dense vector from the embedder and a lexical sparse vector, and the answer
 // body is one more point of kind "answer". The article itself is kept as
 // JSON in the payload-only "articles" collection. Import upserts by
-// (KB, article id), so re-running it is safe. [KB.Search] runs the dense and
+// (KB, article id), so re-running it is safe. [Library.Search] runs the dense and
 // lexical legs under the same filter, aggregates the hits per article and
 // returns [Candidate]s, best first.
 //
@@ -59,5 +59,5 @@
 // threshold sweep, optionally with a cross-fitted calibration;
 // [Engine.Replay] replays labeled questions as live traffic to measure
 // what outcomes teach.
-// [KB.Evaluate] measures ranking alone.
+// [Library.Evaluate] measures ranking alone.
 package answer

@@ -17,7 +17,7 @@ type Encoded struct {
 
 // Encode embeds texts with the KB's model and lexical encoder (role says
 // whether they are questions asked or passages stored).
-func (k *KB) Encode(ctx context.Context, texts []string, role embed.Role) ([]Encoded, error) {
+func (k *Library) Encode(ctx context.Context, texts []string, role embed.Role) ([]Encoded, error) {
 	vecs, err := k.emb.Embed(ctx, texts, role)
 	if err != nil {
 		return nil, fmt.Errorf("embedding: %w", err)
@@ -41,10 +41,10 @@ func (k *KB) Encode(ctx context.Context, texts []string, role embed.Role) ([]Enc
 }
 
 // Dimension is the dense vector length.
-func (k *KB) Dimension() int { return k.emb.Dimension() }
+func (k *Library) Dimension() int { return k.emb.Dimension() }
 
 // Store is the store the KB lives in (curation keeps its records there too).
-func (k *KB) Store() index.Store { return k.store }
+func (k *Library) Store() index.Store { return k.store }
 
 // AnswerHit is an article whose answer body matches a text.
 type AnswerHit struct {
@@ -55,7 +55,7 @@ type AnswerHit struct {
 
 // SearchAnswers finds kb's published articles whose answer body best
 // matches text lexically (an agent's reply against the KB's answers).
-func (k *KB) SearchAnswers(ctx context.Context, kb, text string, limit int) ([]AnswerHit, error) {
+func (k *Library) SearchAnswers(ctx context.Context, kb, text string, limit int) ([]AnswerHit, error) {
 	norm, err := k.emb.Normalize(text)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 // Engine answers questions: retrieval, confidence, the decision, handoff
 // packets, conversations and the answer log.
 type Engine struct {
-	KB            *KB
+	Library       *Library
 	Settings      *SettingsStore
 	Handoffs      *HandoffStore
 	Conversations *ConversationStore
@@ -80,7 +80,7 @@ type Options struct {
 
 // NewEngine wires an Engine over one KB index and its store: it creates
 // what collections are missing.
-func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
+func NewEngine(ctx context.Context, kb *Library, o Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,7 +94,7 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 		}
 		o.Scrub = func(t string) string { return s.Scrub(t).Text }
 	}
-	e := &Engine{KB: kb, logger: o.Logger, now: o.Now, scrub: o.Scrub, onChange: o.OnChange, search: o.Search, known: map[string]time.Time{}}
+	e := &Engine{Library: kb, logger: o.Logger, now: o.Now, scrub: o.Scrub, onChange: o.OnChange, search: o.Search, known: map[string]time.Time{}}
 	e.life, e.endLife = context.WithCancel(context.Background())
 	var err error
 	if e.Settings, err = NewSettingsStore(ctx, kb.store); err != nil {
@@ -106,8 +106,8 @@ func NewEngine(ctx context.Context, kb *KB, o Options) (*Engine, error) {
 	if e.Conversations, err = NewConversationStore(ctx, kb.store); err != nil {
 		return nil, err
 	}
-	e.Settings.now, e.Handoffs.now, e.KB.now = o.Now, o.Now, o.Now
-	e.KB.lex.maxAge = o.LexiconRefresh
+	e.Settings.now, e.Handoffs.now, e.Library.now = o.Now, o.Now, o.Now
+	e.Library.lex.maxAge = o.LexiconRefresh
 	if o.HandoffsPerMinute > 0 {
 		e.handoffLimit = ratelimit.New(o.HandoffsPerMinute/60, int(math.Ceil(o.HandoffsPerMinute)), o.Now)
 	}

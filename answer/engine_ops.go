@@ -11,7 +11,7 @@ import (
 func (e *Engine) Now() time.Time { return e.now() }
 
 // Normalize is the embedder's text normalization (what retrieval sees).
-func (k *KB) Normalize(text string) (string, error) { return k.emb.Normalize(text) }
+func (k *Library) Normalize(text string) (string, error) { return k.emb.Normalize(text) }
 
 // ImportArticles upserts articles into kb (see KB.Import) and makes kb
 // known with default settings when it is new. st, when set, receives the
@@ -41,11 +41,11 @@ func (e *Engine) importLocked(ctx context.Context, kb string, arts []Article, op
 	}
 	if e.onChange != nil {
 		var err error
-		if before, err = e.KB.Articles(ctx, kb, ids); err != nil {
+		if before, err = e.Library.Articles(ctx, kb, ids); err != nil {
 			return err
 		}
 	}
-	s, err := e.KB.Import(ctx, kb, arts, opts)
+	s, err := e.Library.Import(ctx, kb, arts, opts)
 	if st != nil {
 		*st = s
 	}
@@ -77,7 +77,7 @@ func (e *Engine) ResolveHandoff(ctx context.Context, id string, r Resolution) (H
 		if err != nil {
 			return prev, err
 		}
-		if _, err := e.KB.Article(ctx, prev.KB, r.ArticleID); errors.Is(err, ErrArticleNotFound) {
+		if _, err := e.Library.Article(ctx, prev.KB, r.ArticleID); errors.Is(err, ErrArticleNotFound) {
 			return Handoff{}, fmt.Errorf("%w: article_id %q is not an article of knowledge base %s", ErrInvalidHandoff, r.ArticleID, prev.KB)
 		} else if err != nil {
 			return Handoff{}, err
@@ -132,7 +132,7 @@ func (e *Engine) Feedback(ctx context.Context, in FeedbackInput, customer string
 	if err != nil || ev.Decision != DecisionAnswer || ev.ArticleID == "" {
 		return ev, err
 	}
-	art, err := e.KB.Article(ctx, ev.KB, ev.ArticleID)
+	art, err := e.Library.Article(ctx, ev.KB, ev.ArticleID)
 	if err != nil {
 		e.logger.Warn("feedback on an article that is gone", "kb", ev.KB, "article", ev.ArticleID, "err", err)
 		return ev, nil
@@ -166,7 +166,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	for _, kb := range kbs {
 		mu := e.writeLock(kb)
 		mu.Lock()
-		n, err := e.KB.Sweep(ctx, kb)
+		n, err := e.Library.Sweep(ctx, kb)
 		mu.Unlock()
 		total += n
 		if err != nil {

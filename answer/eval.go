@@ -69,7 +69,7 @@ type EvalReport struct {
 
 // Evaluate runs every query through Search concurrently and reports ranking
 // quality and latency.
-func (k *KB) Evaluate(ctx context.Context, kb string, queries []LabeledQuery, opts EvalOptions) (EvalReport, error) {
+func (k *Library) Evaluate(ctx context.Context, kb string, queries []LabeledQuery, opts EvalOptions) (EvalReport, error) {
 	conc := opts.Concurrency
 	if conc <= 0 {
 		conc = 2 * runtime.GOMAXPROCS(0)

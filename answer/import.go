@@ -48,7 +48,7 @@ const maxPublish = 10000
 // (the publication); then the old versions' points are deleted. A crash
 // before the publication leaves points nobody sees, swept by the next
 // import into the KB (or Sweep); running the import again completes it.
-func (k *KB) Import(ctx context.Context, kb string, arts []Article, opts ImportOptions) (ImportStats, error) {
+func (k *Library) Import(ctx context.Context, kb string, arts []Article, opts ImportOptions) (ImportStats, error) {
 	var st ImportStats
 	if err := ValidateID(kb); err != nil {
 		return st, fmt.Errorf("%w: %w", ErrInvalidKB, err)
@@ -111,7 +111,7 @@ type staged struct {
 
 // stageBatch writes the points of the new versions of arts and returns
 // their documents, to be published by the caller.
-func (k *KB) stageBatch(ctx context.Context, kb string, arts []Article, st *ImportStats) (staged, error) {
+func (k *Library) stageBatch(ctx context.Context, kb string, arts []Article, st *ImportStats) (staged, error) {
 	var out staged
 	ids := make([]string, len(arts))
 	for i := range arts {
@@ -218,7 +218,7 @@ const SweepGrace = 10 * time.Minute
 // SweepGrace old: those an interrupted import wrote and never published,
 // and those of replaced versions an import did not get to delete. It
 // returns how many it deleted.
-func (k *KB) Sweep(ctx context.Context, kb string) (int, error) {
+func (k *Library) Sweep(ctx context.Context, kb string) (int, error) {
 	live := map[string]storedArticle{}
 	byKB := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}
 	err := index.ScrollAll(ctx, k.store, ArticlesCollection, index.ScrollRequest{Filter: byKB, Limit: 1000, With: index.With{Payload: true}}, func(r index.Record) error {

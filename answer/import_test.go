@@ -73,7 +73,7 @@ func TestImportAllOrNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			s := &crashingStore{Store: base}
-			k, err := NewKB(ctx, s, testEmbedder(t), nil, nil)
+			k, err := NewLibrary(ctx, s, testEmbedder(t), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

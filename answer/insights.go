@@ -67,7 +67,7 @@ func (e *Engine) Insights(ctx context.Context, kb string, since, until time.Time
 	}
 	reasons := map[HandoffReason]int{}
 	n := 0
-	err := index.ScrollAll(ctx, e.KB.store, EventsCollection, index.ScrollRequest{Filter: f, Limit: 1000, With: index.With{Payload: true}}, func(r index.Record) error {
+	err := index.ScrollAll(ctx, e.Library.store, EventsCollection, index.ScrollRequest{Filter: f, Limit: 1000, With: index.With{Payload: true}}, func(r index.Record) error {
 		if n++; n > maxInsightScan {
 			in.Truncated = true
 			return errStopScroll
@@ -96,7 +96,7 @@ func (e *Engine) Insights(ctx context.Context, kb string, since, until time.Time
 		return in, fmt.Errorf("reading the answer log: %w", err)
 	}
 	n = 0
-	err = index.ScrollAll(ctx, e.KB.store, HandoffsCollection, index.ScrollRequest{Filter: f, Limit: 500, With: index.With{Payload: true}}, func(r index.Record) error {
+	err = index.ScrollAll(ctx, e.Library.store, HandoffsCollection, index.ScrollRequest{Filter: f, Limit: 500, With: index.With{Payload: true}}, func(r index.Record) error {
 		if n++; n > maxInsightScan {
 			in.Truncated = true
 			return errStopScroll

@@ -280,7 +280,7 @@ func (c *lexicons) invalidate(kb string) {
 }
 
 // lexiconUpdate records imported articles in the cached lexicon of kb.
-func (k *KB) lexiconUpdate(kb string, arts []Article) error {
+func (k *Library) lexiconUpdate(kb string, arts []Article) error {
 	changed := make(map[string]*artLex, len(arts))
 	for i := range arts {
 		al, err := newArtLex(&arts[i], k.emb.Normalize, k.sparse)
@@ -295,7 +295,7 @@ func (k *KB) lexiconUpdate(kb string, arts []Article) error {
 }
 
 // lexiconDelete removes deleted articles from the cached lexicon of kb.
-func (k *KB) lexiconDelete(kb string, ids []string) {
+func (k *Library) lexiconDelete(kb string, ids []string) {
 	changed := make(map[string]*artLex, len(ids))
 	for _, id := range ids {
 		changed[strings.Clone(id)] = nil
@@ -305,7 +305,7 @@ func (k *KB) lexiconDelete(kb string, ids []string) {
 
 // lexicon returns kb's lexicon, built from the stored articles (all of
 // them, whatever their status: Search's filter decides what is returned).
-func (k *KB) lexicon(ctx context.Context, kb string) (*lexicon, error) {
+func (k *Library) lexicon(ctx context.Context, kb string) (*lexicon, error) {
 	return k.lex.get(ctx, kb, func(ctx context.Context) (*lexicon, error) {
 		changed := map[string]*artLex{}
 		req := index.ScrollRequest{Filter: &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}}, Limit: 1000, With: index.With{Payload: true}}

@@ -12,7 +12,7 @@ import (
 func TestLexiconRefreshSeesOtherReplicas(t *testing.T) {
 	ctx := context.Background()
 	a, store := newTestKB(t)
-	b, err := NewKB(ctx, store, testEmbedder(t), nil, nil)
+	b, err := NewLibrary(ctx, store, testEmbedder(t), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

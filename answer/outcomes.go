@@ -144,7 +144,7 @@ func (e *Engine) RecordOutcome(ctx context.Context, o Outcome) (OutcomeResult, e
 	}
 	for _, id := range []string{o.ArticleID, o.NotArticleID} {
 		if id != "" {
-			if _, err := e.KB.Article(ctx, o.KB, id); err != nil {
+			if _, err := e.Library.Article(ctx, o.KB, id); err != nil {
 				return res, err
 			}
 		}
@@ -212,13 +212,13 @@ func cmpOr(a, b string) string {
 // target's rank (0: absent) and the top candidate.
 func (e *Engine) outcomeFeatures(ctx context.Context, kb, question, locale, target string) (Features, int, Candidate, error) {
 	text := CanonicalQuestion(question)
-	norm, err := e.KB.emb.Normalize(text)
+	norm, err := e.Library.emb.Normalize(text)
 	if err != nil || norm == "" {
 		return nil, 0, Candidate{}, fmt.Errorf("%w: the question is empty or not valid text", ErrInvalidOutcome)
 	}
 	so := e.search
 	so.Limit = 10
-	cands, err := e.KB.Search(ctx, kb, text, so)
+	cands, err := e.Library.Search(ctx, kb, text, so)
 	if err != nil {
 		return nil, 0, Candidate{}, err
 	}

@@ -26,7 +26,7 @@ func evalDir(t *testing.T) string {
 }
 
 // loadQualitySet imports a labeled set's KB into a fresh KB and reads its queries.
-func loadQualitySet(t *testing.T, dir, kbFile, queriesFile string) (*KB, []LabeledQuery) {
+func loadQualitySet(t *testing.T, dir, kbFile, queriesFile string) (*Library, []LabeledQuery) {
 	t.Helper()
 	arts, err := ReadArticlesFile(filepath.Join(dir, kbFile))
 	if err != nil {

@@ -138,7 +138,7 @@ type Candidate struct {
 }
 
 // Search finds the published articles of kb that best answer query, best first.
-func (k *KB) Search(ctx context.Context, kb, query string, opts SearchOptions) ([]Candidate, error) {
+func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptions) ([]Candidate, error) {
 	o := opts.withDefaults()
 	if !slices.Contains(Aggregations, o.Aggregation) {
 		return nil, fmt.Errorf("unknown aggregation %q", o.Aggregation)

@@ -105,7 +105,7 @@ func (e *Engine) loadCalArticles(ctx context.Context, kb string) (map[string]*ca
 	var ids []string
 	q := ArticleQuery{Status: StatusPublished, Limit: 500}
 	for {
-		page, err := e.KB.ListArticles(ctx, kb, q)
+		page, err := e.Library.ListArticles(ctx, kb, q)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -132,7 +132,7 @@ func rngFor(kb, purpose string) *rand.Rand {
 // selfExamples asks the probes of a self-calibration and returns them labeled.
 func (e *Engine) selfExamples(ctx context.Context, kb string, arts map[string]*calArticle, ids []string, gens []string) ([]probed, SelfExamples, error) {
 	var counts SelfExamples
-	base, err := e.KB.lexicon(ctx, kb)
+	base, err := e.Library.lexicon(ctx, kb)
 	if err != nil {
 		return nil, counts, err
 	}

@@ -72,7 +72,7 @@ func (e *Engine) view(kb string, base *lexicon, arts map[string]*calArticle, h h
 		if len(kept) > 0 {
 			c.Question, c.Variants = kept[0], kept[1:]
 		}
-		al, err := newArtLex(&c, e.KB.emb.Normalize, e.KB.sparse)
+		al, err := newArtLex(&c, e.Library.emb.Normalize, e.Library.sparse)
 		if err != nil {
 			return so, fmt.Errorf("article %s: %w", id, err)
 		}
@@ -180,7 +180,7 @@ func (e *Engine) ask(ctx context.Context, kb string, probes []probe, so SearchOp
 // ranking and the 1-based rank of target (0: absent or out of scope).
 func (e *Engine) features(ctx context.Context, kb, question, locale, target string, so SearchOptions) (Features, int, error) {
 	text := CanonicalQuestion(question)
-	norm, err := e.KB.emb.Normalize(text)
+	norm, err := e.Library.emb.Normalize(text)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidQuestion, err)
 	}
@@ -188,7 +188,7 @@ func (e *Engine) features(ctx context.Context, kb, question, locale, target stri
 		return nil, 0, ErrEmptyQuery
 	}
 	so.Limit = 10
-	cands, err := e.KB.Search(ctx, kb, text, so)
+	cands, err := e.Library.Search(ctx, kb, text, so)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -44,11 +44,11 @@ const MaterialChange = 0.1
 // kbSize counts kb's published articles and questions.
 func (e *Engine) kbSize(ctx context.Context, kb string) (articles, questions int, err error) {
 	pub := []index.Condition{index.MatchKeyword("kb", kb), index.MatchKeyword("status", string(StatusPublished))}
-	if articles, err = e.KB.store.Count(ctx, ArticlesCollection, &index.Filter{Must: pub}); err != nil {
+	if articles, err = e.Library.store.Count(ctx, ArticlesCollection, &index.Filter{Must: pub}); err != nil {
 		return 0, 0, err
 	}
 	qf := &index.Filter{Must: append(pub, index.MatchAnyKeyword("kind", KindQuestion, KindVariant))}
-	questions, err = e.KB.store.Count(ctx, PointsCollection, qf)
+	questions, err = e.Library.store.Count(ctx, PointsCollection, qf)
 	return articles, questions, err
 }
 

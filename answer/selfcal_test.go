@@ -77,7 +77,7 @@ func TestSelfCalibrationOnImport(t *testing.T) {
 		a.Question = a.Question + " " + string(rune('a'+i%26))
 		more = append(more, a)
 	}
-	if _, err := e.KB.Import(ctx, "shop", more, ImportOptions{}); err != nil {
+	if _, err := e.Library.Import(ctx, "shop", more, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if need, err := e.NeedsSelfCalibration(ctx, "shop"); err != nil || !need {
@@ -132,7 +132,7 @@ func TestHoldoutIsAbsent(t *testing.T) {
 	if diff := cmp.Diff([]string{"fee", "invoice", "refund"}, ids); diff != "" {
 		t.Fatalf("articles (-want +got):\n%s", diff)
 	}
-	base, err := e.KB.lexicon(ctx, "shop")
+	base, err := e.Library.lexicon(ctx, "shop")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestHoldoutIsAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"邮费要付多少钱", "发票在哪里申请", "怎么开发票"} {
-		cands, err := e.KB.Search(ctx, "shop", q, so)
+		cands, err := e.Library.Search(ctx, "shop", q, so)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func TestHoldoutIsAbsent(t *testing.T) {
 		t.Error("the KB's own lexicon lost the variant: the view must not change it")
 	}
 	// the live KB is untouched
-	cands, err := e.KB.Search(ctx, "shop", "发票在哪里申请", SearchOptions{})
+	cands, err := e.Library.Search(ctx, "shop", "发票在哪里申请", SearchOptions{})
 	if err != nil || len(cands) == 0 || cands[0].ArticleID != "invoice" {
 		t.Errorf("live search after a view: %v, %v", cands, err)
 	}

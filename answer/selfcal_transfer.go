@@ -89,7 +89,7 @@ func (e *Engine) measureTransfer(ctx context.Context, kb string, arts map[string
 	if len(ids) < minTransferArticles {
 		return rep, nil
 	}
-	base, err := e.KB.lexicon(ctx, kb)
+	base, err := e.Library.lexicon(ctx, kb)
 	if err != nil {
 		return rep, err
 	}

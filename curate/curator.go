@@ -126,7 +126,7 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 			return nil, err
 		}
 	}
-	store := eng.KB.Store()
+	store := eng.Library.Store()
 	for _, c := range []struct {
 		cfg    index.CollectionConfig
 		fields map[string]index.FieldType
@@ -138,7 +138,7 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 		{index.CollectionConfig{Name: SettingsCollection, Sparse: true}, nil},
 		{index.CollectionConfig{Name: SourcesCollection, Sparse: true}, map[string]index.FieldType{"name": index.FieldKeyword}},
 		{index.CollectionConfig{Name: RunsCollection, Sparse: true}, map[string]index.FieldType{"kb": index.FieldKeyword, "status": index.FieldKeyword}},
-		{index.CollectionConfig{Name: CandidatesCollection, Dim: eng.KB.Dimension(), Sparse: true}, map[string]index.FieldType{
+		{index.CollectionConfig{Name: CandidatesCollection, Dim: eng.Library.Dimension(), Sparse: true}, map[string]index.FieldType{
 			"kb": index.FieldKeyword, "status": index.FieldKeyword, "kind": index.FieldKeyword, "article_id": index.FieldKeyword,
 			"impact": index.FieldInteger, "updated_at": index.FieldDatetime, "run": index.FieldKeyword,
 		}},

@@ -50,7 +50,7 @@ func (c *Curator) Decide(ctx context.Context, id string, d Review) (*Candidate, 
 
 // DecisionResult is the outcome of one candidate of a DecideMany call.
 type DecisionResult struct {
-	ID        string   `json:"id"`
+	ID        string     `json:"id"`
 	Candidate *Candidate `json:"candidate,omitempty"`
 	// Err is why this candidate was not decided (unknown, decided before,
 	// invalid); nil on success.

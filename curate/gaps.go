@@ -408,7 +408,7 @@ func (c *Curator) embedGapQuestions(ctx context.Context, qs []*gapQuestion) erro
 		for i, q := range batch {
 			texts[i] = q.text
 		}
-		encs, err := c.eng.KB.Encode(ctx, texts, embed.RoleQuery)
+		encs, err := c.eng.Library.Encode(ctx, texts, embed.RoleQuery)
 		if err != nil {
 			return fmt.Errorf("embedding gap questions: %w", err)
 		}
@@ -515,7 +515,7 @@ func (c *Curator) gap(ctx context.Context, kb string, cl *gapCluster) (Gap, erro
 		return g, nil
 	}
 	nm := &NearMiss{ArticleID: cands[0].ArticleID, Question: cands[0].Question, Confidence: conf}
-	art, err := c.eng.KB.Article(ctx, kb, nm.ArticleID)
+	art, err := c.eng.Library.Article(ctx, kb, nm.ArticleID)
 	switch {
 	case err == nil:
 		nm.Question = art.Question

@@ -47,7 +47,7 @@ func gapsTestEngine(t *testing.T) (*answer.Engine, *Curator) {
 	if err != nil {
 		t.Fatalf("opening the builtin model (install ONNX Runtime with `make setup`): %v", err)
 	}
-	kb, err := answer.NewKB(ctx, s, emb, nil, nil)
+	kb, err := answer.NewLibrary(ctx, s, emb, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

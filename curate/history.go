@@ -354,7 +354,7 @@ func (h *History) Rollback(ctx context.Context, eng *answer.Engine, kb, articleI
 		return answer.Article{}, fmt.Errorf("%w: revision %d of %s/%s deleted the article", ErrInvalidRevision, version, kb, articleID)
 	}
 	var before *answer.Article
-	cur, err := eng.KB.Article(ctx, kb, articleID)
+	cur, err := eng.Library.Article(ctx, kb, articleID)
 	switch {
 	case err == nil:
 		if sameArticleContent(cur, *rev.Article) {
@@ -378,7 +378,7 @@ func (h *History) Rollback(ctx context.Context, eng *answer.Engine, kb, articleI
 	if err := eng.ImportArticles(rctx, kb, []answer.Article{art}, nil); err != nil {
 		return answer.Article{}, fmt.Errorf("rolling back %s/%s to version %d: %w", kb, articleID, version, err)
 	}
-	after, err := eng.KB.Article(ctx, kb, articleID)
+	after, err := eng.Library.Article(ctx, kb, articleID)
 	if err != nil {
 		return answer.Article{}, err
 	}

@@ -67,7 +67,7 @@ func historyTestEngine(t *testing.T) (*answer.Engine, *History, *answertest.Cloc
 	t.Helper()
 	ctx := context.Background()
 	s := historyTestStore(t)
-	kb, err := answer.NewKB(ctx, s, historyEmbedder(t), nil, nil)
+	kb, err := answer.NewLibrary(ctx, s, historyEmbedder(t), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestRollbackToEarlierVersion(t *testing.T) {
 	if got.Version != 4 || !sameArticleContent(got, *v1.Article) {
 		t.Errorf("rolled back article = %+v, want version 4 with v1's content %+v", got, *v1.Article)
 	}
-	if stored, err := eng.KB.Article(ctx, "shop", a.ID); err != nil || stored.Version != 4 || stored.Answer != a.Answer {
+	if stored, err := eng.Library.Article(ctx, "shop", a.ID); err != nil || stored.Version != 4 || stored.Answer != a.Answer {
 		t.Errorf("stored article after rollback = %+v, %v", stored, err)
 	}
 	revs, err := h.Revisions(ctx, "shop", a.ID)
@@ -328,7 +328,7 @@ func TestRollbackDeletedArticle(t *testing.T) {
 	if got.Version != 4 || got.Answer != a.Answer {
 		t.Errorf("re-created article = version %d answer %q, want version 4 with v1's answer", got.Version, got.Answer)
 	}
-	if _, err := eng.KB.Article(ctx, "shop", a.ID); err != nil {
+	if _, err := eng.Library.Article(ctx, "shop", a.ID); err != nil {
 		t.Errorf("article not back in the KB: %v", err)
 	}
 	revs, err := h.Revisions(ctx, "shop", a.ID)
@@ -356,7 +356,7 @@ func TestRollbackWithoutHook(t *testing.T) {
 	b := a
 	b.Answer = "请联系客服"
 	historyDo(t, clock, answer.ChangeInfo{Author: "bob"}, importOne(eng, b))
-	bare, err := answer.NewEngine(ctx, eng.KB, answer.Options{}) // the same KB, nobody observing
+	bare, err := answer.NewEngine(ctx, eng.Library, answer.Options{}) // the same KB, nobody observing
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func (c *Curator) PastReplies(ctx context.Context, kb, question string, limit in
 	if strings.TrimSpace(question) == "" || limit < 1 {
 		return nil, nil
 	}
-	encs, err := c.eng.KB.Encode(ctx, []string{c.Scrub(question)}, embed.RoleQuery)
+	encs, err := c.eng.Library.Encode(ctx, []string{c.Scrub(question)}, embed.RoleQuery)
 	if err != nil {
 		return nil, fmt.Errorf("embedding the question: %w", err)
 	}

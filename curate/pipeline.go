@@ -176,7 +176,7 @@ func (c *Curator) intakeBatch(ctx context.Context, kb string, items []intake.Res
 		for i, p := range work {
 			texts[i] = p.question
 		}
-		encs, err := c.eng.KB.Encode(ctx, texts, embed.RoleQuery)
+		encs, err := c.eng.Library.Encode(ctx, texts, embed.RoleQuery)
 		if err != nil {
 			return rep, err
 		}
@@ -312,7 +312,7 @@ func (a *assigner) assign(ctx context.Context, p *pending, src Source) (status, 
 // one whose answer the agent's reply repeats, else the one the KB already
 // answers the question with high confidence.
 func (a *assigner) targetArticle(ctx context.Context, p *pending) (*answer.Article, error) {
-	hits, err := a.c.eng.KB.SearchAnswers(ctx, a.kb, p.reply, 20)
+	hits, err := a.c.eng.Library.SearchAnswers(ctx, a.kb, p.reply, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func (a *assigner) targetArticle(ctx context.Context, p *pending) (*answer.Artic
 		}
 		bestID = cands[0].ArticleID
 	}
-	art, err := a.c.eng.KB.Article(ctx, a.kb, bestID)
+	art, err := a.c.eng.Library.Article(ctx, a.kb, bestID)
 	if errors.Is(err, answer.ErrArticleNotFound) {
 		return nil, nil
 	}

@@ -28,7 +28,7 @@ type CandidateQuery struct {
 // CandidatePage is one page of the review queue.
 type CandidatePage struct {
 	Candidates []*Candidate `json:"candidates"`
-	Next       string     `json:"next,omitempty"`
+	Next       string       `json:"next,omitempty"`
 }
 
 // List pages through kb's clusters.
@@ -179,7 +179,7 @@ func (c *Curator) approve(ctx context.Context, id string, ap Approval, merged bo
 		if err := c.eng.ImportArticles(ctx, cl.KB, []answer.Article{art}, nil); err != nil {
 			return nil, err
 		}
-		saved, err := c.eng.KB.Article(ctx, cl.KB, art.ID)
+		saved, err := c.eng.Library.Article(ctx, cl.KB, art.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +196,7 @@ func (c *Curator) approve(ctx context.Context, id string, ap Approval, merged bo
 
 // addVariants adds questions an article lacks as its variants.
 func (c *Curator) addVariants(ctx context.Context, kb, articleID string, questions []string) (answer.Article, int, error) {
-	art, err := c.eng.KB.Article(ctx, kb, articleID)
+	art, err := c.eng.Library.Article(ctx, kb, articleID)
 	if err != nil {
 		return answer.Article{}, 0, err
 	}
@@ -215,7 +215,7 @@ func (c *Curator) addVariants(ctx context.Context, kb, articleID string, questio
 	if err := c.eng.ImportArticles(ctx, kb, []answer.Article{art}, nil); err != nil {
 		return answer.Article{}, 0, err
 	}
-	saved, err := c.eng.KB.Article(ctx, kb, articleID)
+	saved, err := c.eng.Library.Article(ctx, kb, articleID)
 	return saved, added, err
 }
 

@@ -150,7 +150,7 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 		return err
 	}
 	logger := a.logger.With("component", "answer")
-	kb, err := answer.NewKB(ctx, sys.store, sys.model, sparse, logger)
+	kb, err := answer.NewLibrary(ctx, sys.store, sys.model, sparse, logger)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func (s *Service) note(ctx context.Context, ch Channel, id string, l lang) (stri
 	}
 	var sugg []suggestion
 	for _, c := range h.Candidates[:min(3, len(h.Candidates))] {
-		art, err := s.engine.KB.Article(ctx, ch.KB, c.ArticleID)
+		art, err := s.engine.Library.Article(ctx, ch.KB, c.ArticleID)
 		if errors.Is(err, answer.ErrArticleNotFound) {
 			continue
 		}

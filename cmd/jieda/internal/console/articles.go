@@ -83,7 +83,7 @@ func scanArticles(r *request, e *answer.Engine, kb string, q answer.ArticleQuery
 	var all []answer.Article
 	q.Limit = 500
 	for {
-		page, err := e.KB.ListArticles(r.c.UserContext(), kb, q)
+		page, err := e.Library.ListArticles(r.c.UserContext(), kb, q)
 		if err != nil {
 			return nil, false, err
 		}
@@ -120,7 +120,7 @@ func (con *Console) editArticle(r *request) error {
 	c := r.c
 	av := &articleView{KB: kb, KBs: kbs}
 	if id := c.Query("id"); id != "" {
-		if av.A, err = e.KB.Article(c.UserContext(), kb, id); err != nil {
+		if av.A, err = e.Library.Article(c.UserContext(), kb, id); err != nil {
 			return err
 		}
 		av.Active = av.A.ActiveAt(e.Now())

@@ -95,7 +95,7 @@ func (r *request) addVariants(kb, id string, qs []string, reason string) error {
 		return err
 	}
 	ctx := r.c.UserContext()
-	a, err := e.KB.Article(ctx, kb, id)
+	a, err := e.Library.Article(ctx, kb, id)
 	if err != nil {
 		return err
 	}

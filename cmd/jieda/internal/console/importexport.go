@@ -101,7 +101,7 @@ func (con *Console) exportArticles(r *request) error {
 	var b bytes.Buffer
 	q := answer.ArticleQuery{Limit: 500}
 	for {
-		page, err := e.KB.ListArticles(c.UserContext(), kb, q)
+		page, err := e.Library.ListArticles(c.UserContext(), kb, q)
 		if err != nil {
 			return err
 		}

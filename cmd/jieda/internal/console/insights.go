@@ -44,7 +44,7 @@ func (con *Console) insights(r *request) error {
 	for i, a := range iv.In.Articles {
 		ids[i] = a.ArticleID
 	}
-	arts, err := e.KB.Articles(ctx, kb, ids)
+	arts, err := e.Library.Articles(ctx, kb, ids)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (h *handlers) listArticles(c *fiber.Ctx) error {
 	if c.QueryBool("review_due") {
 		q.ReviewDueAt = e.Now()
 	}
-	page, err := e.KB.ListArticles(c.UserContext(), kb, q)
+	page, err := e.Library.ListArticles(c.UserContext(), kb, q)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (h *handlers) getArticle(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	art, err := e.KB.Article(c.UserContext(), kb, c.Params("id"))
+	art, err := e.Library.Article(c.UserContext(), kb, c.Params("id"))
 	if err != nil {
 		return err
 	}

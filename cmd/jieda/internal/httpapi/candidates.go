@@ -120,10 +120,10 @@ func (h *handlers) bulkCandidates(c *fiber.Ctx) error {
 	}
 	auditBulk(c, in.Action, results)
 	type result struct {
-		ID        string          `json:"id"`
-		OK        bool            `json:"ok"`
+		ID        string            `json:"id"`
+		OK        bool              `json:"ok"`
 		Candidate *curate.Candidate `json:"candidate,omitempty"`
-		Error     *fiber.Map      `json:"error,omitempty"`
+		Error     *fiber.Map        `json:"error,omitempty"`
 	}
 	out := make([]result, len(results))
 	for i, res := range results {

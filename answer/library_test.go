@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 // newTestKB opens a real embedded store in t.TempDir and a KB over it.
-func newTestKB(t *testing.T) (*KB, index.Store) {
+func newTestKB(t *testing.T) (*Library, index.Store) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := embedded.DefaultConfig()
@@ -69,7 +69,7 @@ func newTestKB(t *testing.T) (*KB, index.Store) {
 			t.Error(err)
 		}
 	})
-	k, err := NewKB(ctx, s, testEmbedder(t), nil, nil)
+	k, err := NewLibrary(ctx, s, testEmbedder(t), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

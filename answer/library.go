@@ -62,10 +62,11 @@ func questionPointID(kb, id string, v, i int) string {
 	return uuid.NewSHA1(pointNamespace, []byte("point2\x00"+kb+"\x00"+id+"\x00"+strconv.Itoa(v)+"\x00"+strconv.Itoa(i))).String()
 }
 
-// KB stores knowledge base articles in an index.Store and searches them.
-// It is safe for concurrent use; imports into the same KB should not run
-// concurrently with each other.
-type KB struct {
+// Library holds the articles of every knowledge base in an index.Store
+// and searches them; methods take the KB's name (kb). It is safe for
+// concurrent use; imports into the same KB should not run concurrently
+// with each other.
+type Library struct {
 	store  index.Store
 	emb    Embedder
 	sparse *embed.SparseEncoder
@@ -74,9 +75,9 @@ type KB struct {
 	lex    lexicons // per-KB term statistics for reranking (see lexicon.go)
 }
 
-// NewKB returns a KB over store, creating its collections and payload
+// NewLibrary returns a Library over store, creating its collections and payload
 // indexes when they are missing.
-func NewKB(ctx context.Context, store index.Store, emb Embedder, sparse *embed.SparseEncoder, logger *slog.Logger) (*KB, error) {
+func NewLibrary(ctx context.Context, store index.Store, emb Embedder, sparse *embed.SparseEncoder, logger *slog.Logger) (*Library, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,7 +87,7 @@ func NewKB(ctx context.Context, store index.Store, emb Embedder, sparse *embed.S
 			return nil, err
 		}
 	}
-	k := &KB{store: store, emb: emb, sparse: sparse, logger: logger, now: time.Now}
+	k := &Library{store: store, emb: emb, sparse: sparse, logger: logger, now: time.Now}
 	if err := index.Ensure(ctx, store, index.CollectionConfig{Name: PointsCollection, Dim: emb.Dimension(), Sparse: true}, map[string]index.FieldType{
 		"kb": index.FieldKeyword, "article_id": index.FieldKeyword, "kind": index.FieldKeyword, "status": index.FieldKeyword,
 		"locale": index.FieldKeyword, "category": index.FieldKeyword, "valid_from": index.FieldDatetime, "valid_to": index.FieldDatetime,
@@ -167,7 +168,7 @@ func withKind(base index.Payload, kind, text string) index.Payload {
 }
 
 // getStored reads the stored documents of the given article ids.
-func (k *KB) getStored(ctx context.Context, kb string, ids []string) (map[string]storedArticle, error) {
+func (k *Library) getStored(ctx context.Context, kb string, ids []string) (map[string]storedArticle, error) {
 	pids := make([]string, len(ids))
 	for i, id := range ids {
 		pids[i] = articlePointID(kb, id)
@@ -202,7 +203,7 @@ func decodeStored(p index.Payload) (storedArticle, error) {
 }
 
 // Article returns one article of kb.
-func (k *KB) Article(ctx context.Context, kb, id string) (Article, error) {
+func (k *Library) Article(ctx context.Context, kb, id string) (Article, error) {
 	if err := ValidateID(id); err != nil {
 		return Article{}, fmt.Errorf("%w: article id %w", ErrInvalidArticle, err)
 	}
@@ -218,6 +219,6 @@ func (k *KB) Article(ctx context.Context, kb, id string) (Article, error) {
 }
 
 // Count returns how many articles kb holds.
-func (k *KB) Count(ctx context.Context, kb string) (int, error) {
+func (k *Library) Count(ctx context.Context, kb string) (int, error) {
 	return k.store.Count(ctx, ArticlesCollection, &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", kb)}})
 }

@@ -76,6 +76,12 @@ type Options struct {
 	// changes made by other replicas on a shared store reach this one's
 	// reranking (its own changes apply at once). 0: 2 minutes.
 	LexiconRefresh time.Duration
+	// NoSelfCalibration keeps the engine from calibrating a KB by itself
+	// in the background after an import or an article write
+	// (answer.self_calibrate: false). SelfCalibrate, StartSelfCalibration
+	// and the refits on outcomes still run. False: a KB calibrates itself
+	// when it is new or changed materially (NeedsSelfCalibration).
+	NoSelfCalibration bool
 }
 
 // NewEngine wires an Engine over one KB index and its store: it creates
@@ -108,6 +114,7 @@ func NewEngine(ctx context.Context, kb *Library, o Options) (*Engine, error) {
 	}
 	e.Settings.now, e.Handoffs.now, e.Library.now = o.Now, o.Now, o.Now
 	e.Library.lex.maxAge = o.LexiconRefresh
+	e.cal.manual = o.NoSelfCalibration
 	if o.HandoffsPerMinute > 0 {
 		e.handoffLimit = ratelimit.New(o.HandoffsPerMinute/60, int(math.Ceil(o.HandoffsPerMinute)), o.Now)
 	}

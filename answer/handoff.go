@@ -270,7 +270,8 @@ func NewHandoffStore(ctx context.Context, store index.Store) (*HandoffStore, err
 		"kb": index.FieldKeyword, "status": index.FieldKeyword, "reason": index.FieldKeyword,
 		"conversation_id": index.FieldKeyword, "conversation_key": index.FieldKeyword, "rank": index.FieldInteger, "priority": index.FieldInteger,
 		"created_at": index.FieldDatetime, "delivery_state": index.FieldKeyword, "delivery_event": index.FieldKeyword,
-		"next_attempt_at": index.FieldDatetime,
+		"next_attempt_at":        index.FieldDatetime,
+		deliveryLease + "_until": index.FieldDatetime, deliveryLease + "_by": index.FieldKeyword,
 	}); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,9 @@ type calState struct {
 	wg      sync.WaitGroup
 	// outcomes counts the outcome labels recorded per KB since its last fit.
 	outcomes map[string]int
+	// manual turns off the background runs after article writes
+	// (Options.NoSelfCalibration).
+	manual bool
 }
 
 // calLock is kb's calibration lock.
@@ -86,8 +89,12 @@ const (
 
 // autoCalibrate starts kb's self-calibration in the background when it
 // needs one (see NeedsSelfCalibration); an import during a run makes it
-// run again after. Close and WaitCalibrations wait for it.
+// run again after. Close and WaitCalibrations wait for it. It does
+// nothing with Options.NoSelfCalibration.
 func (e *Engine) autoCalibrate(ctx context.Context, kb string) {
+	if e.cal.manual {
+		return
+	}
 	need, err := e.NeedsSelfCalibration(ctx, kb)
 	if err != nil {
 		e.logger.Warn("checking whether the KB needs self-calibration", "kb", kb, "err", err)

@@ -312,3 +312,35 @@ func TestCloseInterruptsCalibrationResumeFinishes(t *testing.T) {
 		t.Errorf("after ResumeCalibrations: %+v, %v; want the KB calibrated", st.SelfCalibration, err)
 	}
 }
+
+// With Options.NoSelfCalibration an import leaves the KB on the shipped
+// calibration until a self-calibration is asked for.
+func TestNoSelfCalibrationOption(t *testing.T) {
+	ctx := context.Background()
+	k, _ := newTestKB(t)
+	e, err := NewEngine(ctx, k, Options{NoSelfCalibration: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := e.ImportArticles(ctx, "shop", sampleArticles(t)[:40], nil); err != nil {
+		t.Fatal(err)
+	}
+	if e.SelfCalibrating("shop") {
+		t.Fatal("a self-calibration started after the import")
+	}
+	st, _, err := e.Settings.Get(ctx, "shop")
+	if err != nil || st.SelfCalibration != nil {
+		t.Fatalf("settings after the import: %+v, %v; want no self-calibration", st.SelfCalibration, err)
+	}
+	if _, err := e.SelfCalibrate(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, err = e.Settings.Fresh(ctx, "shop"); err != nil || st.SelfCalibration == nil {
+		t.Errorf("after SelfCalibrate: %+v, %v; want its report", st.SelfCalibration, err)
+	}
+}

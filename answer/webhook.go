@@ -407,7 +407,7 @@ func dueEvents(now time.Time) *index.Filter {
 // nextAttempt is the earliest next attempt time of a waiting delivery.
 func (d *WebhookDeliverer) nextAttempt(ctx context.Context) (time.Time, error) {
 	page, err := d.store.store.Scroll(ctx, HandoffsCollection, index.ScrollRequest{
-		Filter:  &index.Filter{Must: []index.Condition{index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying))}},
+		Filter:  waiting(d.now()),
 		OrderBy: &index.OrderBy{Key: "next_attempt_at"},
 		Limit:   1,
 		With:    index.With{Payload: true},

@@ -52,6 +52,7 @@ func (d *WebhookDeliverer) useClient(c *http.Client) {
 func ensureWebhookEvents(ctx context.Context, store index.Store) error {
 	return index.Ensure(ctx, store, index.CollectionConfig{Name: WebhookEventsCollection, Sparse: true}, map[string]index.FieldType{
 		"kb": index.FieldKeyword, "delivery_state": index.FieldKeyword, "next_attempt_at": index.FieldDatetime,
+		deliveryLease + "_until": index.FieldDatetime, deliveryLease + "_by": index.FieldKeyword,
 	})
 }
 
@@ -173,7 +174,7 @@ func (d *WebhookDeliverer) setEventDelivery(ctx context.Context, id string, del 
 // nextEventAttempt is the earliest next attempt of a waiting queued event.
 func (d *WebhookDeliverer) nextEventAttempt(ctx context.Context) (time.Time, error) {
 	page, err := d.store.store.Scroll(ctx, WebhookEventsCollection, index.ScrollRequest{
-		Filter:  &index.Filter{Must: []index.Condition{index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying))}},
+		Filter:  waiting(d.now()),
 		OrderBy: &index.OrderBy{Key: "next_attempt_at"},
 		Limit:   1,
 		With:    index.With{Payload: true},

@@ -25,6 +25,17 @@ func (d *WebhookDeliverer) takeDelivery(ctx context.Context, collection, id stri
 	return index.TakeLease(ctx, d.store.store, collection, id, deliveryLease, []index.Condition{index.Nested(*due)}, d.now(), d.leaseTTL())
 }
 
+// waiting selects the deliveries pending or retrying that no deliverer
+// holds at now. One another replica holds is its business until its lease
+// ends; should that replica die, the next scan (ScanInterval) finds it.
+func waiting(now time.Time) *index.Filter {
+	until := deliveryLease + "_until"
+	return &index.Filter{Must: []index.Condition{
+		index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying)),
+		index.Nested(index.Filter{Should: []index.Condition{index.IsEmpty(until), index.TimeRange(until, index.DatetimeRange{Lt: now})}}),
+	}}
+}
+
 // dropDelivery ends a lease whose attempt was not made (a shutdown, a read
 // error, nothing due after all), on its own short context so that a
 // shutdown still releases it.

@@ -141,6 +141,7 @@ func New(ctx context.Context, eng *answer.Engine, cfg Config, o Options) (*Curat
 		{index.CollectionConfig{Name: CandidatesCollection, Dim: eng.Library.Dimension(), Sparse: true}, map[string]index.FieldType{
 			"kb": index.FieldKeyword, "status": index.FieldKeyword, "kind": index.FieldKeyword, "article_id": index.FieldKeyword,
 			"impact": index.FieldInteger, "updated_at": index.FieldDatetime, "run": index.FieldKeyword,
+			decideLease + "_until": index.FieldDatetime, decideLease + "_by": index.FieldKeyword,
 		}},
 	} {
 		if err := index.Ensure(ctx, store, c.cfg, c.fields); err != nil {

@@ -55,6 +55,11 @@ type AnswerConfig struct {
 	// replica on a shared store takes to reach this replica's reranking
 	// term statistics (answer.lexicon_refresh). Default 2m.
 	LexiconRefresh time.Duration `mapstructure:"lexicon_refresh"`
+	// SelfCalibrate lets a KB calibrate itself in the background when it
+	// is imported or changes materially (answer.self_calibrate). False
+	// leaves it to `jieda calibrate --self` and POST /v1/kbs/{kb}/calibrate.
+	// Default true.
+	SelfCalibrate bool `mapstructure:"self_calibrate"`
 }
 
 // LogConfig configures logging.
@@ -70,7 +75,7 @@ func DefaultConfig() Config {
 	return Config{
 		Server:    httpapi.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
-		Answer:    AnswerConfig{HandoffsPerMinute: 30, LexiconRefresh: 2 * time.Minute},
+		Answer:    AnswerConfig{HandoffsPerMinute: 30, LexiconRefresh: 2 * time.Minute, SelfCalibrate: true},
 		Embed:     embed.DefaultConfig(),
 		Store:     defaultStoreConfig(),
 		Webhook:   answer.DefaultWebhookConfig(),

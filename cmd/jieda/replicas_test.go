@@ -35,6 +35,8 @@ func replica(t *testing.T, qdrantAddr, model string, env ...string) *soak.Server
 	env = append([]string{
 		"JIEDA_STORE_ENGINE=qdrant", "JIEDA_STORE_QDRANT_ADDR=" + qdrantAddr,
 		"JIEDA_ANSWER_HANDOFFS_PER_MINUTE=0", "JIEDA_ANSWER_LEXICON_REFRESH=1s",
+		"JIEDA_SERVER_REQUEST_TIMEOUT=60s", "JIEDA_STORE_QDRANT_TIMEOUT=60s", // a loaded CI machine runs both and the Qdrant server, raced
+		"JIEDA_ANSWER_SELF_CALIBRATE=false", // thousands of searches on the one Qdrant server this test runs
 	}, env...)
 	dir := t.TempDir()
 	srv, err := soak.NewServer(soak.Config{Binary: bin, Dir: dir, ModelDir: model, Env: env})

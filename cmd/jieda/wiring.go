@@ -167,6 +167,7 @@ func (a *app) openDomain(ctx context.Context, sys *system, o systemOptions) erro
 		OnChange: hist.RecordChanges, Search: o.search, HandoffsPerMinute: a.cfg.Answer.HandoffsPerMinute,
 		LexiconRefresh: a.cfg.Answer.LexiconRefresh,
 	}
+	eo.NoSelfCalibration = !a.cfg.Answer.SelfCalibrate
 	if o.webhooks {
 		eo.Webhook, eo.HTTPClient = &a.cfg.Webhook, a.outboundClient()
 	}

@@ -122,7 +122,7 @@ type Server struct {
 	deliveries    []Delivery
 
 	queue   chan job
-	pending sync.WaitGroup
+	pending backlog
 	client  *http.Client
 	stop    chan struct{}
 	stopped chan struct{}
@@ -338,12 +338,45 @@ func (s *Server) setStatusLocked(c *Conversation, status string) {
 
 func (s *Server) enqueueLocked(event string, payload map[string]any, conv, msg int64) {
 	payload["event"] = event
-	s.pending.Add(1)
+	s.pending.add()
 	s.queue <- job{event: event, delivery: uuid.NewString(), payload: payload, convID: conv, msgID: msg}
 }
 
 // Drain waits until every queued webhook has been delivered (or given up).
-func (s *Server) Drain() { s.pending.Wait() }
+func (s *Server) Drain() { s.pending.wait() }
+
+// backlog counts the queued webhooks; wait returns at zero. (A
+// WaitGroup may not be added to from zero while Drain waits on it.)
+type backlog struct {
+	mu   sync.Mutex
+	n    int
+	zero *sync.Cond
+}
+
+func (b *backlog) add() {
+	b.mu.Lock()
+	b.n++
+	b.mu.Unlock()
+}
+
+func (b *backlog) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n--; b.n == 0 && b.zero != nil {
+		b.zero.Broadcast()
+	}
+}
+
+func (b *backlog) wait() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.zero == nil {
+		b.zero = sync.NewCond(&b.mu)
+	}
+	for b.n > 0 {
+		b.zero.Wait()
+	}
+}
 
 // Deliveries returns every webhook attempt so far.
 func (s *Server) Deliveries() []Delivery {
@@ -398,7 +431,7 @@ func (s *Server) deliver() {
 			return
 		case j := <-s.queue:
 			s.run(j)
-			s.pending.Done()
+			s.pending.done()
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -84,7 +83,9 @@ simulated customer picks the expected clarify option; the rest is measured with 
 			err = a.withTempKB(cmd.Context(), arts, so, selfCal, func(ctx context.Context, sys *system) error {
 				eng := sys.engine
 				if resolvedFile != "" {
-					cur, err := a.runCuration(ctx, sys.curator, resolved)
+					bar := newBar(a.stderr, int64(len(resolved)), "curating replies", false)
+					cur, err := sys.curator.CurateAll(ctx, evalKB, resolved, "eval", func(n int) { _ = bar.Set(n) })
+					_ = bar.Finish()
 					if err != nil {
 						return err
 					}
@@ -148,59 +149,11 @@ simulated customer picks the expected clarify option; the rest is measured with 
 // evalReport is the answer metrics, plus curation's when --resolved is given.
 type evalReport struct {
 	answer.AskEvalReport
-	Curation *curationReport `json:"curation,omitempty"`
+	Curation *curate.CurationRun `json:"curation,omitempty"`
 	// SelfCalibration is what the KB fitted on itself when it was imported.
 	SelfCalibration *answer.SelfCalibration `json:"self_calibration,omitempty"`
 	// Learning is what --learn-from's replay taught the KB.
 	Learning *answer.LearnReport `json:"learning,omitempty"`
-}
-
-// curationReport is what the curation loop did in eval.
-type curationReport struct {
-	Resolved         int     `json:"resolved"`
-	Candidates       int     `json:"candidates"`
-	Dropped          int     `json:"dropped"`
-	Known            int     `json:"known"`
-	Suppressed       int     `json:"suppressed"`
-	Clusters         int     `json:"clusters"`
-	DistinctReplies  int     `json:"distinct_replies"`
-	PromotedArticles int     `json:"promoted_articles"`
-	PromotedVariants int     `json:"promoted_variants"`
-	IntakePerS       float64 `json:"intake_per_s"`
-	ApproveS         float64 `json:"approve_s"`
-}
-
-// runCuration streams resolved replies through intake, then approves every suggestion.
-func (a *app) runCuration(ctx context.Context, cur *curate.Curator, items []intake.Resolved) (curationReport, error) {
-	rep := curationReport{Resolved: len(items)}
-	distinct := map[string]bool{}
-	for _, it := range items {
-		distinct[it.Reply] = true
-	}
-	rep.DistinctReplies = len(distinct)
-	bar := newBar(a.stderr, int64(len(items)), "curating replies", false)
-	start := time.Now()
-	var in curate.IntakeReport
-	const chunk = 512
-	for i := 0; i < len(items); i += chunk {
-		r, err := cur.Intake(ctx, evalKB, items[i:min(i+chunk, len(items))], curate.Source{Name: "eval"})
-		if err != nil {
-			return rep, err
-		}
-		in = r.Merge(in)
-		_ = bar.Set(min(i+chunk, len(items)))
-	}
-	_ = bar.Finish()
-	rep.IntakePerS = float64(len(items)) / time.Since(start).Seconds()
-	rep.Candidates, rep.Dropped, rep.Known, rep.Suppressed, rep.Clusters = in.Candidates, in.Dropped, in.Known, in.Suppressed, in.NewClusters
-	start = time.Now()
-	ap, err := cur.ApproveAll(ctx, evalKB, "eval")
-	if err != nil {
-		return rep, err
-	}
-	rep.ApproveS = time.Since(start).Seconds()
-	rep.PromotedArticles, rep.PromotedVariants = ap.PromotedArticles, ap.PromotedVariants
-	return rep, nil
 }
 
 func printEvalReport(a *app, rep evalReport) {
@@ -219,25 +172,7 @@ func printEvalReport(a *app, rep evalReport) {
 		fmt.Fprintf(w, "learning            replayed %d (answered %d, clarified %d, handed off %d); labels %v; %d kept; calibration %q\n\n",
 			l.Replayed, l.Answered, l.Clarified, l.Handoffs, l.Labels, l.Stored, l.Calibration)
 	}
-	fmt.Fprintf(w, "queries             %d (%d in scope, %d out of scope)\n", rep.Queries, rep.InScope, rep.OutOfScope)
-	fmt.Fprintf(w, "hit1                %.3f\nhit3                %.3f\nmrr10               %.3f\nndcg10              %.3f\n", rep.Hit1, rep.Hit3, rep.MRR10, rep.NDCG10)
-	fmt.Fprintf(w, "answered            %.3f\nanswer_precision    %.3f\nanswer_coverage     %.3f\n", rep.Answered, rep.AnswerPrecision, rep.AnswerCoverage)
-	fmt.Fprintf(w, "clarify_rate        %.3f\nhandoff_rate        %.3f\noos_handoff_recall  %.3f\n", rep.ClarifyRate, rep.HandoffRate, rep.OOSHandoffRecall)
-	fmt.Fprintf(w, "ece                 %.3f\np50_ms              %.2f\np99_ms              %.2f\n", rep.ECE, rep.P50ms, rep.P99ms)
-	fmt.Fprintf(w, "calibration         %s\n", rep.Calibration)
-	fmt.Fprintf(w, "thresholds          answer %.2f, clarify %.2f, out_of_scope %.2f\n", rep.Thresholds.Answer, rep.Thresholds.Clarify, rep.Thresholds.OutOfScope)
-	reasons := make([]string, 0, len(rep.Reasons))
-	for _, r := range answer.HandoffReasons {
-		if n := rep.Reasons[r]; n > 0 {
-			reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
-		}
-	}
-	fmt.Fprintf(w, "handoff reasons     %s\n\n", strings.Join(reasons, ", "))
-	fmt.Fprintln(w, "threshold sweep (answer when confidence ≥ threshold):")
-	fmt.Fprintln(w, "  threshold  answered  precision  coverage  oos_handoff")
-	for _, r := range rep.Sweep {
-		fmt.Fprintf(w, "  %9.2f  %8.3f  %9.3f  %8.3f  %11.3f\n", r.Threshold, r.Answered, r.Precision, r.Coverage, r.OOSHandoff)
-	}
+	rep.WriteText(w)
 }
 
 func joinAggs() string {

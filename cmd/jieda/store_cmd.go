@@ -272,69 +272,23 @@ func (a *app) migrateCommand() *cobra.Command {
 				return fmt.Errorf("opening target: %w", err)
 			}
 			defer func() { err = errors.Join(err, dst.Close()) }()
-			return migrate(ctx, src, dst, batch, func(name string, total int) func(int) {
+			start := time.Now()
+			done, err := index.Migrate(ctx, src, dst, batch, func(name string, total int) func(int) {
 				bar := newBar(a.stderr, int64(total), name, false)
 				return func(n int) { _ = bar.Add(n) }
-			}, a.stdout)
+			})
+			for _, m := range done {
+				fmt.Fprintf(a.stdout, "\n%s: %d points copied, target holds %d\n", m.Name, m.Source, m.Target)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "migrated %d collections in %s\n", len(done), time.Since(start).Round(time.Millisecond))
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "embedded", "source engine")
 	cmd.Flags().StringVar(&to, "to", "qdrant", "target engine")
 	cmd.Flags().IntVar(&batch, "batch", 256, "points per upsert")
 	return cmd
-}
-
-// migrate copies every collection of src into dst and verifies counts.
-func migrate(ctx context.Context, src, dst index.Store, batch int, progress func(string, int) func(int), out io.Writer) error {
-	cols, err := src.Collections(ctx)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	for _, col := range cols {
-		if err := dst.CreateCollection(ctx, col.CollectionConfig); err != nil {
-			return fmt.Errorf("collection %s: %w", col.Name, err)
-		}
-		for field, typ := range col.PayloadIndexes {
-			if err := dst.CreatePayloadIndex(ctx, col.Name, field, typ); err != nil {
-				return fmt.Errorf("collection %s: payload index %s: %w", col.Name, field, err)
-			}
-		}
-		advance := progress(col.Name, col.Points)
-		cursor := ""
-		for {
-			page, err := src.Scroll(ctx, col.Name, index.ScrollRequest{Limit: batch, Cursor: cursor, With: index.With{Payload: true, Vectors: true}})
-			if err != nil {
-				return fmt.Errorf("collection %s: reading: %w", col.Name, err)
-			}
-			points := make([]index.Point, len(page.Points))
-			for i, r := range page.Points {
-				points[i] = index.Point(r)
-			}
-			if len(points) > 0 {
-				if err := dst.Upsert(ctx, col.Name, points); err != nil {
-					return fmt.Errorf("collection %s: writing: %w", col.Name, err)
-				}
-			}
-			advance(len(points))
-			if page.Next == "" {
-				break
-			}
-			cursor = page.Next
-		}
-		want, err := src.Count(ctx, col.Name, nil)
-		if err != nil {
-			return err
-		}
-		got, err := dst.Count(ctx, col.Name, nil)
-		if err != nil {
-			return err
-		}
-		if got < want {
-			return fmt.Errorf("collection %s: target has %d points, source %d", col.Name, got, want)
-		}
-		fmt.Fprintf(out, "\n%s: %d points copied, target holds %d\n", col.Name, want, got)
-	}
-	fmt.Fprintf(out, "migrated %d collections in %s\n", len(cols), time.Since(start).Round(time.Millisecond))
-	return nil
 }

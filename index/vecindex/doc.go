@@ -60,8 +60,19 @@
 //	score(doc) = Σ_t q_t × d_t × IDF(n_t, N),  IDF = index.IDF
 //
 // N and n_t are the live counts, so every add and removal changes IDF for
-// the next search. Searches accumulate term at a time into a pooled dense
-// score array.
+// the next search. Postings are kept in blocks of 128 with each block's
+// largest and smallest value. A query whose terms have few postings is
+// scored term at a time into a pooled dense score array; a longer one
+// (over 4,096 postings) is pruned with block-max MaxScore, a window of
+// 4,096 document ids at a time: a window whose block bounds cannot reach
+// the k-th score so far is skipped, and in the others the terms that
+// cannot reach it together are only looked up for the documents the rest
+// bring. The bounds are padded by the worst float32 rounding of a sum and
+// every survivor is scored term by term in query order, so results are
+// those of scoring every document, to the bit, ties included (the tests
+// compare the two on randomized data). On 1M documents of the bench's
+// Zipf data the top 10 costs about a fifth of the exhaustive scan, the
+// top 108 (a hybrid query's prefetch) about a third.
 //
 // # Building and persisting
 //

@@ -1,11 +1,8 @@
 package vecindex
 
 import (
-	"math/bits"
 	"slices"
 	"sync"
-
-	"github.com/jieda/jieda/index"
 )
 
 // Sparse is an inverted index over sparse vectors, scored like Qdrant's
@@ -18,11 +15,12 @@ import (
 // changes every later score. Only documents sharing at least one term with
 // the query score (a shared term with weight 0 still counts).
 //
-// Search is term-at-a-time: each query term's postings are added into a
-// dense per-query score array (pooled), then the top k are picked. Removed
+// Each term's postings are kept in internal document id order, in blocks
+// of sparseBlock with the largest and smallest value of each block, so a
+// search can skip what cannot reach the top k (see Search). Removed
 // documents stay in the postings until half of a list is dead; internal
-// document ids are renumbered when most are dead. It is safe for concurrent
-// use: searches share a read lock, writes take the write lock.
+// document ids are renumbered when most are dead. It is safe for
+// concurrent use: searches share a read lock, writes take the write lock.
 type Sparse struct {
 	mu     sync.RWMutex
 	docs   []sparseDoc // by internal doc id
@@ -40,18 +38,51 @@ type sparseDoc struct {
 	val  []float32
 }
 
+// sparseBlock is the number of postings per block: the unit a search
+// skips by its largest (and smallest) value.
+const sparseBlock = 128
+
 // posting lists the documents containing a term, in internal id order;
-// live counts those not removed (n_t).
+// live counts those not removed (n_t). bmax and bmin hold each block's
+// largest and smallest value, maxv and minv the whole list's.
 type posting struct {
-	docs []uint32
-	vals []float32
-	live int
+	docs       []uint32
+	vals       []float32
+	bmax, bmin []float32
+	maxv, minv float32
+	live       int
 }
 
-type sparseScratch struct {
-	scores []float32
-	seen   []uint64
-	top    topK
+// add appends a document, which must have a larger id than every other.
+func (p *posting) add(id uint32, v float32) {
+	if len(p.docs)%sparseBlock == 0 {
+		p.bmax, p.bmin = append(p.bmax, v), append(p.bmin, v)
+	} else {
+		b := len(p.bmax) - 1
+		p.bmax[b], p.bmin[b] = max(p.bmax[b], v), min(p.bmin[b], v)
+	}
+	if len(p.docs) == 0 {
+		p.maxv, p.minv = v, v
+	} else {
+		p.maxv, p.minv = max(p.maxv, v), min(p.minv, v)
+	}
+	p.docs = append(p.docs, id)
+	p.vals = append(p.vals, v)
+	p.live++
+}
+
+// reblock recomputes the block and list bounds after the postings changed.
+func (p *posting) reblock() {
+	nb := (len(p.docs) + sparseBlock - 1) / sparseBlock
+	p.bmax, p.bmin = slices.Grow(p.bmax[:0], nb)[:nb], slices.Grow(p.bmin[:0], nb)[:nb]
+	p.bmax, p.bmin = slices.Clip(p.bmax), slices.Clip(p.bmin)
+	for b := range nb {
+		vs := p.vals[b*sparseBlock : min((b+1)*sparseBlock, len(p.vals))]
+		p.bmax[b], p.bmin[b] = slices.Max(vs), slices.Min(vs)
+	}
+	if nb > 0 {
+		p.maxv, p.minv = slices.Max(p.bmax), slices.Min(p.bmin)
+	}
 }
 
 // NewSparse returns an empty sparse index.
@@ -108,9 +139,7 @@ func (s *Sparse) Add(slot uint32, indices []uint32, values []float32) {
 			p = new(posting)
 			s.terms[t] = p
 		}
-		p.docs = append(p.docs, id)
-		p.vals = append(p.vals, val[i])
-		p.live++
+		p.add(id, val[i])
 	}
 }
 
@@ -194,6 +223,7 @@ func (s *Sparse) compact(p *posting) {
 		}
 	}
 	p.docs, p.vals = slices.Clip(p.docs[:j]), slices.Clip(p.vals[:j])
+	p.reblock()
 }
 
 // renumber gives the live documents ids 0..live-1, in their current order,
@@ -217,75 +247,8 @@ func (s *Sparse) renumber() {
 			}
 		}
 		p.docs, p.vals = slices.Clip(p.docs[:j]), slices.Clip(p.vals[:j])
+		p.reblock()
 	}
 	s.docs = docs
 	s.dead = make([]uint64, (len(docs)+63)/64)
-}
-
-// Search returns the k best documents allowed by allow (nil allows all)
-// among those sharing a term with the query, best first, ties by slot
-// ascending. indices and values pair up by position. allow runs under the
-// index's read lock: it must not call the index.
-func (s *Sparse) Search(indices []uint32, values []float32, k int, allow func(slot uint32) bool) []Hit {
-	n := min(len(indices), len(values))
-	if k <= 0 || n == 0 {
-		return nil
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.live == 0 {
-		return nil
-	}
-	sc, _ := s.scratch.Get().(*sparseScratch)
-	if sc == nil {
-		sc = new(sparseScratch)
-	}
-	if len(sc.scores) < len(s.docs) {
-		sc.scores = make([]float32, len(s.docs)+len(s.docs)/8)
-		sc.seen = make([]uint64, (len(sc.scores)+63)/64)
-	}
-	scores, seen := sc.scores, sc.seen
-	N := s.live
-	for i := range n {
-		p := s.terms[indices[i]]
-		if p == nil {
-			continue
-		}
-		w := values[i] * float32(index.IDF(p.live, N))
-		vals := p.vals[:len(p.docs)]
-		for j, id := range p.docs {
-			scores[id] += w * vals[j]
-			seen[id>>6] |= 1 << (id & 63)
-		}
-	}
-
-	top := &sc.top
-	top.reset(min(k, s.live))
-	for wi, word := range seen[:(len(s.docs)+63)/64] {
-		if word == 0 {
-			continue
-		}
-		seen[wi] = 0
-		for word != 0 {
-			id := uint32(wi<<6 + bits.TrailingZeros64(word))
-			word &= word - 1
-			score := scores[id]
-			scores[id] = 0
-			if s.isDead(id) {
-				continue
-			}
-			h := Hit{Slot: s.docs[id].slot, Score: score}
-			if top.full() && !better(h, top.worst()) {
-				continue
-			}
-			if allow != nil && !allow(h.Slot) {
-				continue
-			}
-			top.push(h)
-		}
-	}
-	hits := top.sorted()
-	// Back to the pool only now, clean: a panicking allow leaves it out.
-	s.scratch.Put(sc)
-	return hits
 }

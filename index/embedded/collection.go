@@ -13,10 +13,11 @@ import (
 // Store.mu for reading; the one writer (holding Store.writeMu) changes it
 // under Store.mu held for writing, and may read it without Store.mu.
 //
-// Every upsert gives a point a fresh slot, so a new vector is added to the
-// dense index (pending, for the indexer to link into the graph) before the
-// write becomes visible and the old slot leaves it afterwards: readers
-// only ever see slots in live.
+// An upsert that changes a point's vectors gives it a fresh slot, so a new
+// vector is added to the dense index (pending, for the indexer to link
+// into the graph) before the write becomes visible and the old slot leaves
+// it afterwards: readers only ever see slots in live, and a live slot's
+// vectors never change (in memory or in the database).
 type collection struct {
 	cfg     index.CollectionConfig
 	uid     string // random id, names the saved HNSW graph
@@ -39,6 +40,10 @@ type collection struct {
 	nextSlot    uint32   // slots below it have been handed out
 	savedGen    uint64   // generation of the HNSW graph on disk (0: none)
 	graphLoaded bool     // the dense index came from a saved graph
+	// unstored are freed slots whose vectors are still in the dense and
+	// sparse buckets: readers may have seen the slots live until the write
+	// that freed them was applied, so the next write deletes them.
+	unstored []uint32
 
 	work   atomic.Int64 // graph work (vectors linked or removed) since the graph was saved
 	saving atomic.Bool  // a background save is pending
@@ -227,6 +232,7 @@ func (c *collection) finish(ops []op) int {
 				removed++
 			}
 			c.free = append(c.free, o.old)
+			c.unstored = append(c.unstored, o.old)
 		}
 	}
 	return removed

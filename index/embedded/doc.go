@@ -13,11 +13,18 @@
 // The directory holds jieda.db (bbolt) and saved HNSW graphs, one per
 // collection (<uid>.hnsw). The database holds, per collection, a meta
 // bucket (config, payload indexes, a random uid and a generation counter
-// bumped by every write that changes vectors) and a points bucket mapping
-// the 16 bytes of each canonical UUID to a compact record: the point's
-// memory slot, the generation that wrote it, the canonical payload JSON,
-// the L2-normalized dense vector (float32) and the sparse vector. A meta
-// bucket at the top records the format version.
+// bumped by every write that changes vectors), a points bucket mapping
+// the 16 bytes of each canonical UUID to a compact record (the point's
+// slot, the generation that wrote it, the canonical payload JSON), and
+// dense and sparse buckets mapping each slot to its L2-normalized dense
+// vector (float32) and its sparse vector. A meta bucket at the top
+// records the format version (2). A slot's vectors never change while a
+// point holds it: a write that changes a point's vectors gives it a fresh
+// slot, and the vectors of freed slots are deleted by the next write, so
+// readers can fetch a live slot's vectors from the database while a
+// writer commits. A format-1 database (vectors inside the point records)
+// is migrated in place at Open, a few thousand points per transaction; a
+// migration cut short is finished by the next Open.
 //
 // Every write is one bbolt transaction committed with fsync before the call
 // returns (a batch upsert is one transaction: all or nothing). Only after

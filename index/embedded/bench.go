@@ -202,17 +202,9 @@ func RunBench(ctx context.Context, opts BenchOptions) (res BenchResult, err erro
 	if err != nil {
 		return res, err
 	}
-	var recall float64
-	for i, q := range data.queries {
-		want := map[string]bool{}
-		for _, h := range c.dense.SearchExact(q, 10, nil) {
-			want[c.ids[h.Slot]] = true
-		}
-		for _, r := range got[i] {
-			if want[r.ID] {
-				recall++
-			}
-		}
+	recall, err := s.recall(c, data.queries, got)
+	if err != nil {
+		return res, err
 	}
 	sparse, err := measure(func(i int) error {
 		_, err := s.Query(ctx, name, index.QueryRequest{Sparse: data.sparseQuery(i), Limit: 10})
@@ -252,6 +244,28 @@ func residentBytes() uint64 {
 		}
 	}
 	return 0
+}
+
+// recall counts the results in got that an exact search also finds.
+func (s *Store) recall(c *collection, queries [][]float32, got [][]index.ScoredPoint) (float64, error) {
+	exact, done, err := s.vectors(c)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	var recall float64
+	for i, q := range queries {
+		want := map[string]bool{}
+		for _, h := range c.dense.SearchExact(q, 10, nil, exact) {
+			want[c.ids[h.Slot]] = true
+		}
+		for _, r := range got[i] {
+			if want[r.ID] {
+				recall++
+			}
+		}
+	}
+	return recall, nil
 }
 
 func heapAfterGC() uint64 {

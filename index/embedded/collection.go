@@ -268,15 +268,16 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 	return fi
 }
 
-// record reads a live point back; every slice and map is a copy.
-func (c *collection) record(slot uint32, with index.With) index.Record {
+// record reads a live point back; every slice and map is a copy. dense
+// gives the dense vectors (needed when with.Vectors is set).
+func (c *collection) record(slot uint32, with index.With, dense vecindex.Exact) index.Record {
 	r := index.Record{ID: c.ids[slot]}
 	if with.Payload {
 		r.Payload = index.CopyPayload(c.payloads[slot])
 	}
-	if with.Vectors { // the vector indexes return copies
-		if c.dense != nil {
-			if v, ok := c.dense.Vector(slot); ok {
+	if with.Vectors { // both sources return copies
+		if dense != nil {
+			if v, ok := dense(slot, nil); ok {
 				r.Dense = v
 			}
 		}

@@ -33,6 +33,12 @@
 // disk and readers never see half a write. Writers are serialized; readers
 // run in parallel with each other and with a writer's disk commit.
 //
+// The dense index (vecindex.Dense) holds each vector quantized to int8;
+// the full vectors are read back from the dense bucket, in a read
+// transaction per query, for the few candidates that can still make the
+// top k, so scores and results are exact. Get and Scroll with vectors read
+// them there too.
+//
 // At Open every collection is read back into memory: slot tables, the
 // sparse index with live document frequencies, the payload indexes, and
 // the dense index. The dense index comes from the saved graph when its
@@ -91,8 +97,11 @@
 //
 //   - One process owns a data directory: a second Open fails with
 //     ErrLocked after about a second rather than waiting.
-//   - Everything is held in memory: about dim×4 bytes per dense vector plus
-//     graph links, payloads and indexes (RunBench reports bytes per point).
+//   - Everything but the full dense vectors is held in memory: about dim
+//     bytes per dense vector plus graph links, payloads and indexes
+//     (RunBench reports bytes per point); the full vectors are read from
+//     the memory-mapped database as queries need them, so the pages they
+//     sit on count in the process's resident memory as they are touched.
 //   - After a crash, the points written since the last graph save are
 //     re-linked in the background after the next Open; with no saved graph
 //     the whole graph is: 100,000 × 512 dimensions opens in about 1.5 s

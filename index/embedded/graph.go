@@ -51,6 +51,7 @@ type savedGraph struct {
 	d     *vecindex.Dense
 	gen   uint64 // the collection generation it was saved at
 	slots uint32 // the slots handed out then
+	old   bool   // in an older format, worth saving again
 }
 
 // loadDense fills a freshly loaded collection's dense index: from the saved
@@ -90,7 +91,7 @@ func (s *Store) loadDense(c *collection, db *bolt.Bucket, points []loaded, g *sa
 		removed := 0
 		for slot := range max(g.slots, c.nextSlot) {
 			if !live.has(slot) {
-				if _, ok := g.d.Vector(slot); ok {
+				if g.d.Has(slot) {
 					g.d.Remove(slot)
 					removed++
 				}
@@ -101,6 +102,12 @@ func (s *Store) loadDense(c *collection, db *bolt.Bucket, points []loaded, g *sa
 			c.dense = g.d
 			c.savedGen, c.graphLoaded = g.gen, true
 			c.work.Store(int64(removed))
+			if g.old {
+				// Saved again in this format, in the background after Open
+				// (maybeSaveGraph: the whole graph counts as work to save).
+				c.savedGen = 0
+				c.work.Store(int64(c.dense.Len()))
+			}
 			s.log.Debug("loaded saved HNSW graph", "collection", c.cfg.Name, "generation", g.gen,
 				"caught_up", len(add), "removed", removed, "pending", g.d.Pending())
 			return nil
@@ -125,8 +132,9 @@ func (s *Store) loadDense(c *collection, db *bolt.Bucket, points []loaded, g *sa
 	return nil
 }
 
-// readGraph reads and checks c's saved graph.
-func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
+// readGraph reads and checks c's saved graph; db is c's dense bucket, for
+// the vectors that were pending at the save.
+func (s *Store) readGraph(c *collection, db *bolt.Bucket) (g *savedGraph, err error) {
 	f, err := os.Open(s.graphPath(c))
 	if err != nil {
 		return nil, err
@@ -155,7 +163,9 @@ func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
 	if gen > c.gen || int(dim) != c.cfg.Dim {
 		return nil, fmt.Errorf("saved graph is of generation %d and dimension %d, the database of %d and %d", gen, dim, c.gen, c.cfg.Dim)
 	}
-	d, err := vecindex.LoadDense(r)
+	peek, _ := r.Peek(12)
+	version, _ := vecindex.SavedVersion(peek)
+	d, err := vecindex.LoadDense(r, denseFrom(c, db))
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +175,7 @@ func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
 	if got, want := d.Options(), vecindex.NewDense(c.cfg.Dim, s.dopt).Options(); got != want {
 		return nil, fmt.Errorf("saved graph was built with other settings (%+v, now %+v)", got, want)
 	}
-	return &savedGraph{d: d, gen: gen, slots: slots}, nil
+	return &savedGraph{d: d, gen: gen, slots: slots, old: version < vecindex.FormatVersion}, nil
 }
 
 // maybeSaveGraph saves c's graph in the background once the graph work

@@ -68,7 +68,7 @@ func (s *Store) loadCollection(name string) (*collection, error) {
 		}
 		if c.dense != nil {
 			var graph *savedGraph
-			if graph, err = s.readGraph(c); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if graph, err = s.readGraph(c, db); err != nil && !errors.Is(err, os.ErrNotExist) {
 				s.log.Warn("saved HNSW graph unusable; rebuilding", "collection", name, "err", err)
 			}
 			if err := s.loadDense(c, db, points, graph); err != nil {

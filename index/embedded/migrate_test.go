@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/vecindex"
 )
 
 // testdata/v1store is a data directory written by the format-1 code (the
@@ -131,7 +132,15 @@ func TestMigrateV1(t *testing.T) {
 	// Writes after the migration, then a reopen (from the graph saved at close).
 	must(t, s.Upsert(ctx, "docs", []index.Point{{ID: testID(500), Dense: testVector(500, 16), Payload: index.Payload{"kb": "z", "n": 500}}}))
 	must(t, s.Delete(ctx, "docs", []string{testID(500)}))
+	uid := s.cols["docs"].uid
 	must(t, s.Close())
+	// The format-1 graph (full vectors) was saved again in this format.
+	b, err := os.ReadFile(filepath.Join(dir, uid+graphExt))
+	must(t, err)
+	head := len(graphMagic) + 4 + 16 + 8 + 4 + 4 + 4
+	if v, ok := vecindex.SavedVersion(b[head:]); !ok || v != vecindex.FormatVersion {
+		t.Errorf("saved graph version %d (%t), want %d", v, ok, vecindex.FormatVersion)
+	}
 	s = open(t, cfg)
 	if c := s.cols["docs"]; !c.graphLoaded || c.dense.Pending() != 0 {
 		t.Errorf("docs after reopening: graph loaded %v, %d pending", c.graphLoaded, c.dense.Pending())

@@ -15,7 +15,7 @@ func TestDenseConcurrent(t *testing.T) {
 		n = 600
 	}
 	d, _, gen := buildClustered(t, n, dim, DenseOptions{ExactBelow: n / 2, M: 8, EfConstruction: 32, Seed: 1})
-	checkDense(t, d)
+	checkDense(t, d.Dense)
 	qs := gen.take(64)
 	extra := gen.take(n)
 	var wg sync.WaitGroup

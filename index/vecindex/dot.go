@@ -25,3 +25,28 @@ func dotGo(a, b []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// dotI8 returns Σ a[i]·b[i] over len(a) elements with b's int8s taken as
+// numbers; b must be at least as long as a. It scores a query against
+// quantized vectors (scaled by the caller): an AVX-512F or AVX2+FMA
+// kernel on amd64 (dot_amd64.s), dotI8Go elsewhere.
+var dotI8 = dotI8Go
+
+// dotI8Go is the portable dotI8, unrolled like dotGo.
+func dotI8Go(a []float32, b []int8) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		aa := a[i : i+8 : i+8]
+		bb := b[i : i+8 : i+8]
+		s0 += aa[0]*float32(bb[0]) + aa[4]*float32(bb[4])
+		s1 += aa[1]*float32(bb[1]) + aa[5]*float32(bb[5])
+		s2 += aa[2]*float32(bb[2]) + aa[6]*float32(bb[6])
+		s3 += aa[3]*float32(bb[3]) + aa[7]*float32(bb[7])
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * float32(b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -5,3 +5,7 @@ package vecindex
 func dotKernels() map[string]func(a, b []float32) float32 {
 	return map[string]func(a, b []float32) float32{"go": dotGo, "default": dot}
 }
+
+func dotI8Kernels() map[string]func(a []float32, b []int8) float32 {
+	return map[string]func(a []float32, b []int8) float32{"go": dotI8Go, "default": dotI8}
+}

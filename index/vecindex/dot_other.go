@@ -3,3 +3,5 @@
 package vecindex
 
 func prefetchVec(v []float32) {}
+
+func prefetchBytes(b []byte) {}

@@ -24,6 +24,7 @@ import (
 type Sparse struct {
 	mu     sync.RWMutex
 	docs   []sparseDoc // by internal doc id
+	slots  []uint32    // by internal doc id (as docs[id].slot, packed for searches)
 	dead   []uint64    // bitset by internal doc id
 	bySlot map[uint32]uint32
 	terms  map[uint32]*posting
@@ -128,6 +129,7 @@ func (s *Sparse) Add(slot uint32, indices []uint32, values []float32) {
 	}
 	id := uint32(len(s.docs))
 	s.docs = append(s.docs, sparseDoc{slot: slot, idx: idx, val: val})
+	s.slots = append(s.slots, slot)
 	if int(id>>6) == len(s.dead) {
 		s.dead = append(s.dead, 0)
 	}
@@ -231,11 +233,13 @@ func (s *Sparse) compact(p *posting) {
 func (s *Sparse) renumber() {
 	remap := make([]uint32, len(s.docs))
 	docs := make([]sparseDoc, 0, s.live)
+	slots := make([]uint32, 0, s.live)
 	for id, d := range s.docs {
 		if !s.isDead(uint32(id)) {
 			remap[id] = uint32(len(docs))
 			s.bySlot[d.slot] = uint32(len(docs))
 			docs = append(docs, d)
+			slots = append(slots, d.slot)
 		}
 	}
 	for _, p := range s.terms {
@@ -249,6 +253,6 @@ func (s *Sparse) renumber() {
 		p.docs, p.vals = slices.Clip(p.docs[:j]), slices.Clip(p.vals[:j])
 		p.reblock()
 	}
-	s.docs = docs
+	s.docs, s.slots = docs, slots
 	s.dead = make([]uint64, (len(docs)+63)/64)
 }

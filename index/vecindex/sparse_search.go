@@ -157,7 +157,7 @@ func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) boo
 			if s.isDead(id) {
 				continue
 			}
-			h := Hit{Slot: s.docs[id].slot, Score: score}
+			h := Hit{Slot: s.slots[id], Score: score}
 			if top.full() && !better(h, top.worst()) {
 				continue
 			}
@@ -267,12 +267,14 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 				sum := buf[off]
 				buf[off] = 0
 				d := uint32(lo) + off
-				if s.isDead(d) || allow != nil && !allow(s.docs[d].slot) {
+				// The bound first: it needs nothing but the sum, and drops
+				// most candidates before their document is looked at.
+				bound := float64(sum) + rest
+				if top.full() && bound+slack < theta || s.isDead(d) || allow != nil && !allow(s.slots[d]) {
 					continue
 				}
 				if top.full() {
-					bound := float64(sum) + rest
-					keep := bound+slack >= theta
+					keep := true
 					for j := 0; keep && j < len(probes); j++ {
 						t := probes[j]
 						bound -= t.wub
@@ -291,7 +293,7 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 						score += c
 					}
 				}
-				top.push(Hit{Slot: s.docs[d].slot, Score: score})
+				top.push(Hit{Slot: s.slots[d], Score: score})
 				if top.full() {
 					theta = float64(top.worst().Score)
 				}

@@ -172,9 +172,12 @@ func (s *Store) readGraph(c *collection, db *bolt.Bucket) (g *savedGraph, err er
 	if d.Dim() != c.cfg.Dim {
 		return nil, fmt.Errorf("saved graph has dimension %d", d.Dim())
 	}
-	if got, want := d.Options(), vecindex.NewDense(c.cfg.Dim, s.dopt).Options(); got != want {
+	// The graph's shape must match the settings; search-time ones follow them.
+	got, want := d.Options(), vecindex.NewDense(c.cfg.Dim, s.dopt).Options()
+	if got.M != want.M || got.EfConstruction != want.EfConstruction || got.Seed != want.Seed {
 		return nil, fmt.Errorf("saved graph was built with other settings (%+v, now %+v)", got, want)
 	}
+	d.SetSearchOptions(s.dopt)
 	return &savedGraph{d: d, gen: gen, slots: slots, old: version < vecindex.FormatVersion}, nil
 }
 

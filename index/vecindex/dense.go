@@ -146,6 +146,17 @@ func (d *Dense) Dim() int { return d.dim }
 // Options returns the options in effect, defaults filled in.
 func (d *Dense) Options() DenseOptions { return d.opts }
 
+// SetSearchOptions applies the search-time options of o (ExactBelow and
+// EfSearch, defaults filled in) and keeps the ones the graph was built
+// with (M, EfConstruction, Seed), so a loaded graph follows the current
+// settings for searches without a rebuild.
+func (d *Dense) SetSearchOptions(o DenseOptions) {
+	o = o.withDefaults()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.opts.ExactBelow, d.opts.EfSearch = o.ExactBelow, o.EfSearch
+}
+
 // Len returns the number of live vectors, pending ones included.
 func (d *Dense) Len() int {
 	d.pmu.RLock()

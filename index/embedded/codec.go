@@ -142,6 +142,18 @@ func decodeSparse(b []byte) (*index.Sparse, error) {
 	return s, nil
 }
 
+// sparseIndices decodes only the indices of a sparse vector, into dst.
+func sparseIndices(b []byte, dst []uint32) ([]uint32, error) {
+	if len(b) == 0 || len(b)%8 != 0 {
+		return nil, fmt.Errorf("%w: sparse vector of %d bytes", ErrCorrupt, len(b))
+	}
+	dst = dst[:0]
+	for i := range len(b) / 8 {
+		dst = append(dst, binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return dst, nil
+}
+
 // idKey is the bbolt key of a canonical id: its 16 UUID bytes, whose byte
 // order equals the order of the canonical lowercase strings.
 func idKey(id string) []byte {

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/vecindex"
 )
 
 // loaded is one decoded point during loadCollection.
@@ -159,10 +160,13 @@ func (c *collection) fill(points []loaded) error {
 	return nil
 }
 
-// loadSparse fills the sparse index from the sparse bucket; vectors of
-// slots no point holds are noted for deletion.
+// loadSparse fills the sparse index from the sparse bucket, in two passes
+// (vecindex.SparseLoader); vectors of slots no point holds are noted for
+// deletion.
 func (c *collection) loadSparse(sb *bolt.Bucket) error {
-	return sb.ForEach(func(k, v []byte) error {
+	l := vecindex.NewSparseLoader()
+	var idx []uint32
+	err := sb.ForEach(func(k, v []byte) error {
 		slot, err := keySlot(k)
 		if err != nil {
 			return err
@@ -174,13 +178,29 @@ func (c *collection) loadSparse(sb *bolt.Bucket) error {
 		if c.sparse == nil {
 			return fmt.Errorf("%w: collection %s has no sparse vectors, but slot %d has one", ErrCorrupt, c.cfg.Name, slot)
 		}
+		if idx, err = sparseIndices(v, idx); err != nil {
+			return fmt.Errorf("slot %d: %w", slot, err)
+		}
+		l.Count(idx)
+		return nil
+	})
+	if err != nil || c.sparse == nil {
+		return err
+	}
+	err = sb.ForEach(func(k, v []byte) error {
+		slot, _ := keySlot(k)
+		if !c.live.has(slot) {
+			return nil
+		}
 		sp, err := decodeSparse(v)
 		if err != nil {
 			return fmt.Errorf("slot %d: %w", slot, err)
 		}
-		c.sparse.Add(slot, sp.Indices, sp.Values)
+		l.Add(slot, sp.Indices, sp.Values)
 		return nil
 	})
+	c.sparse = l.Sparse()
+	return err
 }
 
 // findStrayVectors notes the dense vectors of slots no point holds (the

@@ -115,9 +115,14 @@ func (s *Sparse) Vector(slot uint32) (indices []uint32, values []float32, ok boo
 // Extra entries of the longer of indices and values are ignored. An empty
 // vector means no lexical vector: Add then removes slot.
 func (s *Sparse) Add(slot uint32, indices []uint32, values []float32) {
-	idx, val := canonicalSparse(indices, values)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.add(slot, indices, values)
+}
+
+// add is Add under the write lock.
+func (s *Sparse) add(slot uint32, indices []uint32, values []float32) {
+	idx, val := canonicalSparse(indices, values)
 	if id, ok := s.bySlot[slot]; ok {
 		if slices.Equal(s.docs[id].idx, idx) && slices.Equal(s.docs[id].val, val) {
 			return

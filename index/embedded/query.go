@@ -93,8 +93,11 @@ func (c *collection) sparseLeg(q *query, k int) []index.ScoredPoint {
 // top returns the k best results of search ordered by index.SortScored:
 // the indexes break ties by slot, the contract by id, so when equal scores
 // straddle the k-th place the search widens until the tied block is whole.
+// It asks for one more than k first: enough to see that no tie straddles
+// the k-th place, which is the common case (every extra dense result
+// costs an exact rescoring).
 func (c *collection) top(k, most int, search func(k int) []vecindex.Hit) []index.ScoredPoint {
-	for ask := min(k+8, most); ; ask = min(2*ask, most) {
+	for ask := min(k+1, most); ; ask = min(2*ask, most) {
 		hits := search(ask)
 		out := make([]index.ScoredPoint, len(hits))
 		for i, h := range hits {

@@ -19,8 +19,10 @@ type DenseOptions struct {
 	// EfConstruction is the candidate list size while inserting (default
 	// 200, at least M).
 	EfConstruction int
-	// EfSearch is the candidate list size while searching (default 128);
-	// a search for k results uses max(EfSearch, k).
+	// EfSearch is the candidate list size while searching (default 128)
+	// up to 250,000 linked vectors; above, it grows with the square root
+	// of their number (256 at a million). A search for k results uses at
+	// least k.
 	EfSearch int
 	// Seed seeds the level generator, for reproducible graphs.
 	Seed int64

@@ -55,8 +55,21 @@ func (d *Dense) Search(q []float32, k int, allow func(slot uint32) bool, exact E
 	return rs.finish(d)
 }
 
-// efSearch is the beam width of a graph search of n linked vectors.
-func (d *Dense) efSearch(int) int { return d.opts.EfSearch }
+// efSearch is the beam width of a graph search of n linked vectors: the
+// configured EfSearch up to efGrowFrom vectors, then growing with the
+// square root of the collection (twice EfSearch at a million), since
+// recall at a fixed beam falls as the graph grows: on the bench's data
+// ef 128 gave recall@10 0.944 at 1M × 512, ef 256 0.986.
+func (d *Dense) efSearch(n int) int {
+	ef := d.opts.EfSearch
+	if n > efGrowFrom {
+		ef = int(float64(ef) * math.Sqrt(float64(n)/efGrowFrom))
+	}
+	return ef
+}
+
+// efGrowFrom is the collection size from which efSearch grows.
+const efGrowFrom = 250_000
 
 // filterExactFraction: a filter allowing less than this fraction of the
 // points is searched by exact scan over the allowed points.

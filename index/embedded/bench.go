@@ -248,11 +248,12 @@ func residentBytes() uint64 {
 
 // recall counts the results in got that an exact search also finds.
 func (s *Store) recall(c *collection, queries [][]float32, got [][]index.ScoredPoint) (float64, error) {
-	exact, done, err := s.vectors(c)
+	vr, done, err := s.vectors(c)
 	if err != nil {
 		return 0, err
 	}
 	defer done()
+	exact := vr.exact()
 	var recall float64
 	for i, q := range queries {
 		want := map[string]bool{}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -127,19 +128,28 @@ func encodeSparse(s *index.Sparse) []byte {
 
 // decodeSparse parses a sparse vector; the result never aliases b.
 func decodeSparse(b []byte) (*index.Sparse, error) {
+	s := &index.Sparse{}
+	if err := decodeSparseInto(b, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decodeSparseInto parses a sparse vector into s, reusing its slices.
+func decodeSparseInto(b []byte, s *index.Sparse) error {
 	if len(b) == 0 || len(b)%8 != 0 {
-		return nil, fmt.Errorf("%w: sparse vector of %d bytes", ErrCorrupt, len(b))
+		return fmt.Errorf("%w: sparse vector of %d bytes", ErrCorrupt, len(b))
 	}
 	n := len(b) / 8
-	s := &index.Sparse{Indices: make([]uint32, n), Values: make([]float32, n)}
+	s.Indices, s.Values = slices.Grow(s.Indices[:0], n)[:n], slices.Grow(s.Values[:0], n)[:n]
 	for i := range n {
 		s.Indices[i] = binary.LittleEndian.Uint32(b[4*i:])
 		s.Values[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*(n+i):]))
 		if i > 0 && s.Indices[i] <= s.Indices[i-1] {
-			return nil, fmt.Errorf("%w: sparse vector indices not ascending", ErrCorrupt)
+			return fmt.Errorf("%w: sparse vector indices not ascending", ErrCorrupt)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // sparseIndices decodes only the indices of a sparse vector, into dst.

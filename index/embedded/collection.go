@@ -120,6 +120,10 @@ type op struct {
 	hadOld  bool
 	slot    uint32 // its slot after the write
 	deleted bool
+	// oldTerms are the terms of the sparse vector at old, when the write
+	// takes it out of the sparse index (read from the database in the
+	// write's transaction: the index keeps no copy).
+	oldTerms []uint32
 	// vectors set only for upserts
 	upsert  bool
 	payload index.Payload
@@ -172,7 +176,7 @@ func (c *collection) apply(ops []op) {
 		}
 		switch {
 		case o.deleted:
-			c.vacate(o.old)
+			c.vacate(o.old, o.oldTerms)
 			delete(c.slotOf, o.id)
 			c.n--
 			if removed == nil {
@@ -180,9 +184,11 @@ func (c *collection) apply(ops []op) {
 			}
 			removed[o.id] = true
 			continue
+		case o.upsert && o.hadOld && o.old == o.slot:
+			// Same vectors, same slot: only the payload changes.
 		case o.upsert:
 			if o.hadOld {
-				c.vacate(o.old)
+				c.vacate(o.old, o.oldTerms)
 			} else {
 				c.n++
 				added = append(added, o.id)
@@ -210,14 +216,14 @@ func (c *collection) apply(ops []op) {
 	}
 }
 
-// vacate empties a slot's visible state; the dense index keeps its vector
-// until finish.
-func (c *collection) vacate(slot uint32) {
+// vacate empties a slot's visible state, terms being its sparse vector's
+// terms; the dense index keeps its vector until finish.
+func (c *collection) vacate(slot uint32, terms []uint32) {
 	c.ids[slot] = ""
 	c.payloads[slot] = nil
 	c.live.clear(slot)
 	if c.sparse != nil {
-		c.sparse.Remove(slot)
+		c.sparse.Remove(slot, terms)
 	}
 }
 
@@ -268,23 +274,21 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 	return fi
 }
 
-// record reads a live point back; every slice and map is a copy. dense
-// gives the dense vectors (needed when with.Vectors is set).
-func (c *collection) record(slot uint32, with index.With, dense vecindex.Exact) index.Record {
+// record reads a live point back; every slice and map is a copy. vr
+// gives the vectors (needed when with.Vectors is set).
+func (c *collection) record(slot uint32, with index.With, vr *vectorReader) index.Record {
 	r := index.Record{ID: c.ids[slot]}
 	if with.Payload {
 		r.Payload = index.CopyPayload(c.payloads[slot])
 	}
-	if with.Vectors { // both sources return copies
-		if dense != nil {
-			if v, ok := dense(slot, nil); ok {
+	if with.Vectors && vr != nil { // both return copies
+		if vr.dense != nil {
+			if v, ok := vr.dense(slot, nil); ok {
 				r.Dense = v
 			}
 		}
-		if c.sparse != nil {
-			if idx, vals, ok := c.sparse.Vector(slot); ok && len(idx) > 0 {
-				r.Sparse = &index.Sparse{Indices: idx, Values: vals}
-			}
+		if vr.sparse != nil {
+			r.Sparse = vr.sparse(slot)
 		}
 	}
 	return r

@@ -36,8 +36,9 @@
 // The dense index (vecindex.Dense) holds each vector quantized to int8;
 // the full vectors are read back from the dense bucket, in a read
 // transaction per query, for the few candidates that can still make the
-// top k, so scores and results are exact. Get and Scroll with vectors read
-// them there too.
+// top k, so scores and results are exact. The sparse index keeps only its
+// postings: a write that takes a vector out reads its terms from the
+// sparse bucket. Get and Scroll with vectors read both kinds there.
 //
 // At Open every collection is read back into memory: slot tables, the
 // sparse index with live document frequencies, the payload indexes, and

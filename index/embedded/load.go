@@ -187,13 +187,13 @@ func (c *collection) loadSparse(sb *bolt.Bucket) error {
 	if err != nil || c.sparse == nil {
 		return err
 	}
+	var sp index.Sparse // reused: the loader copies what it keeps
 	err = sb.ForEach(func(k, v []byte) error {
 		slot, _ := keySlot(k)
 		if !c.live.has(slot) {
 			return nil
 		}
-		sp, err := decodeSparse(v)
-		if err != nil {
+		if err := decodeSparseInto(v, &sp); err != nil {
 			return fmt.Errorf("slot %d: %w", slot, err)
 		}
 		l.Add(slot, sp.Indices, sp.Values)

@@ -22,8 +22,9 @@ type query struct {
 	allowed bitmap
 	n       int
 	all     bool
-	// exact gives the full dense vectors (see vectors.go).
-	exact vecindex.Exact
+	// vec reads the full vectors (see vectors.go): the dense leg rescores
+	// with them, results with vectors copy them.
+	vec *vectorReader
 }
 
 // prepare validates the parts of a request Query and QueryGroups share and
@@ -70,9 +71,9 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 	return c.top(k, q.n, func(k int) []vecindex.Hit {
 		if k >= q.n || (!q.all && q.n <= exactFilteredMax) {
 			// Few candidates: scoring them all is exact and cheap.
-			return c.dense.SearchExact(q.dense, k, q.allowed.has, q.exact)
+			return c.dense.SearchExact(q.dense, k, q.allowed.has, q.vec.exact())
 		}
-		return c.dense.Search(q.dense, k, q.allowed.has, q.exact)
+		return c.dense.Search(q.dense, k, q.allowed.has, q.vec.exact())
 	})
 }
 
@@ -135,10 +136,10 @@ func cut(ranked []index.ScoredPoint, threshold *float32) []index.ScoredPoint {
 }
 
 // materialize fills each result's payload and vectors.
-func (c *collection) materialize(ps []index.ScoredPoint, with index.With, dense vecindex.Exact) []index.ScoredPoint {
+func (c *collection) materialize(ps []index.ScoredPoint, with index.With, vr *vectorReader) []index.ScoredPoint {
 	out := make([]index.ScoredPoint, len(ps))
 	for i, p := range ps {
-		out[i] = index.ScoredPoint{Record: c.record(c.slotOf[p.ID], with, dense), Score: p.Score}
+		out[i] = index.ScoredPoint{Record: c.record(c.slotOf[p.ID], with, vr), Score: p.Score}
 	}
 	return out
 }
@@ -173,7 +174,7 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 	ranked := cut(c.rank(&q, req.Offset+lim, prefetch), q.threshold)
 	ranked = ranked[min(req.Offset, len(ranked)):]
 	ranked = ranked[:min(lim, len(ranked))]
-	return c.materialize(ranked, req.With, q.exact), nil
+	return c.materialize(ranked, req.With, q.vec), nil
 }
 
 // QueryGroups is Query grouped by the values at group.Key: req.Limit and
@@ -224,7 +225,7 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	}
 	result := make([]index.Group, 0, min(groups, len(out)))
 	for _, g := range out[:min(groups, len(out))] {
-		result = append(result, index.Group{Key: g.Key, Hits: c.materialize(g.Hits, req.With, q.exact)})
+		result = append(result, index.Group{Key: g.Key, Hits: c.materialize(g.Hits, req.With, q.vec)})
 	}
 	return result, nil
 }
@@ -235,7 +236,7 @@ func (s *Store) withVectors(c *collection, q *query, with index.With) (done func
 	if q.dense == nil && !with.Vectors {
 		return func() {}, nil
 	}
-	q.exact, done, err = s.vectors(c)
+	q.vec, done, err = s.vectors(c)
 	return done, err
 }
 

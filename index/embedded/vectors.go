@@ -6,6 +6,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/vecindex"
 )
 
@@ -30,21 +31,49 @@ func denseFrom(c *collection, b *bolt.Bucket) vecindex.Exact {
 	}
 }
 
-// vectors opens a read transaction for c's dense vectors; done ends it.
-// Callers hold Store.mu for reading (so the store is open). Collections
-// without dense vectors get a nil source.
-func (s *Store) vectors(c *collection) (exact vecindex.Exact, done func(), err error) {
-	if c.dense == nil {
-		return nil, func() {}, nil
+// vectorReader reads a collection's full vectors in one read transaction.
+type vectorReader struct {
+	dense  vecindex.Exact                   // nil without dense vectors
+	sparse func(slot uint32) *index.Sparse // nil without sparse vectors
+}
+
+// exact returns the dense source (nil for a nil reader).
+func (v *vectorReader) exact() vecindex.Exact {
+	if v == nil {
+		return nil
 	}
+	return v.dense
+}
+
+// vectors opens a read transaction for c's vectors; done ends it. Callers
+// hold Store.mu for reading (so the store is open), or writeMu.
+func (s *Store) vectors(c *collection) (vr *vectorReader, done func(), err error) {
 	tx, err := s.db.Begin(false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading vectors of %s: %w", c.cfg.Name, err)
 	}
 	cb := collectionBucket(tx, c.cfg.Name)
-	if cb == nil || cb.Bucket(bucketDense) == nil {
+	if cb == nil || cb.Bucket(bucketDense) == nil || cb.Bucket(bucketSparse) == nil {
 		_ = tx.Rollback()
 		return nil, nil, fmt.Errorf("reading vectors of %s: %w: collection buckets missing", c.cfg.Name, ErrCorrupt)
 	}
-	return denseFrom(c, cb.Bucket(bucketDense)), func() { _ = tx.Rollback() }, nil
+	vr = &vectorReader{}
+	if c.dense != nil {
+		vr.dense = denseFrom(c, cb.Bucket(bucketDense))
+	}
+	if c.sparse != nil {
+		sb := cb.Bucket(bucketSparse)
+		vr.sparse = func(slot uint32) *index.Sparse {
+			v := sb.Get(slotKey(slot))
+			if v == nil {
+				return nil
+			}
+			sp, err := decodeSparse(v)
+			if err != nil {
+				return nil
+			}
+			return sp
+		}
+	}
+	return vr, func() { _ = tx.Rollback() }, nil
 }

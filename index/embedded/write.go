@@ -39,6 +39,15 @@ func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, pu
 			}
 		}
 		for i := range ops {
+			o := &ops[i]
+			if c.sparse != nil && o.hadOld && (o.deleted || o.old != o.slot) {
+				if v := b.sparse.Get(slotKey(o.old)); v != nil {
+					var err error
+					if o.oldTerms, err = sparseIndices(v, nil); err != nil {
+						return fmt.Errorf("point %s: %w", o.id, err)
+					}
+				}
+			}
 			if err := put(b, i, gen); err != nil {
 				return err
 			}

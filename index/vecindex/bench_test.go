@@ -181,7 +181,7 @@ func BenchmarkSparseSearch_100k(b *testing.B) {
 	const n, vocab, docTerms, queryTerms = 100_000, 50_000, 30, 6
 	r := rand.New(rand.NewPCG(1, 2))
 	z := rand.NewZipf(r, 1.1, 2, vocab-1)
-	s := NewSparse()
+	s := newTS()
 	vals := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {

@@ -59,7 +59,7 @@ func TestDenseConcurrent(t *testing.T) {
 }
 
 func TestSparseConcurrent(t *testing.T) {
-	s := NewSparse()
+	s := newTS()
 	r := rand.New(rand.NewPCG(1, 1))
 	z := rand.NewZipf(r, 1.1, 2, 500)
 	docs := make([][]uint32, 3000)

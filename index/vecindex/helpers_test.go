@@ -164,3 +164,54 @@ func (t *tdense) Vector(slot uint32) ([]float32, bool) {
 	v, ok := t.vecs[slot]
 	return slices.Clone(v), ok
 }
+
+// tsparse is a Sparse with its vectors beside it, as the engine keeps them
+// in its database: Add replaces (removing the old vector first), Remove
+// gives the index the terms, Vector returns a stored vector.
+type tsparse struct {
+	*Sparse
+	mu   sync.Mutex
+	vecs map[uint32][2][]float32 // slot → canonical indices (as float32 bits), values
+	idx  map[uint32][]uint32
+}
+
+func newTS() *tsparse {
+	return &tsparse{Sparse: NewSparse(), idx: map[uint32][]uint32{}, vecs: map[uint32][2][]float32{}}
+}
+
+func (t *tsparse) Add(slot uint32, indices []uint32, values []float32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old, ok := t.idx[slot]; ok {
+		t.Sparse.Remove(slot, old)
+		delete(t.idx, slot)
+		delete(t.vecs, slot)
+	}
+	idx, val := canonicalSparse(indices, values)
+	if len(idx) == 0 {
+		return
+	}
+	t.Sparse.Add(slot, idx, val)
+	t.idx[slot] = idx
+	t.vecs[slot] = [2][]float32{nil, val}
+}
+
+func (t *tsparse) Remove(slot uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old, ok := t.idx[slot]; ok {
+		t.Sparse.Remove(slot, old)
+		delete(t.idx, slot)
+		delete(t.vecs, slot)
+	}
+}
+
+// Vector returns slot's vector if the index has the slot.
+func (t *tsparse) Vector(slot uint32) ([]uint32, []float32, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.Has(slot) {
+		return nil, nil, false
+	}
+	return slices.Clone(t.idx[slot]), slices.Clone(t.vecs[slot][1]), true
+}

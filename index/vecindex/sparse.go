@@ -1,6 +1,7 @@
 package vecindex
 
 import (
+	"math"
 	"slices"
 	"sync"
 )
@@ -17,27 +18,25 @@ import (
 //
 // Each term's postings are kept in internal document id order, in blocks
 // of sparseBlock with the largest and smallest value of each block, so a
-// search can skip what cannot reach the top k (see Search). Removed
-// documents stay in the postings until half of a list is dead; internal
-// document ids are renumbered when most are dead. It is safe for
+// search can skip what cannot reach the top k (see Search). The index
+// keeps no other copy of a vector: the caller keeps them (the embedded
+// engine in its database) and gives a vector's terms back to Remove it.
+// Removed documents stay in the postings until half of a list is dead;
+// internal document ids are renumbered when most are dead. It is safe for
 // concurrent use: searches share a read lock, writes take the write lock.
 type Sparse struct {
 	mu     sync.RWMutex
-	docs   []sparseDoc // by internal doc id
-	slots  []uint32    // by internal doc id (as docs[id].slot, packed for searches)
-	dead   []uint64    // bitset by internal doc id
-	bySlot map[uint32]uint32
+	slots  []uint32 // internal doc id → slot
+	dead   []uint64 // bitset by internal doc id
+	bySlot []uint32 // slot → internal doc id, noDoc when none
 	terms  map[uint32]*posting
 	live   int
 
 	scratch sync.Pool // *sparseScratch
 }
 
-type sparseDoc struct {
-	slot uint32
-	idx  []uint32
-	val  []float32
-}
+// noDoc marks a slot without a document in Sparse.bySlot.
+const noDoc = math.MaxUint32
 
 // sparseBlock is the number of postings per block: the unit a search
 // skips by its largest (and smallest) value.
@@ -88,7 +87,7 @@ func (p *posting) reblock() {
 
 // NewSparse returns an empty sparse index.
 func NewSparse() *Sparse {
-	return &Sparse{bySlot: make(map[uint32]uint32), terms: make(map[uint32]*posting)}
+	return &Sparse{terms: make(map[uint32]*posting)}
 }
 
 // Len returns the number of documents (N).
@@ -98,22 +97,28 @@ func (s *Sparse) Len() int {
 	return s.live
 }
 
-// Vector returns a copy of slot's sparse vector.
-func (s *Sparse) Vector(slot uint32) (indices []uint32, values []float32, ok bool) {
+// Has reports whether slot has a vector.
+func (s *Sparse) Has(slot uint32) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	id, ok := s.bySlot[slot]
-	if !ok {
-		return nil, nil, false
-	}
-	d := s.docs[id]
-	return slices.Clone(d.idx), slices.Clone(d.val), true
+	_, ok := s.doc(slot)
+	return ok
 }
 
-// Add inserts slot's sparse vector, replacing any it had. indices should be
-// strictly ascending; otherwise they are sorted and duplicates summed.
-// Extra entries of the longer of indices and values are ignored. An empty
-// vector means no lexical vector: Add then removes slot.
+// doc returns slot's internal doc id; the caller holds mu.
+func (s *Sparse) doc(slot uint32) (uint32, bool) {
+	if int(slot) >= len(s.bySlot) || s.bySlot[slot] == noDoc {
+		return 0, false
+	}
+	return s.bySlot[slot], true
+}
+
+// Add inserts slot's sparse vector. indices should be strictly ascending;
+// otherwise they are sorted and duplicates summed. Extra entries of the
+// longer of indices and values are ignored, and an empty vector adds
+// nothing. A slot that has a vector keeps it: Remove it first. Slots
+// should be dense, as the engine's are: the index keeps a table as long
+// as the largest slot.
 func (s *Sparse) Add(slot uint32, indices []uint32, values []float32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -122,21 +127,25 @@ func (s *Sparse) Add(slot uint32, indices []uint32, values []float32) {
 
 // add is Add under the write lock.
 func (s *Sparse) add(slot uint32, indices []uint32, values []float32) {
-	idx, val := canonicalSparse(indices, values)
-	if id, ok := s.bySlot[slot]; ok {
-		if slices.Equal(s.docs[id].idx, idx) && slices.Equal(s.docs[id].val, val) {
-			return
-		}
-		s.remove(id)
+	if _, ok := s.doc(slot); ok {
+		return
 	}
+	idx, val := canonicalSparse(indices, values)
 	if len(idx) == 0 {
 		return
 	}
-	id := uint32(len(s.docs))
-	s.docs = append(s.docs, sparseDoc{slot: slot, idx: idx, val: val})
+	id := uint32(len(s.slots))
 	s.slots = append(s.slots, slot)
 	if int(id>>6) == len(s.dead) {
 		s.dead = append(s.dead, 0)
+	}
+	if int(slot) >= len(s.bySlot) {
+		grown := make([]uint32, max(int(slot)+1, len(s.bySlot)*5/4))
+		copy(grown, s.bySlot)
+		for i := len(s.bySlot); i < len(grown); i++ {
+			grown[i] = noDoc
+		}
+		s.bySlot = grown
 	}
 	s.bySlot[slot] = id
 	s.live++
@@ -150,10 +159,11 @@ func (s *Sparse) add(slot uint32, indices []uint32, values []float32) {
 	}
 }
 
-// canonicalSparse copies a sparse vector with indices strictly ascending.
+// canonicalSparse returns a sparse vector with indices strictly ascending:
+// the input itself when it is, else a sorted copy with duplicates summed.
 func canonicalSparse(indices []uint32, values []float32) ([]uint32, []float32) {
 	n := min(len(indices), len(values))
-	idx, val := slices.Clone(indices[:n:n]), slices.Clone(values[:n:n])
+	idx, val := indices[:n:n], values[:n:n]
 	sorted := true
 	for i := 1; i < n; i++ {
 		if idx[i] <= idx[i-1] {
@@ -164,6 +174,7 @@ func canonicalSparse(indices []uint32, values []float32) ([]uint32, []float32) {
 	if sorted {
 		return idx, val
 	}
+	idx, val = slices.Clone(idx), slices.Clone(val)
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
@@ -188,37 +199,39 @@ func canonicalSparse(indices []uint32, values []float32) ([]uint32, []float32) {
 	return outI, outV
 }
 
-// Remove deletes slot's vector; an unknown slot is ignored.
-func (s *Sparse) Remove(slot uint32) {
+// Remove deletes slot's vector, whose terms are indices (as given to Add:
+// the index keeps no copy to look them up). An unknown slot is ignored.
+func (s *Sparse) Remove(slot uint32, indices []uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := s.bySlot[slot]; ok {
-		s.remove(id)
+	id, ok := s.doc(slot)
+	if !ok {
+		return
 	}
-}
-
-func (s *Sparse) isDead(id uint32) bool { return s.dead[id>>6]&(1<<(id&63)) != 0 }
-
-func (s *Sparse) remove(id uint32) {
-	d := &s.docs[id]
-	delete(s.bySlot, d.slot)
+	s.bySlot[slot] = noDoc
 	s.dead[id>>6] |= 1 << (id & 63)
 	s.live--
-	for _, t := range d.idx {
+	idx := slices.Clone(indices)
+	slices.Sort(idx)
+	for _, t := range slices.Compact(idx) {
 		p := s.terms[t]
+		if p == nil {
+			continue // not a term of this document: the caller's mistake
+		}
 		p.live--
 		switch {
-		case p.live == 0:
+		case p.live <= 0:
 			delete(s.terms, t)
 		case p.live*2 < len(p.docs):
 			s.compact(p)
 		}
 	}
-	d.idx, d.val = nil, nil
-	if len(s.docs) >= 1024 && s.live*2 < len(s.docs) {
+	if len(s.slots) >= 1024 && s.live*2 < len(s.slots) {
 		s.renumber()
 	}
 }
+
+func (s *Sparse) isDead(id uint32) bool { return s.dead[id>>6]&(1<<(id&63)) != 0 }
 
 // compact drops removed documents from a posting list.
 func (s *Sparse) compact(p *posting) {
@@ -236,15 +249,13 @@ func (s *Sparse) compact(p *posting) {
 // renumber gives the live documents ids 0..live-1, in their current order,
 // so the per-query score arrays stay as small as the index.
 func (s *Sparse) renumber() {
-	remap := make([]uint32, len(s.docs))
-	docs := make([]sparseDoc, 0, s.live)
+	remap := make([]uint32, len(s.slots))
 	slots := make([]uint32, 0, s.live)
-	for id, d := range s.docs {
+	for id, slot := range s.slots {
 		if !s.isDead(uint32(id)) {
-			remap[id] = uint32(len(docs))
-			s.bySlot[d.slot] = uint32(len(docs))
-			docs = append(docs, d)
-			slots = append(slots, d.slot)
+			remap[id] = uint32(len(slots))
+			s.bySlot[slot] = uint32(len(slots))
+			slots = append(slots, slot)
 		}
 	}
 	for _, p := range s.terms {
@@ -258,6 +269,6 @@ func (s *Sparse) renumber() {
 		p.docs, p.vals = slices.Clip(p.docs[:j]), slices.Clip(p.vals[:j])
 		p.reblock()
 	}
-	s.docs, s.slots = docs, slots
-	s.dead = make([]uint64, (len(docs)+63)/64)
+	s.slots = slots
+	s.dead = make([]uint64, (len(slots)+63)/64)
 }

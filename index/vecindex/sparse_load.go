@@ -26,13 +26,12 @@ func (l *SparseLoader) Count(indices []uint32) {
 
 // Add adds a document (second pass), as Sparse.Add would; indices should be
 // strictly ascending (otherwise they are sorted and duplicates summed) and
-// the same as counted.
+// the same as counted. Slots in ascending order keep bySlot from growing
+// piecemeal.
 func (l *SparseLoader) Add(slot uint32, indices []uint32, values []float32) {
 	s := l.s
 	if l.counts != nil {
-		s.docs = make([]sparseDoc, 0, l.docs)
 		s.slots = make([]uint32, 0, l.docs)
-		s.bySlot = make(map[uint32]uint32, l.docs)
 		s.terms = make(map[uint32]*posting, len(l.counts))
 		all := make([]posting, len(l.counts))
 		for t, n := range l.counts {

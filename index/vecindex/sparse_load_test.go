@@ -31,7 +31,7 @@ func TestSparseLoader(t *testing.T) {
 		}
 		docs = append(docs, doc{slot, terms, vals}) // unsorted terms: both sort
 	}
-	added := NewSparse()
+	added := newTS()
 	l := NewSparseLoader()
 	for _, d := range docs {
 		added.Add(d.slot, d.idx, d.val)
@@ -40,7 +40,11 @@ func TestSparseLoader(t *testing.T) {
 	for _, d := range docs {
 		l.Add(d.slot, d.idx, d.val)
 	}
-	loaded := l.Sparse()
+	loaded := &tsparse{Sparse: l.Sparse(), idx: map[uint32][]uint32{}, vecs: map[uint32][2][]float32{}}
+	for _, d := range docs {
+		idx, val := canonicalSparse(d.idx, d.val)
+		loaded.idx[d.slot], loaded.vecs[d.slot] = idx, [2][]float32{nil, val}
+	}
 	check := func(stage string) {
 		t.Helper()
 		if added.Len() != loaded.Len() {

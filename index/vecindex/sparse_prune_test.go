@@ -58,7 +58,7 @@ func TestSparsePruningIsExact(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(ci)+1, 99))
 			z := rand.NewZipf(r, 1.1, 2, uint64(tc.vocab-1))
-			s := NewSparse()
+			s := newTS()
 			ref := sparseRef{}
 			var made [][2]any // earlier documents, for duplicates
 			add := func(slot uint32) {
@@ -142,7 +142,7 @@ func TestSparsePruningIsExact(t *testing.T) {
 // score: the pruned search must keep the lowest slots among them, as the
 // exhaustive one does, however the tied documents are spread over blocks.
 func TestSparsePruningTiesAtTheCut(t *testing.T) {
-	s := NewSparse()
+	s := newTS()
 	// Term 1 is everywhere (low IDF), term 2 in every third document, term
 	// 3 in a few: documents with terms 2 and 3 tie with each other.
 	for slot := range uint32(3000) {
@@ -174,7 +174,7 @@ func TestSparsePruningTiesAtTheCut(t *testing.T) {
 func TestSparseAutoPrunes(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	z := rand.NewZipf(r, 1.1, 2, 999)
-	s := NewSparse()
+	s := newTS()
 	for slot := range uint32(20_000) {
 		terms := zipfTerms(z, 1+r.IntN(20))
 		vals := make([]float32, len(terms))
@@ -190,9 +190,9 @@ func TestSparseAutoPrunes(t *testing.T) {
 			vals[i] = 1
 		}
 		sc := new(sparseScratch)
-		s.mu.RLock()
+		s.Sparse.mu.RLock()
 		postings := s.queryTerms(sc, terms, vals)
-		s.mu.RUnlock()
+		s.Sparse.mu.RUnlock()
 		all := s.search(terms, vals, 10, nil, pruneNever)
 		got := s.Search(terms, vals, 10, nil)
 		if diff := cmp.Diff(all, got); diff != "" {

@@ -128,8 +128,8 @@ func (s *Sparse) queryTerms(sc *sparseScratch, indices []uint32, values []float3
 
 // searchAll scores every document sharing a term, term at a time.
 func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) bool) []Hit {
-	if len(sc.scores) < len(s.docs) {
-		sc.scores = make([]float32, len(s.docs)+len(s.docs)/8)
+	if len(sc.scores) < len(s.slots) {
+		sc.scores = make([]float32, len(s.slots)+len(s.slots)/8)
 		sc.seen = make([]uint64, (len(sc.scores)+63)/64)
 	}
 	scores, seen := sc.scores, sc.seen
@@ -144,7 +144,7 @@ func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) boo
 	}
 	top := &sc.top
 	top.reset(min(k, s.live))
-	for wi, word := range seen[:(len(s.docs)+63)/64] {
+	for wi, word := range seen[:(len(s.slots)+63)/64] {
 		if word == 0 {
 			continue
 		}

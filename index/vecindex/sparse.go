@@ -134,6 +134,14 @@ func (s *Sparse) add(slot uint32, indices []uint32, values []float32) {
 	if len(idx) == 0 {
 		return
 	}
+	id := s.addDoc(slot)
+	for i, t := range idx {
+		s.addPosting(t, id, val[i])
+	}
+}
+
+// addDoc gives slot a new internal doc id.
+func (s *Sparse) addDoc(slot uint32) uint32 {
 	id := uint32(len(s.slots))
 	s.slots = append(s.slots, slot)
 	if int(id>>6) == len(s.dead) {
@@ -149,14 +157,17 @@ func (s *Sparse) add(slot uint32, indices []uint32, values []float32) {
 	}
 	s.bySlot[slot] = id
 	s.live++
-	for i, t := range idx {
-		p := s.terms[t]
-		if p == nil {
-			p = new(posting)
-			s.terms[t] = p
-		}
-		p.add(id, val[i])
+	return id
+}
+
+// addPosting appends document id (the newest) to term t's list.
+func (s *Sparse) addPosting(t, id uint32, v float32) {
+	p := s.terms[t]
+	if p == nil {
+		p = new(posting)
+		s.terms[t] = p
 	}
+	p.add(id, v)
 }
 
 // canonicalSparse returns a sparse vector with indices strictly ascending:

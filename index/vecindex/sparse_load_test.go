@@ -33,6 +33,7 @@ func TestSparseLoader(t *testing.T) {
 	}
 	added := newTS()
 	l := NewSparseLoader()
+	l.chunk = 1000 // many flushes, lists split across them
 	for _, d := range docs {
 		added.Add(d.slot, d.idx, d.val)
 		l.Count(d.idx)

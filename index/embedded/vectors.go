@@ -33,7 +33,7 @@ func denseFrom(c *collection, b *bolt.Bucket) vecindex.Exact {
 
 // vectorReader reads a collection's full vectors in one read transaction.
 type vectorReader struct {
-	dense  vecindex.Exact                   // nil without dense vectors
+	dense  vecindex.Exact                  // nil without dense vectors
 	sparse func(slot uint32) *index.Sparse // nil without sparse vectors
 }
 

@@ -23,16 +23,108 @@ type loaded struct {
 	err     error
 }
 
-// loadCollection reads a collection from bbolt into memory: the points'
-// records are decoded in parallel, then the slot tables, the sparse index
-// (from the sparse bucket), the dense index (from the saved HNSW graph
-// when it is current, plus the vectors written since from the dense
-// bucket) and the payload indexes are built. Vectors left behind by freed
-// slots (a crash between a write and the next) are noted for the next
-// write to delete.
-func (s *Store) loadCollection(name string) (*collection, error) {
-	var c *collection
-	err := s.db.View(func(tx *bolt.Tx) error {
+// loadCollection reads a collection from bbolt into memory. The saved HNSW
+// graph is read, and the sparse vectors counted (the first pass of
+// vecindex.SparseLoader), in the background while the points' records are
+// decoded (in parallel) into the slot tables; then the sparse index is
+// filled in the background while the payload indexes are built, and the
+// dense index is set up from the graph (plus the vectors written since,
+// from the dense bucket). Vectors left behind by freed slots (a crash
+// between a write and the next) are noted for the next write to delete.
+// Each goroutine reads in a read transaction of its own.
+func (s *Store) loadCollection(name string) (c *collection, err error) {
+	if c, err = s.loadMeta(name); err != nil {
+		return nil, err
+	}
+	var bg sync.WaitGroup
+	defer bg.Wait() // nothing outlives a failed load
+	var graph *savedGraph
+	graphRead := make(chan struct{})
+	if c.dense != nil {
+		bg.Go(func() {
+			defer close(graphRead)
+			err := s.db.View(func(tx *bolt.Tx) error {
+				var err error
+				graph, err = s.readGraph(c, collectionBucket(tx, name).Bucket(bucketDense))
+				return err
+			})
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.log.Warn("saved HNSW graph unusable; rebuilding", "collection", name, "err", err)
+			}
+		})
+	} else {
+		close(graphRead)
+	}
+	var sl *vecindex.SparseLoader
+	var countErr error
+	counted := make(chan struct{})
+	if c.sparse != nil {
+		sl = vecindex.NewSparseLoader()
+		bg.Go(func() {
+			defer close(counted)
+			countErr = s.db.View(func(tx *bolt.Tx) error {
+				return countSparse(collectionBucket(tx, name).Bucket(bucketSparse), sl)
+			})
+		})
+	} else {
+		close(counted)
+	}
+
+	var points []loaded
+	err = s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if points, err = decodePoints(collectionBucket(tx, name).Bucket(bucketPoints)); err != nil {
+			return err
+		}
+		return c.fill(points)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	<-counted
+	if countErr != nil {
+		return nil, countErr
+	}
+	var sparseErr error
+	var strays []uint32
+	if sl != nil {
+		bg.Go(func() {
+			sparseErr = s.db.View(func(tx *bolt.Tx) error {
+				var err error
+				strays, err = c.fillSparse(collectionBucket(tx, name).Bucket(bucketSparse), sl)
+				return err
+			})
+		})
+	}
+	for field, typ := range c.indexes {
+		c.fields[field] = c.buildIndex(field, typ)
+	}
+	<-graphRead
+	err = s.db.View(func(tx *bolt.Tx) error {
+		db := collectionBucket(tx, name).Bucket(bucketDense)
+		if c.dense != nil {
+			if err := s.loadDense(c, db, points, graph); err != nil {
+				return err
+			}
+		}
+		c.findStrayVectors(db)
+		return nil
+	})
+	bg.Wait()
+	if err = errors.Join(err, sparseErr); err != nil {
+		return nil, err
+	}
+	if sl != nil {
+		c.sparse = sl.Sparse()
+	}
+	c.unstored = append(c.unstored, strays...)
+	return c, nil
+}
+
+// loadMeta reads a collection's settings into a fresh collection.
+func (s *Store) loadMeta(name string) (c *collection, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		cb := collectionBucket(tx, name)
 		meta, pb := cb.Bucket(bucketMeta), cb.Bucket(bucketPoints)
 		db, sb := cb.Bucket(bucketDense), cb.Bucket(bucketSparse)
@@ -57,35 +149,9 @@ func (s *Store) loadCollection(name string) (*collection, error) {
 		c = newCollection(m.CollectionConfig, string(meta.Get(keyUID)), s.dopt)
 		c.gen = binary.BigEndian.Uint64(gen)
 		c.indexes = indexes
-		points, err := decodePoints(pb)
-		if err != nil {
-			return err
-		}
-		if err := c.fill(points); err != nil {
-			return err
-		}
-		if err := c.loadSparse(sb); err != nil {
-			return err
-		}
-		if c.dense != nil {
-			var graph *savedGraph
-			if graph, err = s.readGraph(c, db); err != nil && !errors.Is(err, os.ErrNotExist) {
-				s.log.Warn("saved HNSW graph unusable; rebuilding", "collection", name, "err", err)
-			}
-			if err := s.loadDense(c, db, points, graph); err != nil {
-				return err
-			}
-		}
-		c.findStrayVectors(db)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	for field, typ := range c.indexes {
-		c.fields[field] = c.buildIndex(field, typ)
-	}
-	return c, nil
+	return c, err
 }
 
 // decodePoints decodes every record of a points bucket, in parallel.
@@ -160,23 +226,15 @@ func (c *collection) fill(points []loaded) error {
 	return nil
 }
 
-// loadSparse fills the sparse index from the sparse bucket, in two passes
-// (vecindex.SparseLoader); vectors of slots no point holds are noted for
-// deletion.
-func (c *collection) loadSparse(sb *bolt.Bucket) error {
-	l := vecindex.NewSparseLoader()
+// countSparse is the loader's first pass over the sparse bucket: every
+// vector's terms, those of freed slots included (they only make a list's
+// first allocation a little larger).
+func countSparse(sb *bolt.Bucket, l *vecindex.SparseLoader) error {
 	var idx []uint32
-	err := sb.ForEach(func(k, v []byte) error {
+	return sb.ForEach(func(k, v []byte) error {
 		slot, err := keySlot(k)
 		if err != nil {
 			return err
-		}
-		if !c.live.has(slot) {
-			c.unstored = append(c.unstored, slot)
-			return nil
-		}
-		if c.sparse == nil {
-			return fmt.Errorf("%w: collection %s has no sparse vectors, but slot %d has one", ErrCorrupt, c.cfg.Name, slot)
 		}
 		if idx, err = sparseIndices(v, idx); err != nil {
 			return fmt.Errorf("slot %d: %w", slot, err)
@@ -184,13 +242,19 @@ func (c *collection) loadSparse(sb *bolt.Bucket) error {
 		l.Count(idx)
 		return nil
 	})
-	if err != nil || c.sparse == nil {
-		return err
-	}
+}
+
+// fillSparse is the loader's second pass: the vectors of live slots go in,
+// the others are returned, for deletion.
+func (c *collection) fillSparse(sb *bolt.Bucket, l *vecindex.SparseLoader) (strays []uint32, err error) {
 	var sp index.Sparse // reused: the loader copies what it keeps
 	err = sb.ForEach(func(k, v []byte) error {
-		slot, _ := keySlot(k)
+		slot, err := keySlot(k)
+		if err != nil {
+			return err
+		}
 		if !c.live.has(slot) {
+			strays = append(strays, slot)
 			return nil
 		}
 		if err := decodeSparseInto(v, &sp); err != nil {
@@ -199,8 +263,7 @@ func (c *collection) loadSparse(sb *bolt.Bucket) error {
 		l.Add(slot, sp.Indices, sp.Values)
 		return nil
 	})
-	c.sparse = l.Sparse()
-	return err
+	return strays, err
 }
 
 // findStrayVectors notes the dense vectors of slots no point holds (the

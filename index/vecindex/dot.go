@@ -50,3 +50,24 @@ func dotI8Go(a []float32, b []int8) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// dotI8I8 returns Σ a[i]·b[i] over len(a) int8s (b at least as long),
+// exactly: it compares two quantized vectors while the graph is built. An
+// AVX-512BW or AVX2 kernel on amd64, dotI8I8Go elsewhere.
+var dotI8I8 = dotI8I8Go
+
+func dotI8I8Go(a, b []int8) int32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += int32(a[i]) * int32(b[i])
+		s1 += int32(a[i+1]) * int32(b[i+1])
+		s2 += int32(a[i+2]) * int32(b[i+2])
+		s3 += int32(a[i+3]) * int32(b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += int32(a[i]) * int32(b[i])
+	}
+	return s0 + s1 + s2 + s3
+}

@@ -59,9 +59,34 @@ func dotI8Asm512(a []float32, b []int8) float32 {
 	return dotI8AVX512(&a[0], &b[0], len(a))
 }
 
+// dotI8I8AVX2 and dotI8I8AVX512 are the kernels of dotI8I8 in dot_amd64.s.
+//
+//go:noescape
+func dotI8I8AVX2(a, b *int8, n int) int32
+
+//go:noescape
+func dotI8I8AVX512(a, b *int8, n int) int32
+
+func dotI8I8Asm2(a, b []int8) int32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotI8I8AVX2(&a[0], &b[0], len(a))
+}
+
+func dotI8I8Asm512(a, b []int8) int32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotI8I8AVX512(&a[0], &b[0], len(a))
+}
+
 var (
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	hasAVX512 = cpu.X86.HasAVX512F
+	hasAVX2     = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512   = cpu.X86.HasAVX512F
+	hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 )
 
 func init() {
@@ -70,6 +95,12 @@ func init() {
 		dot, dotI8 = dotAsm512, dotI8Asm512
 	case hasAVX2:
 		dot, dotI8 = dotAsm2, dotI8Asm2
+	}
+	switch {
+	case hasAVX512BW:
+		dotI8I8 = dotI8I8Asm512
+	case hasAVX2:
+		dotI8I8 = dotI8I8Asm2
 	}
 }
 

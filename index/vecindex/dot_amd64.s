@@ -329,3 +329,133 @@ a2done:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// func dotI8I8AVX512(a, b *int8, n int) int32
+// The dot product of n int8s at a and b (AVX-512BW), exact in int32 for
+// n up to 2^17.
+TEXT ·dotI8I8AVX512(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+ii512loop64:
+	CMPQ      CX, $64
+	JL        ii512loop32
+	VPMOVSXBW (SI), Z2
+	VPMOVSXBW (DI), Z3
+	VPMOVSXBW 32(SI), Z4
+	VPMOVSXBW 32(DI), Z5
+	VPMADDWD  Z2, Z3, Z3
+	VPMADDWD  Z4, Z5, Z5
+	VPADDD    Z3, Z0, Z0
+	VPADDD    Z5, Z1, Z1
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	SUBQ      $64, CX
+	JMP       ii512loop64
+
+ii512loop32:
+	CMPQ      CX, $32
+	JL        ii512reduce
+	VPMOVSXBW (SI), Z2
+	VPMOVSXBW (DI), Z3
+	VPMADDWD  Z2, Z3, Z3
+	VPADDD    Z3, Z0, Z0
+	ADDQ      $32, SI
+	ADDQ      $32, DI
+	SUBQ      $32, CX
+	JMP       ii512loop32
+
+ii512reduce:
+	VPADDD         Z1, Z0, Z0
+	VEXTRACTI64X4  $1, Z0, Y1
+	VPADDD         Y1, Y0, Y0
+	VEXTRACTI128   $1, Y0, X1
+	VPADDD         X1, X0, X0
+	VPSHUFD        $0x4E, X0, X1
+	VPADDD         X1, X0, X0
+	VPSHUFD        $0xB1, X0, X1
+	VPADDD         X1, X0, X0
+	VMOVD          X0, AX
+
+ii512scalar:
+	TESTQ   CX, CX
+	JE      ii512done
+	MOVBLSX (SI), BX
+	MOVBLSX (DI), DX
+	IMULL   DX, BX
+	ADDL    BX, AX
+	INCQ    SI
+	INCQ    DI
+	DECQ    CX
+	JMP     ii512scalar
+
+ii512done:
+	VZEROUPPER
+	MOVL AX, ret+24(FP)
+	RET
+
+// func dotI8I8AVX2(a, b *int8, n int) int32
+TEXT ·dotI8I8AVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VPXOR  Y0, Y0, Y0
+	VPXOR  Y1, Y1, Y1
+
+ii2loop32:
+	CMPQ      CX, $32
+	JL        ii2loop16
+	VPMOVSXBW (SI), Y2
+	VPMOVSXBW (DI), Y3
+	VPMOVSXBW 16(SI), Y4
+	VPMOVSXBW 16(DI), Y5
+	VPMADDWD  Y2, Y3, Y3
+	VPMADDWD  Y4, Y5, Y5
+	VPADDD    Y3, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	ADDQ      $32, SI
+	ADDQ      $32, DI
+	SUBQ      $32, CX
+	JMP       ii2loop32
+
+ii2loop16:
+	CMPQ      CX, $16
+	JL        ii2reduce
+	VPMOVSXBW (SI), Y2
+	VPMOVSXBW (DI), Y3
+	VPMADDWD  Y2, Y3, Y3
+	VPADDD    Y3, Y0, Y0
+	ADDQ      $16, SI
+	ADDQ      $16, DI
+	SUBQ      $16, CX
+	JMP       ii2loop16
+
+ii2reduce:
+	VPADDD       Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4E, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xB1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+
+ii2scalar:
+	TESTQ   CX, CX
+	JE      ii2done
+	MOVBLSX (SI), BX
+	MOVBLSX (DI), DX
+	IMULL   DX, BX
+	ADDL    BX, AX
+	INCQ    SI
+	INCQ    DI
+	DECQ    CX
+	JMP     ii2scalar
+
+ii2done:
+	VZEROUPPER
+	MOVL AX, ret+24(FP)
+	RET

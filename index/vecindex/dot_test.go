@@ -42,6 +42,23 @@ func TestDotI8Kernels(t *testing.T) {
 	}
 }
 
+func TestDotI8I8Kernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 300; n++ {
+		a, b := make([]int8, n), make([]int8, n+3)
+		var want int32
+		for i := range a {
+			a[i], b[i] = int8(r.IntN(256)-128), int8(r.IntN(256)-128)
+			want += int32(a[i]) * int32(b[i])
+		}
+		for name, f := range dotI8I8Kernels() {
+			if got := f(a, b); got != want {
+				t.Fatalf("%s n=%d: got %d, want %d", name, n, got, want)
+			}
+		}
+	}
+}
+
 var sinkF32 float32
 
 func BenchmarkDot512(b *testing.B) {

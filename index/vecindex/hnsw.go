@@ -125,9 +125,6 @@ type scratch struct {
 	sel2       []cand
 	linksCopy  []uint32
 	linksCopy2 []uint32
-	// dq1 holds the dequantized vector of the node whose links are being
-	// chosen (addLink, relink), dq2 that of a candidate (heuristic).
-	dq1, dq2 []float32
 }
 
 func (s *scratch) resetVisited(nodes int) {
@@ -238,20 +235,17 @@ func sortCands(c []cand) {
 // similarity to the base node, keep one only if it is closer to the base
 // than to every one kept so far, until m are kept. It spreads links across
 // directions, which keeps clustered data navigable.
-func (d *Dense) heuristic(cands []cand, m int, out []cand, s *scratch) []cand {
+func (d *Dense) heuristic(cands []cand, m int, out []cand) []cand {
 	out = out[:0]
 	for _, c := range cands {
 		if len(out) >= m {
 			break
 		}
 		good := true
-		if len(out) > 0 {
-			s.dq2 = d.dequantize(c.id, s.dq2)
-			for _, o := range out {
-				if d.score(s.dq2, o.id) > c.score {
-					good = false
-					break
-				}
+		for _, o := range out {
+			if d.scoreNodes(c.id, o.id) > c.score {
+				good = false
+				break
 			}
 		}
 		if good {
@@ -300,7 +294,7 @@ func (d *Dense) insert(x uint32, q []float32, s *scratch) {
 		if len(s.pool) > 0 {
 			cur = s.pool[0]
 		}
-		s.sel = d.heuristic(s.pool, g.m, s.sel, s)
+		s.sel = d.heuristic(s.pool, g.m, s.sel)
 		mu := g.lock(x)
 		mu.Lock()
 		writeCell(g.cell(x, l), s.sel)
@@ -335,15 +329,14 @@ func (d *Dense) addLink(n, x uint32, sc float32, l int, s *scratch) {
 		cell[0]++
 		return
 	}
-	s.dq1 = d.dequantize(n, s.dq1)
 	s.pool2 = append(s.pool2[:0], cand{sc, x})
 	for _, y := range cell[1 : 1+cnt] {
 		if !d.isDead(y) {
-			s.pool2 = append(s.pool2, cand{d.score(s.dq1, y), y})
+			s.pool2 = append(s.pool2, cand{d.scoreNodes(n, y), y})
 		}
 	}
 	sortCands(s.pool2)
-	s.sel2 = d.heuristic(s.pool2, len(cell)-1, s.sel2, s)
+	s.sel2 = d.heuristic(s.pool2, len(cell)-1, s.sel2)
 	writeCell(cell, s.sel2)
 }
 
@@ -393,7 +386,6 @@ func (d *Dense) relink(u uint32, l int, s *scratch) {
 	if cell == nil {
 		return
 	}
-	s.dq1 = d.dequantize(u, s.dq1)
 	s.pool2 = s.pool2[:0]
 	s.linksCopy = append(s.linksCopy[:0], links(cell)...)
 	s.visit(u)
@@ -401,7 +393,7 @@ func (d *Dense) relink(u uint32, l int, s *scratch) {
 		if d.isDead(y) || s.visit(y) {
 			return
 		}
-		s.pool2 = append(s.pool2, cand{d.score(s.dq1, y), y})
+		s.pool2 = append(s.pool2, cand{d.scoreNodes(u, y), y})
 	}
 	for _, y := range s.linksCopy {
 		add(y)
@@ -418,7 +410,7 @@ func (d *Dense) relink(u uint32, l int, s *scratch) {
 		s.unvisit(c.id)
 	}
 	sortCands(s.pool2)
-	s.sel2 = d.heuristic(s.pool2, len(cell)-1, s.sel2, s)
+	s.sel2 = d.heuristic(s.pool2, len(cell)-1, s.sel2)
 	writeCell(cell, s.sel2)
 }
 

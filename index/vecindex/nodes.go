@@ -59,18 +59,11 @@ func (d *Dense) score(q []float32, n uint32) float32 {
 	return recScale(r) * dotI8(q, recCodes(r, d.dim))
 }
 
-// dequantize writes node n's approximate vector into dst.
-func (d *Dense) dequantize(n uint32, dst []float32) []float32 {
-	r := d.rec(n)
-	s, codes := recScale(r), recCodes(r, d.dim)
-	if cap(dst) < d.dim {
-		dst = make([]float32, d.dim)
-	}
-	dst = dst[:d.dim]
-	for i, c := range codes {
-		dst[i] = s * float32(c)
-	}
-	return dst
+// scoreNodes is the approximate similarity of nodes a and b (building
+// the graph compares stored vectors with each other).
+func (d *Dense) scoreNodes(a, b uint32) float32 {
+	ra, rb := d.rec(a), d.rec(b)
+	return recScale(ra) * recScale(rb) * float32(dotI8I8(recCodes(ra, d.dim), recCodes(rb, d.dim)))
 }
 
 // quantize writes v's record into r. The bound covers the quantization

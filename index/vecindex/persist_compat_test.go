@@ -84,3 +84,18 @@ func saveV2(t testing.TB, d *tdense, version uint32) []byte {
 	}
 	return binary.LittleEndian.AppendUint32(out.Bytes(), sum.Sum32())
 }
+
+// dequantize writes node n's approximate vector into dst.
+func (d *Dense) dequantize(n uint32, dst []float32) []float32 {
+	r := d.rec(n)
+	s, codes := recScale(r), recCodes(r, d.dim)
+	if cap(dst) < d.dim {
+		dst = make([]float32, d.dim)
+	}
+	dst = dst[:d.dim]
+	for i, c := range codes {
+		dst[i] = s * float32(c)
+	}
+	return dst
+}
+

@@ -244,21 +244,23 @@ func (c *collection) finish(ops []op) int {
 	return removed
 }
 
-// mergeStrings merges two sorted lists.
+// mergeStrings merges sorted b into sorted a, in place from the back (a
+// grows by appending, so no write allocates the whole list again; ids
+// added after every existing one cost only their own copy).
 func mergeStrings(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if b[j] < a[i] {
-			out = append(out, b[j])
-			j++
+	n, m := len(a), len(b)
+	a = slices.Grow(a, m)[:n+m]
+	i, j := n-1, m-1
+	for k := n + m - 1; j >= 0; k-- {
+		if i >= 0 && a[i] > b[j] {
+			a[k] = a[i]
+			i--
 		} else {
-			out = append(out, a[i])
-			i++
+			a[k] = b[j]
+			j--
 		}
 	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return a
 }
 
 // buildIndex builds a payload index over the live points; only the writer

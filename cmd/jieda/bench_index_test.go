@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -23,7 +24,11 @@ func TestBenchIndexScaling(t *testing.T) {
 		t.Fatalf("bench index --json: want results for 1500 and 2500 points, got %s", stdout)
 	}
 	for _, r := range res {
-		for _, k := range []string{"dense_p50_ms", "recall_at_10", "sparse_p50_ms", "hybrid_p50_ms", "upsert_per_s", "open_s", "bytes_per_point", "rss_mb"} {
+		keys := []string{"dense_p50_ms", "recall_at_10", "sparse_p50_ms", "hybrid_p50_ms", "upsert_per_s", "open_s", "bytes_per_point", "rss_mb"}
+		if runtime.GOOS == "linux" { // CPU times are read on Linux only
+			keys = append(keys, "dense_p50_cpu_ms", "sparse_p50_cpu_ms", "hybrid_p50_cpu_ms", "open_cpu_s")
+		}
+		for _, k := range keys {
 			if v, ok := r[k].(float64); !ok || v <= 0 {
 				t.Errorf("n=%v: %s = %v, want a positive number", r["n"], k, r[k])
 			}

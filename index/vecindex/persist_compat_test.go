@@ -98,4 +98,3 @@ func (d *Dense) dequantize(n uint32, dst []float32) []float32 {
 	}
 	return dst
 }
-

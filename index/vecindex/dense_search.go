@@ -34,11 +34,8 @@ func (d *Dense) Search(q []float32, k int, allow func(slot uint32) bool, exact E
 	if live < d.opts.ExactBelow || ef*20 >= graphed {
 		return d.exact(q, k, allow, exact)
 	}
-	if allow != nil {
-		frac := d.allowedFraction(allow)
-		if frac < filterExactFraction || frac*float64(graphed) < float64(d.opts.ExactBelow) {
-			return d.exact(q, k, allow, exact)
-		}
+	if allow != nil && d.filterExact(d.allowedFraction(allow), ef, graphed) {
+		return d.exact(q, k, allow, exact)
 	}
 	s := d.getScratch()
 	defer d.putScratch(s)
@@ -75,34 +72,60 @@ const efGrowFrom = 250_000
 // points is searched by exact scan over the allowed points.
 const filterExactFraction = 0.1
 
-// allowedFraction estimates the fraction of live slots allow admits from a
-// sample of up to 256 nodes. The sample walks node ids by a golden-ratio
-// stride, so periodic filters (every other slot, every hundredth) do not
-// alias with it the way a regular stride does.
+// filterExact reports whether a search of graphed linked vectors with beam
+// ef and a filter admitting fraction frac of them is an exact scan. The
+// beam keeps only admitted nodes, so a filtered graph search touches about
+// 1/frac times the vectors an unfiltered one does, while the scan scores
+// frac of them: the unfiltered rule (ef*20 ≥ graphed) becomes
+// ef*20 ≥ frac²·graphed. Below filterExactFraction it is always the scan,
+// the graph's recall being poor there at any size.
+func (d *Dense) filterExact(frac float64, ef, graphed int) bool {
+	return frac < filterExactFraction ||
+		frac*float64(graphed) < float64(d.opts.ExactBelow) ||
+		frac*frac*float64(graphed) <= float64(ef*20)
+}
+
+// allowedFraction estimates the fraction of live slots allow admits: all
+// of them up to filterSamples nodes, else a sample of filterSamples node
+// ids drawn by a fixed hash. A hash, not a stride: a stride aliases with
+// periodic filters (every tenth slot) whenever the collection size shares
+// a factor with it.
 func (d *Dense) allowedFraction(allow func(slot uint32) bool) float64 {
-	const samples = 256
 	n := uint64(len(d.slots))
-	if n == 0 {
-		return 1
-	}
-	step := uint64(float64(n)*0.6180339887498949) | 1
-	x := n / 2
 	seen, ok := 0, 0
-	for range min(n, samples) {
-		id := uint32(x % n)
-		x += step
+	count := func(id uint32) {
 		if d.isDead(id) {
-			continue
+			return
 		}
 		seen++
 		if allow(d.slots[id]) {
 			ok++
 		}
 	}
+	if n <= filterSamples {
+		for id := range uint32(n) {
+			count(id)
+		}
+	} else {
+		for i := range uint64(filterSamples) {
+			count(uint32(splitmix64(i) % n))
+		}
+	}
 	if seen == 0 {
 		return 1
 	}
 	return float64(ok) / float64(seen)
+}
+
+// filterSamples is the number of nodes allowedFraction looks at.
+const filterSamples = 512
+
+// splitmix64 is SplitMix64's output function: a fixed, well-mixed hash.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // SearchExact is the brute-force search: every live allowed slot is

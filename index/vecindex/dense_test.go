@@ -350,7 +350,9 @@ func TestDenseFiltered(t *testing.T) {
 }
 
 func TestAllowedFraction(t *testing.T) {
-	for _, n := range []int{1, 7, 100, 1000, 100_000} {
+	// 3000 and 20,000 are multiples of 10: a stride sample aliased with
+	// the every-tenth filters there (3000: 0 for one, 0.5 for the other).
+	for _, n := range []int{1, 7, 100, 1000, 3000, 20_000, 100_000} {
 		d := NewDense(1, DenseOptions{})
 		for i := range n {
 			d.newNode(uint32(i), []float32{1})
@@ -366,6 +368,7 @@ func TestAllowedFraction(t *testing.T) {
 			{"odd", func(s uint32) bool { return s%2 == 1 }, 0.5},
 			{"1%", func(s uint32) bool { return s%100 == 0 }, 0.01},
 			{"10%", func(s uint32) bool { return s%10 == 3 }, 0.1},
+			{"10% from 0", func(s uint32) bool { return s%10 == 0 }, 0.1},
 			{"first 30%", func(s uint32) bool { return int(s) < n*3/10 }, 0.3},
 		} {
 			got := d.allowedFraction(tt.allow)
@@ -373,6 +376,35 @@ func TestAllowedFraction(t *testing.T) {
 				t.Errorf("n=%d %s: estimate %.3f, want about %.2f", n, tt.name, got, tt.want)
 			}
 		}
+	}
+}
+
+// TestFilterExact pins where a filtered search becomes an exact scan: a
+// 10% filter is scanned up to about 256,000 vectors at ef 128, a 50% one
+// up to about 10,240; under 10% it is always scanned.
+func TestFilterExact(t *testing.T) {
+	d := NewDense(1, DenseOptions{ExactBelow: -1})
+	tests := []struct {
+		frac        float64
+		ef, graphed int
+		want        bool
+	}{
+		{0.05, 256, 1_000_000, true},
+		{0.1, 128, 20_000, true},
+		{0.1, 128, 250_000, true},
+		{0.1, 128, 300_000, false},
+		{0.5, 128, 10_240, true},
+		{0.5, 128, 20_000, false},
+		{1, 128, 2_560, true},
+		{1, 128, 3_000, false},
+	}
+	var want, got []bool
+	for _, tt := range tests {
+		want = append(want, tt.want)
+		got = append(got, d.filterExact(tt.frac, tt.ef, tt.graphed))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("filterExact over %v (-want +got):\n%s", tests, diff)
 	}
 }
 

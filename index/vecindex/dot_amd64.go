@@ -109,12 +109,6 @@ func init() {
 //go:noescape
 func prefetch(p *float32, n int)
 
-func prefetchVec(v []float32) {
-	if len(v) > 0 {
-		prefetch(&v[0], len(v))
-	}
-}
-
 // prefetchBytes hints the CPU to load b.
 func prefetchBytes(b []byte) {
 	if len(b) >= 4 {

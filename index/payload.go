@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -60,7 +61,16 @@ func CanonicalPayload(p Payload) (Payload, error) {
 
 // DecodePayload decodes a JSON object into canonical form.
 func DecodePayload(b []byte) (Payload, error) {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	if p, ok := decodeFast(b); ok {
+		return p, nil
+	}
+	return decodeSlow(b)
+}
+
+// decodeSlow is DecodePayload through encoding/json: the definition of
+// what a payload decodes to.
+func decodeSlow(b []byte) (Payload, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {

@@ -62,30 +62,7 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		hb, err := json.Marshal(hdr)
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		out := &ctxWriter{ctx: ctx, w: io.MultiWriter(w, h)}
-		var pre []byte
-		pre = append(pre, backupMagic...)
-		pre = binary.BigEndian.AppendUint32(pre, formatVersion)
-		pre = binary.BigEndian.AppendUint32(pre, uint32(len(hb)))
-		pre = append(pre, hb...)
-		pre = binary.BigEndian.AppendUint64(pre, uint64(tx.Size()))
-		if _, err := out.Write(pre); err != nil {
-			return err
-		}
-		n, err := tx.WriteTo(out)
-		if err != nil {
-			return err
-		}
-		if n != tx.Size() {
-			return fmt.Errorf("database copy is %d bytes, expected %d", n, tx.Size())
-		}
-		_, err = w.Write(h.Sum(nil))
-		return err
+		return writeBackup(ctx, w, tx, hdr, formatVersion)
 	})
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return index.ErrClosed
@@ -94,6 +71,35 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
+}
+
+// writeBackup writes the backup frame of tx's database with the given
+// header and format version.
+func writeBackup(ctx context.Context, w io.Writer, tx *bolt.Tx, hdr BackupHeader, version uint32) error {
+	hb, err := json.Marshal(hdr)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	out := &ctxWriter{ctx: ctx, w: io.MultiWriter(w, h)}
+	var pre []byte
+	pre = append(pre, backupMagic...)
+	pre = binary.BigEndian.AppendUint32(pre, version)
+	pre = binary.BigEndian.AppendUint32(pre, uint32(len(hb)))
+	pre = append(pre, hb...)
+	pre = binary.BigEndian.AppendUint64(pre, uint64(tx.Size()))
+	if _, err := out.Write(pre); err != nil {
+		return err
+	}
+	n, err := tx.WriteTo(out)
+	if err != nil {
+		return err
+	}
+	if n != tx.Size() {
+		return fmt.Errorf("database copy is %d bytes, expected %d", n, tx.Size())
+	}
+	_, err = w.Write(h.Sum(nil))
+	return err
 }
 
 func backupHeader(tx *bolt.Tx) (BackupHeader, error) {

@@ -13,10 +13,11 @@ import (
 // Store.mu for reading; the one writer (holding Store.writeMu) changes it
 // under Store.mu held for writing, and may read it without Store.mu.
 //
-// Every upsert gives a point a fresh slot, so a new vector is added to the
-// dense index (pending, for the indexer to link into the graph) before the
-// write becomes visible and the old slot leaves it afterwards: readers
-// only ever see slots in live.
+// An upsert that changes a point's vectors gives it a fresh slot, so a new
+// vector is added to the dense index (pending, for the indexer to link
+// into the graph) before the write becomes visible and the old slot leaves
+// it afterwards: readers only ever see slots in live, and a live slot's
+// vectors never change (in memory or in the database).
 type collection struct {
 	cfg     index.CollectionConfig
 	uid     string // random id, names the saved HNSW graph
@@ -39,6 +40,10 @@ type collection struct {
 	nextSlot    uint32   // slots below it have been handed out
 	savedGen    uint64   // generation of the HNSW graph on disk (0: none)
 	graphLoaded bool     // the dense index came from a saved graph
+	// unstored are freed slots whose vectors are still in the dense and
+	// sparse buckets: readers may have seen the slots live until the write
+	// that freed them was applied, so the next write deletes them.
+	unstored []uint32
 
 	work   atomic.Int64 // graph work (vectors linked or removed) since the graph was saved
 	saving atomic.Bool  // a background save is pending
@@ -115,6 +120,10 @@ type op struct {
 	hadOld  bool
 	slot    uint32 // its slot after the write
 	deleted bool
+	// oldTerms are the terms of the sparse vector at old, when the write
+	// takes it out of the sparse index (read from the database in the
+	// write's transaction: the index keeps no copy).
+	oldTerms []uint32
 	// vectors set only for upserts
 	upsert  bool
 	payload index.Payload
@@ -167,7 +176,7 @@ func (c *collection) apply(ops []op) {
 		}
 		switch {
 		case o.deleted:
-			c.vacate(o.old)
+			c.vacate(o.old, o.oldTerms)
 			delete(c.slotOf, o.id)
 			c.n--
 			if removed == nil {
@@ -175,9 +184,11 @@ func (c *collection) apply(ops []op) {
 			}
 			removed[o.id] = true
 			continue
+		case o.upsert && o.hadOld && o.old == o.slot:
+			// Same vectors, same slot: only the payload changes.
 		case o.upsert:
 			if o.hadOld {
-				c.vacate(o.old)
+				c.vacate(o.old, o.oldTerms)
 			} else {
 				c.n++
 				added = append(added, o.id)
@@ -205,14 +216,14 @@ func (c *collection) apply(ops []op) {
 	}
 }
 
-// vacate empties a slot's visible state; the dense index keeps its vector
-// until finish.
-func (c *collection) vacate(slot uint32) {
+// vacate empties a slot's visible state, terms being its sparse vector's
+// terms; the dense index keeps its vector until finish.
+func (c *collection) vacate(slot uint32, terms []uint32) {
 	c.ids[slot] = ""
 	c.payloads[slot] = nil
 	c.live.clear(slot)
 	if c.sparse != nil {
-		c.sparse.Remove(slot)
+		c.sparse.Remove(slot, terms)
 	}
 }
 
@@ -227,26 +238,29 @@ func (c *collection) finish(ops []op) int {
 				removed++
 			}
 			c.free = append(c.free, o.old)
+			c.unstored = append(c.unstored, o.old)
 		}
 	}
 	return removed
 }
 
-// mergeStrings merges two sorted lists.
+// mergeStrings merges sorted b into sorted a, in place from the back (a
+// grows by appending, so no write allocates the whole list again; ids
+// added after every existing one cost only their own copy).
 func mergeStrings(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if b[j] < a[i] {
-			out = append(out, b[j])
-			j++
+	n, m := len(a), len(b)
+	a = slices.Grow(a, m)[:n+m]
+	i, j := n-1, m-1
+	for k := n + m - 1; j >= 0; k-- {
+		if i >= 0 && a[i] > b[j] {
+			a[k] = a[i]
+			i--
 		} else {
-			out = append(out, a[i])
-			i++
+			a[k] = b[j]
+			j--
 		}
 	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return a
 }
 
 // buildIndex builds a payload index over the live points; only the writer
@@ -262,22 +276,21 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 	return fi
 }
 
-// record reads a live point back; every slice and map is a copy.
-func (c *collection) record(slot uint32, with index.With) index.Record {
+// record reads a live point back; every slice and map is a copy. vr
+// gives the vectors (needed when with.Vectors is set).
+func (c *collection) record(slot uint32, with index.With, vr *vectorReader) index.Record {
 	r := index.Record{ID: c.ids[slot]}
 	if with.Payload {
 		r.Payload = index.CopyPayload(c.payloads[slot])
 	}
-	if with.Vectors { // the vector indexes return copies
-		if c.dense != nil {
-			if v, ok := c.dense.Vector(slot); ok {
+	if with.Vectors && vr != nil { // both return copies
+		if vr.dense != nil {
+			if v, ok := vr.dense(slot, nil); ok {
 				r.Dense = v
 			}
 		}
-		if c.sparse != nil {
-			if idx, vals, ok := c.sparse.Vector(slot); ok && len(idx) > 0 {
-				r.Sparse = &index.Sparse{Indices: idx, Values: vals}
-			}
+		if vr.sparse != nil {
+			r.Sparse = vr.sparse(slot)
 		}
 	}
 	return r

@@ -23,8 +23,11 @@ type Config struct {
 	// store.embedded.hnsw_ef_construction, default 200.
 	HNSWEfConstruction int `mapstructure:"hnsw_ef_construction"`
 	// HNSWEfSearch is the candidate list size while searching (raised to the
-	// result size when that is larger). Key store.embedded.hnsw_ef_search,
-	// default 128.
+	// result size when that is larger) in collections of up to 250,000
+	// vectors; in larger ones it grows with the square root of the size
+	// (twice this at a million), as recall at a fixed size falls. It can
+	// change without rebuilding a saved graph. Key
+	// store.embedded.hnsw_ef_search, default 128.
 	HNSWEfSearch int `mapstructure:"hnsw_ef_search"`
 	// MaxPending bounds the dense vectors of a collection that wait for the
 	// background indexer (upserted, visible to queries through an exact

@@ -13,11 +13,18 @@
 // The directory holds jieda.db (bbolt) and saved HNSW graphs, one per
 // collection (<uid>.hnsw). The database holds, per collection, a meta
 // bucket (config, payload indexes, a random uid and a generation counter
-// bumped by every write that changes vectors) and a points bucket mapping
-// the 16 bytes of each canonical UUID to a compact record: the point's
-// memory slot, the generation that wrote it, the canonical payload JSON,
-// the L2-normalized dense vector (float32) and the sparse vector. A meta
-// bucket at the top records the format version.
+// bumped by every write that changes vectors), a points bucket mapping
+// the 16 bytes of each canonical UUID to a compact record (the point's
+// slot, the generation that wrote it, the canonical payload JSON), and
+// dense and sparse buckets mapping each slot to its L2-normalized dense
+// vector (float32) and its sparse vector. A meta bucket at the top
+// records the format version (2). A slot's vectors never change while a
+// point holds it: a write that changes a point's vectors gives it a fresh
+// slot, and the vectors of freed slots are deleted by the next write, so
+// readers can fetch a live slot's vectors from the database while a
+// writer commits. A format-1 database (vectors inside the point records)
+// is migrated in place at Open, a few thousand points per transaction; a
+// migration cut short is finished by the next Open.
 //
 // Every write is one bbolt transaction committed with fsync before the call
 // returns (a batch upsert is one transaction: all or nothing). Only after
@@ -25,6 +32,13 @@
 // the store's write lock, so a failed commit never leaves memory ahead of
 // disk and readers never see half a write. Writers are serialized; readers
 // run in parallel with each other and with a writer's disk commit.
+//
+// The dense index (vecindex.Dense) holds each vector quantized to int8;
+// the full vectors are read back from the dense bucket, in a read
+// transaction per query, for the few candidates that can still make the
+// top k, so scores and results are exact. The sparse index keeps only its
+// postings: a write that takes a vector out reads its terms from the
+// sparse bucket. Get and Scroll with vectors read both kinds there.
 //
 // At Open every collection is read back into memory: slot tables, the
 // sparse index with live document frequencies, the payload indexes, and
@@ -84,8 +98,11 @@
 //
 //   - One process owns a data directory: a second Open fails with
 //     ErrLocked after about a second rather than waiting.
-//   - Everything is held in memory: about dim×4 bytes per dense vector plus
-//     graph links, payloads and indexes (RunBench reports bytes per point).
+//   - Everything but the full dense vectors is held in memory: about dim
+//     bytes per dense vector plus graph links, payloads and indexes
+//     (RunBench reports bytes per point); the full vectors are read from
+//     the memory-mapped database as queries need them, so the pages they
+//     sit on count in the process's resident memory as they are touched.
 //   - After a crash, the points written since the last graph save are
 //     re-linked in the background after the next Open; with no saved graph
 //     the whole graph is: 100,000 × 512 dimensions opens in about 1.5 s

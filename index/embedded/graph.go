@@ -20,7 +20,7 @@ import (
 
 // A saved graph is <uid>.hnsw in the data directory:
 //
-//	magic "JIEDAHNSW\n" | uint32 BE format | 16-byte collection uid |
+//	magic "JIEDAHNSW\n" | uint32 BE graphFormat | 16-byte collection uid |
 //	uint64 BE generation | uint32 BE dim | uint32 BE slots handed out |
 //	uint32 BE CRC-32C of the header so far | the dense index as
 //	vecindex.Dense.Save writes it (with its own checksum)
@@ -32,6 +32,11 @@ import (
 // (their records carry a later generation) are then added as pending, and
 // points deleted since are removed, instead of rebuilding the whole graph.
 const graphExt = ".hnsw"
+
+// graphFormat is the version of a saved graph's header. Slots and
+// generations mean the same in database formats 1 and 2, so a graph saved
+// before Open migrated the database stays valid.
+const graphFormat = 1
 
 var graphMagic = []byte("JIEDAHNSW\n")
 
@@ -46,14 +51,27 @@ type savedGraph struct {
 	d     *vecindex.Dense
 	gen   uint64 // the collection generation it was saved at
 	slots uint32 // the slots handed out then
+	old   bool   // in an older format, worth saving again
 }
 
 // loadDense fills a freshly loaded collection's dense index: from the saved
-// HNSW graph when there is a usable one (points then carry their vectors
-// only if written after the save: those are added, and points deleted
-// since are removed), else by adding every vector. Added vectors are left
-// pending, for the indexer to link in the background.
-func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
+// HNSW graph when there is a usable one (points written after the save
+// then have their vectors read from the dense bucket and added, and
+// points deleted since are removed), else by adding every vector from the
+// dense bucket. Added vectors are left pending, for the indexer to link
+// in the background.
+func (s *Store) loadDense(c *collection, db *bolt.Bucket, points []loaded, g *savedGraph) error {
+	vector := func(p *loaded) ([]float32, error) {
+		v := db.Get(slotKey(p.rec.slot))
+		if v == nil {
+			return nil, fmt.Errorf("%w: point %s has no dense vector", ErrCorrupt, p.id)
+		}
+		vec, err := decodeDense(v, c.cfg.Dim, nil)
+		if err != nil {
+			return nil, fmt.Errorf("point %s: %w", p.id, err)
+		}
+		return vec, nil
+	}
 	if g != nil {
 		live := newBitmap(int(c.nextSlot))
 		var add []uint32
@@ -62,14 +80,18 @@ func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
 			p := &points[i]
 			live.set(p.rec.slot)
 			if p.rec.gen > g.gen {
+				vec, err := vector(p)
+				if err != nil {
+					return err
+				}
 				add = append(add, p.rec.slot)
-				vecs = append(vecs, p.rec.dense)
+				vecs = append(vecs, vec)
 			}
 		}
 		removed := 0
 		for slot := range max(g.slots, c.nextSlot) {
 			if !live.has(slot) {
-				if _, ok := g.d.Vector(slot); ok {
+				if g.d.Has(slot) {
 					g.d.Remove(slot)
 					removed++
 				}
@@ -80,46 +102,39 @@ func (s *Store) loadDense(c *collection, points []loaded, g *savedGraph) error {
 			c.dense = g.d
 			c.savedGen, c.graphLoaded = g.gen, true
 			c.work.Store(int64(removed))
+			if g.old {
+				// Saved again in this format, in the background after Open
+				// (maybeSaveGraph: the whole graph counts as work to save).
+				c.savedGen = 0
+				c.work.Store(int64(c.dense.Len()))
+			}
 			s.log.Debug("loaded saved HNSW graph", "collection", c.cfg.Name, "generation", g.gen,
 				"caught_up", len(add), "removed", removed, "pending", g.d.Pending())
 			return nil
 		}
 		s.log.Warn("saved HNSW graph disagrees with the database; rebuilding", "collection", c.cfg.Name)
-		if err := s.readDense(c, points); err != nil {
+	}
+	// Every vector pending, a batch at a time (AddPending copies them).
+	const batch = 4096
+	slots := make([]uint32, 0, batch)
+	vecs := make([][]float32, 0, batch)
+	for i := range points {
+		vec, err := vector(&points[i])
+		if err != nil {
 			return err
 		}
+		slots, vecs = append(slots, points[i].rec.slot), append(vecs, vec)
+		if len(slots) == batch || i == len(points)-1 {
+			c.dense.AddPending(slots, vecs)
+			slots, vecs = slots[:0], vecs[:0]
+		}
 	}
-	slots := make([]uint32, len(points))
-	vecs := make([][]float32, len(points))
-	for i := range points {
-		slots[i] = points[i].rec.slot
-		vecs[i] = points[i].rec.dense
-	}
-	c.dense.AddPending(slots, vecs)
 	return nil
 }
 
-// readDense decodes the dense vectors loadCollection skipped.
-func (s *Store) readDense(c *collection, points []loaded) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		pb := collectionBucket(tx, c.cfg.Name).Bucket(bucketPoints)
-		for i := range points {
-			p := &points[i]
-			if p.rec.dense != nil {
-				continue
-			}
-			rec, err := decodeRecord(pb.Get(idKey(p.id)))
-			if err != nil {
-				return fmt.Errorf("point %s: %w", p.id, err)
-			}
-			p.rec.dense = rec.dense
-		}
-		return nil
-	})
-}
-
-// readGraph reads and checks c's saved graph.
-func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
+// readGraph reads and checks c's saved graph; db is c's dense bucket, for
+// the vectors that were pending at the save.
+func (s *Store) readGraph(c *collection, db *bolt.Bucket) (g *savedGraph, err error) {
 	f, err := os.Open(s.graphPath(c))
 	if err != nil {
 		return nil, err
@@ -134,7 +149,7 @@ func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
 		return nil, fmt.Errorf("%w: saved graph header checksum mismatch", ErrCorrupt)
 	}
 	p := len(graphMagic)
-	if v := binary.BigEndian.Uint32(head[p:]); v != formatVersion {
+	if v := binary.BigEndian.Uint32(head[p:]); v != graphFormat {
 		return nil, fmt.Errorf("saved graph format %d", v)
 	}
 	p += 4
@@ -148,17 +163,22 @@ func (s *Store) readGraph(c *collection) (g *savedGraph, err error) {
 	if gen > c.gen || int(dim) != c.cfg.Dim {
 		return nil, fmt.Errorf("saved graph is of generation %d and dimension %d, the database of %d and %d", gen, dim, c.gen, c.cfg.Dim)
 	}
-	d, err := vecindex.LoadDense(r)
+	peek, _ := r.Peek(12)
+	version, _ := vecindex.SavedVersion(peek)
+	d, err := vecindex.LoadDense(r, denseFrom(c, db))
 	if err != nil {
 		return nil, err
 	}
 	if d.Dim() != c.cfg.Dim {
 		return nil, fmt.Errorf("saved graph has dimension %d", d.Dim())
 	}
-	if got, want := d.Options(), vecindex.NewDense(c.cfg.Dim, s.dopt).Options(); got != want {
+	// The graph's shape must match the settings; search-time ones follow them.
+	got, want := d.Options(), vecindex.NewDense(c.cfg.Dim, s.dopt).Options()
+	if got.M != want.M || got.EfConstruction != want.EfConstruction || got.Seed != want.Seed {
 		return nil, fmt.Errorf("saved graph was built with other settings (%+v, now %+v)", got, want)
 	}
-	return &savedGraph{d: d, gen: gen, slots: slots}, nil
+	d.SetSearchOptions(s.dopt)
+	return &savedGraph{d: d, gen: gen, slots: slots, old: version < vecindex.FormatVersion}, nil
 }
 
 // maybeSaveGraph saves c's graph in the background once the graph work
@@ -212,7 +232,7 @@ func (s *Store) saveGraph(c *collection) (err error) {
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	var head []byte
 	head = append(head, graphMagic...)
-	head = binary.BigEndian.AppendUint32(head, formatVersion)
+	head = binary.BigEndian.AppendUint32(head, graphFormat)
 	head = append(head, uidBytes(c.uid)...)
 	head = binary.BigEndian.AppendUint64(head, c.gen)
 	head = binary.BigEndian.AppendUint32(head, uint32(c.cfg.Dim))

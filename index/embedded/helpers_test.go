@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/jieda/jieda/index"
 )
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // testConfig is DefaultConfig in dir.
 func testConfig(dir string) Config {

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/vecindex"
 )
 
 // loaded is one decoded point during loadCollection.
@@ -22,18 +23,112 @@ type loaded struct {
 	err     error
 }
 
-// loadCollection reads a collection from bbolt into memory: records are
-// decoded in parallel, then the slot tables, sparse index, dense index
-// (from the saved HNSW graph when it is current) and payload indexes are
-// built.
-func (s *Store) loadCollection(name string) (*collection, error) {
-	var c *collection
-	var points []loaded
+// loadCollection reads a collection from bbolt into memory. The saved HNSW
+// graph is read, and the sparse vectors counted (the first pass of
+// vecindex.SparseLoader), in the background while the points' records are
+// decoded (in parallel) into the slot tables; then the sparse index is
+// filled in the background while the payload indexes are built, and the
+// dense index is set up from the graph (plus the vectors written since,
+// from the dense bucket). Vectors left behind by freed slots (a crash
+// between a write and the next) are noted for the next write to delete.
+// Each goroutine reads in a read transaction of its own.
+func (s *Store) loadCollection(name string) (c *collection, err error) {
+	if c, err = s.loadMeta(name); err != nil {
+		return nil, err
+	}
+	var bg sync.WaitGroup
+	defer bg.Wait() // nothing outlives a failed load
 	var graph *savedGraph
-	err := s.db.View(func(tx *bolt.Tx) error {
+	graphRead := make(chan struct{})
+	if c.dense != nil {
+		bg.Go(func() {
+			defer close(graphRead)
+			err := s.db.View(func(tx *bolt.Tx) error {
+				var err error
+				graph, err = s.readGraph(c, collectionBucket(tx, name).Bucket(bucketDense))
+				return err
+			})
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.log.Warn("saved HNSW graph unusable; rebuilding", "collection", name, "err", err)
+			}
+		})
+	} else {
+		close(graphRead)
+	}
+	var sl *vecindex.SparseLoader
+	var countErr error
+	counted := make(chan struct{})
+	if c.sparse != nil {
+		sl = vecindex.NewSparseLoader()
+		bg.Go(func() {
+			defer close(counted)
+			countErr = s.db.View(func(tx *bolt.Tx) error {
+				return countSparse(collectionBucket(tx, name).Bucket(bucketSparse), sl)
+			})
+		})
+	} else {
+		close(counted)
+	}
+
+	var points []loaded
+	err = s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if points, err = decodePoints(collectionBucket(tx, name).Bucket(bucketPoints)); err != nil {
+			return err
+		}
+		return c.fill(points)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	<-counted
+	if countErr != nil {
+		return nil, countErr
+	}
+	var sparseErr error
+	var strays []uint32
+	if sl != nil {
+		bg.Go(func() {
+			sparseErr = s.db.View(func(tx *bolt.Tx) error {
+				var err error
+				strays, err = c.fillSparse(collectionBucket(tx, name).Bucket(bucketSparse), sl)
+				return err
+			})
+		})
+	}
+	for field, typ := range c.indexes {
+		c.fields[field] = c.buildIndex(field, typ)
+	}
+	<-graphRead
+	err = s.db.View(func(tx *bolt.Tx) error {
+		db := collectionBucket(tx, name).Bucket(bucketDense)
+		if c.dense != nil {
+			if err := s.loadDense(c, db, points, graph); err != nil {
+				return err
+			}
+		}
+		c.findStrayVectors(db)
+		return nil
+	})
+	bg.Wait()
+	if err = errors.Join(err, sparseErr); err != nil {
+		return nil, err
+	}
+	if sl != nil {
+		c.sparse = sl.Sparse()
+	}
+	c.unstored = append(c.unstored, strays...)
+	return c, nil
+}
+
+// loadMeta reads a collection's settings into a fresh collection.
+func (s *Store) loadMeta(name string) (c *collection, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		cb := collectionBucket(tx, name)
 		meta, pb := cb.Bucket(bucketMeta), cb.Bucket(bucketPoints)
-		if meta == nil || pb == nil {
+		db, sb := cb.Bucket(bucketDense), cb.Bucket(bucketSparse)
+		if meta == nil || pb == nil || db == nil || sb == nil {
 			return fmt.Errorf("%w: collection buckets missing", ErrCorrupt)
 		}
 		var m collectionMeta
@@ -54,65 +149,56 @@ func (s *Store) loadCollection(name string) (*collection, error) {
 		c = newCollection(m.CollectionConfig, string(meta.Get(keyUID)), s.dopt)
 		c.gen = binary.BigEndian.Uint64(gen)
 		c.indexes = indexes
-		if c.dense != nil {
-			var err error
-			if graph, err = s.readGraph(c); err != nil && !errors.Is(err, os.ErrNotExist) {
-				s.log.Warn("saved HNSW graph unusable; rebuilding", "collection", name, "err", err)
-			}
-		}
+		return nil
+	})
+	return c, err
+}
 
-		// bbolt's memory stays valid until the transaction ends, so the
-		// workers decode straight from it.
-		var keys, vals [][]byte
-		err := pb.ForEach(func(k, v []byte) error {
-			keys = append(keys, k)
-			vals = append(vals, v)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		points = make([]loaded, len(keys))
-		workers := runtime.GOMAXPROCS(0)
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(keys); i += workers {
-					p := &points[i]
-					if p.id, p.err = keyID(keys[i]); p.err != nil {
-						continue
-					}
-					if p.rec, p.err = decodeRecordSkip(vals[i], graph != nil); p.err != nil {
-						continue
-					}
-					if graph != nil && p.rec.gen > graph.gen {
-						// Written after the graph was saved: the vector is needed.
-						p.rec, p.err = decodeRecord(vals[i])
-					}
-					p.payload, p.err = index.DecodePayload(p.rec.payload)
-					p.rec.payload = nil
-				}
-			}()
-		}
-		wg.Wait()
+// decodePoints decodes every record of a points bucket, in parallel.
+func decodePoints(pb *bolt.Bucket) ([]loaded, error) {
+	// bbolt's memory stays valid until the transaction ends, so the
+	// workers decode straight from it.
+	var keys, vals [][]byte
+	err := pb.ForEach(func(k, v []byte) error {
+		keys = append(keys, k)
+		vals = append(vals, v)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-
-	var maxSlot uint32
+	points := make([]loaded, len(keys))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(keys); i += workers {
+				p := &points[i]
+				if p.id, p.err = keyID(keys[i]); p.err != nil {
+					continue
+				}
+				if p.rec, p.err = decodeRecord(vals[i]); p.err != nil {
+					continue
+				}
+				p.payload, p.err = index.DecodePayload(p.rec.payload)
+				p.rec.payload = nil
+			}
+		})
+	}
+	wg.Wait()
 	for i := range points {
-		p := &points[i]
-		if p.err != nil {
+		if p := &points[i]; p.err != nil {
 			return nil, fmt.Errorf("point %s: %w", p.id, p.err)
 		}
-		if p.rec.dim != c.cfg.Dim {
-			return nil, fmt.Errorf("%w: point %s has a dense vector of %d dimensions, collection has %d", ErrCorrupt, p.id, p.rec.dim, c.cfg.Dim)
-		}
-		maxSlot = max(maxSlot, p.rec.slot)
+	}
+	return points, nil
+}
+
+// fill builds a fresh collection's slot tables from its points.
+func (c *collection) fill(points []loaded) error {
+	var maxSlot uint32
+	for i := range points {
+		maxSlot = max(maxSlot, points[i].rec.slot)
 	}
 	if len(points) > 0 {
 		c.grow(maxSlot)
@@ -123,16 +209,13 @@ func (s *Store) loadCollection(name string) (*collection, error) {
 		p := &points[i]
 		slot := p.rec.slot
 		if c.live.has(slot) {
-			return nil, fmt.Errorf("%w: points %s and %s share slot %d", ErrCorrupt, c.ids[slot], p.id, slot)
+			return fmt.Errorf("%w: points %s and %s share slot %d", ErrCorrupt, c.ids[slot], p.id, slot)
 		}
 		c.live.set(slot)
 		c.ids[slot] = p.id
 		c.payloads[slot] = p.payload
 		c.slotOf[p.id] = slot
 		c.order = append(c.order, p.id) // bbolt iterates keys in id order
-		if p.rec.sparse != nil && c.sparse != nil {
-			c.sparse.Add(slot, p.rec.sparse.Indices, p.rec.sparse.Values)
-		}
 	}
 	c.n = len(points)
 	for slot := c.nextSlot; slot > 0; slot-- {
@@ -140,13 +223,61 @@ func (s *Store) loadCollection(name string) (*collection, error) {
 			c.free = append(c.free, slot-1)
 		}
 	}
-	if c.dense != nil {
-		if err := s.loadDense(c, points, graph); err != nil {
-			return nil, err
+	return nil
+}
+
+// countSparse is the loader's first pass over the sparse bucket: every
+// vector's terms, those of freed slots included (they only make a list's
+// first allocation a little larger).
+func countSparse(sb *bolt.Bucket, l *vecindex.SparseLoader) error {
+	var idx []uint32
+	return sb.ForEach(func(k, v []byte) error {
+		slot, err := keySlot(k)
+		if err != nil {
+			return err
+		}
+		if idx, err = sparseIndices(v, idx); err != nil {
+			return fmt.Errorf("slot %d: %w", slot, err)
+		}
+		l.Count(idx)
+		return nil
+	})
+}
+
+// fillSparse is the loader's second pass: the vectors of live slots go in,
+// the others are returned, for deletion.
+func (c *collection) fillSparse(sb *bolt.Bucket, l *vecindex.SparseLoader) (strays []uint32, err error) {
+	var sp index.Sparse // reused: the loader copies what it keeps
+	err = sb.ForEach(func(k, v []byte) error {
+		slot, err := keySlot(k)
+		if err != nil {
+			return err
+		}
+		if !c.live.has(slot) {
+			strays = append(strays, slot)
+			return nil
+		}
+		if err := decodeSparseInto(v, &sp); err != nil {
+			return fmt.Errorf("slot %d: %w", slot, err)
+		}
+		l.Add(slot, sp.Indices, sp.Values)
+		return nil
+	})
+	return strays, err
+}
+
+// findStrayVectors notes the dense vectors of slots no point holds (the
+// free slots, and any beyond the last live one) for deletion.
+func (c *collection) findStrayVectors(db *bolt.Bucket) {
+	for _, slot := range c.free {
+		if db.Get(slotKey(slot)) != nil {
+			c.unstored = append(c.unstored, slot)
 		}
 	}
-	for field, typ := range c.indexes {
-		c.fields[field] = c.buildIndex(field, typ)
+	cur := db.Cursor()
+	for k, _ := cur.Seek(slotKey(c.nextSlot)); k != nil; k, _ = cur.Next() {
+		if slot, err := keySlot(k); err == nil {
+			c.unstored = append(c.unstored, slot)
+		}
 	}
-	return c, nil
 }

@@ -22,6 +22,9 @@ type query struct {
 	allowed bitmap
 	n       int
 	all     bool
+	// vec reads the full vectors (see vectors.go): the dense leg rescores
+	// with them, results with vectors copy them.
+	vec *vectorReader
 }
 
 // prepare validates the parts of a request Query and QueryGroups share and
@@ -68,9 +71,9 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 	return c.top(k, q.n, func(k int) []vecindex.Hit {
 		if k >= q.n || (!q.all && q.n <= exactFilteredMax) {
 			// Few candidates: scoring them all is exact and cheap.
-			return c.dense.SearchExact(q.dense, k, q.allowed.has)
+			return c.dense.SearchExact(q.dense, k, q.allowed.has, q.vec.exact())
 		}
-		return c.dense.Search(q.dense, k, q.allowed.has)
+		return c.dense.Search(q.dense, k, q.allowed.has, q.vec.exact())
 	})
 }
 
@@ -91,8 +94,11 @@ func (c *collection) sparseLeg(q *query, k int) []index.ScoredPoint {
 // top returns the k best results of search ordered by index.SortScored:
 // the indexes break ties by slot, the contract by id, so when equal scores
 // straddle the k-th place the search widens until the tied block is whole.
+// It asks for one more than k first: enough to see that no tie straddles
+// the k-th place, which is the common case (every extra dense result
+// costs an exact rescoring).
 func (c *collection) top(k, most int, search func(k int) []vecindex.Hit) []index.ScoredPoint {
-	for ask := min(k+8, most); ; ask = min(2*ask, most) {
+	for ask := min(k+1, most); ; ask = min(2*ask, most) {
 		hits := search(ask)
 		out := make([]index.ScoredPoint, len(hits))
 		for i, h := range hits {
@@ -130,10 +136,10 @@ func cut(ranked []index.ScoredPoint, threshold *float32) []index.ScoredPoint {
 }
 
 // materialize fills each result's payload and vectors.
-func (c *collection) materialize(ps []index.ScoredPoint, with index.With) []index.ScoredPoint {
+func (c *collection) materialize(ps []index.ScoredPoint, with index.With, vr *vectorReader) []index.ScoredPoint {
 	out := make([]index.ScoredPoint, len(ps))
 	for i, p := range ps {
-		out[i] = index.ScoredPoint{Record: c.record(c.slotOf[p.ID], with), Score: p.Score}
+		out[i] = index.ScoredPoint{Record: c.record(c.slotOf[p.ID], with, vr), Score: p.Score}
 	}
 	return out
 }
@@ -160,10 +166,15 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 	if err != nil {
 		return nil, err
 	}
+	done, err := s.withVectors(c, &q, req.With)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	ranked := cut(c.rank(&q, req.Offset+lim, prefetch), q.threshold)
 	ranked = ranked[min(req.Offset, len(ranked)):]
 	ranked = ranked[:min(lim, len(ranked))]
-	return c.materialize(ranked, req.With), nil
+	return c.materialize(ranked, req.With, q.vec), nil
 }
 
 // QueryGroups is Query grouped by the values at group.Key: req.Limit and
@@ -191,6 +202,11 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	if err != nil {
 		return nil, err
 	}
+	done, err := s.withVectors(c, &q, req.With)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var out []*index.Group
 	for k := max(4*groups*size, 64); ; k *= 4 {
 		if k >= q.n {
@@ -209,9 +225,19 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	}
 	result := make([]index.Group, 0, min(groups, len(out)))
 	for _, g := range out[:min(groups, len(out))] {
-		result = append(result, index.Group{Key: g.Key, Hits: c.materialize(g.Hits, req.With)})
+		result = append(result, index.Group{Key: g.Key, Hits: c.materialize(g.Hits, req.With, q.vec)})
 	}
 	return result, nil
+}
+
+// withVectors gives q the full dense vectors when it needs them: a dense
+// leg to rescore, or vectors to return.
+func (s *Store) withVectors(c *collection, q *query, with index.With) (done func(), err error) {
+	if q.dense == nil && !with.Vectors {
+		return func() {}, nil
+	}
+	q.vec, done, err = s.vectors(c)
+	return done, err
 }
 
 // group groups ranked hits by their string and integer values at key; full

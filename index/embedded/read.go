@@ -23,11 +23,24 @@ func (s *Store) Get(ctx context.Context, collection string, ids []string, with i
 	if err != nil {
 		return nil, err
 	}
+	vr, done, err := s.readVectors(c, with)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	out := make([]index.Record, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, c.record(c.slotOf[id], with))
+		out = append(out, c.record(c.slotOf[id], with, vr))
 	}
 	return out, nil
+}
+
+// readVectors opens the vectors when a read returns them.
+func (s *Store) readVectors(c *collection, with index.With) (*vectorReader, func(), error) {
+	if !with.Vectors {
+		return nil, func() {}, nil
+	}
+	return s.vectors(c)
 }
 
 // Count counts the points matching f (nil: all).
@@ -75,8 +88,13 @@ func (s *Store) Scroll(ctx context.Context, collection string, req index.ScrollR
 	if err != nil {
 		return index.ScrollPage{}, err
 	}
+	vr, done, err := s.readVectors(c, req.With)
+	if err != nil {
+		return index.ScrollPage{}, err
+	}
+	defer done()
 	if req.OrderBy != nil {
-		return c.scrollOrdered(req, lim)
+		return c.scrollOrdered(req, lim, vr)
 	}
 	start := ""
 	if req.Cursor != "" {
@@ -96,7 +114,7 @@ func (s *Store) Scroll(ctx context.Context, collection string, req index.ScrollR
 			page.Next = id
 			break
 		}
-		page.Points = append(page.Points, c.record(slot, req.With))
+		page.Points = append(page.Points, c.record(slot, req.With, vr))
 	}
 	return page, nil
 }
@@ -129,7 +147,7 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-func (c *collection) scrollOrdered(req index.ScrollRequest, lim int) (index.ScrollPage, error) {
+func (c *collection) scrollOrdered(req index.ScrollRequest, lim int, vr *vectorReader) (index.ScrollPage, error) {
 	ob := req.OrderBy
 	if ob.Key == "" {
 		return index.ScrollPage{}, fmt.Errorf("%w: order by without a key", index.ErrInvalidArgument)
@@ -185,7 +203,7 @@ func (c *collection) scrollOrdered(req index.ScrollRequest, lim int) (index.Scro
 			page.Next = next.encode()
 			break
 		}
-		page.Points = append(page.Points, c.record(e.slot, req.With))
+		page.Points = append(page.Points, c.record(e.slot, req.With, vr))
 		last = e
 	}
 	return page, nil

@@ -294,3 +294,36 @@ func TestGraphCatchUp(t *testing.T) {
 	}
 	compareStores(t, "rebuilt", c, ref, 1700)
 }
+
+// TestGraphFollowsSearchSettings reopens a store with another ef_search and
+// exact_below: the saved graph is used, with the new settings; another M
+// (the graph's shape) rebuilds it.
+func TestGraphFollowsSearchSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.ExactBelow = 50
+	s := open(t, cfg)
+	must(t, s.CreateCollection(ctx, index.CollectionConfig{Name: "g", Dim: 8}))
+	var pts []index.Point
+	for n := range 300 {
+		pts = append(pts, index.Point{ID: testID(n), Dense: testVector(n, 8)})
+	}
+	must(t, s.Upsert(ctx, "g", pts))
+	must(t, s.WaitIndexed(ctx))
+	must(t, s.Close())
+
+	cfg.HNSWEfSearch, cfg.ExactBelow = 32, 60
+	s = open(t, cfg)
+	c := s.cols["g"]
+	if o := c.dense.Options(); !c.graphLoaded || o.EfSearch != 32 || o.ExactBelow != 60 {
+		t.Errorf("new search settings: graph loaded %v, options %+v", c.graphLoaded, o)
+	}
+	must(t, s.Close())
+
+	cfg.HNSWM = 8
+	s = open(t, cfg)
+	if c := s.cols["g"]; c.graphLoaded || c.dense.Options().M != 8 {
+		t.Errorf("new M: graph loaded %v, M %d; want a rebuild with M 8", c.graphLoaded, c.dense.Options().M)
+	}
+}

@@ -24,9 +24,10 @@ import (
 
 var _ index.Store = (*Store)(nil)
 
-// formatVersion is the storage format this build writes and reads. A
-// database or backup with a larger version is refused with ErrNewerFormat.
-const formatVersion = 1
+// formatVersion is the storage format this build writes. A database or
+// backup with a larger version is refused with ErrNewerFormat; one of
+// format 1 is migrated at Open (see migrate.go).
+const formatVersion = 2
 
 // DBFile is the database file's name inside the data directory.
 const DBFile = "jieda.db"
@@ -38,11 +39,22 @@ const lockTimeout = time.Second
 //
 //	meta/format                 uint32 big-endian format version
 //	collections/<name>/meta/    config (JSON), uid, gen (uint64 BE), indexes (JSON)
-//	collections/<name>/points/  16 id bytes → record (see encodeRecord)
+//	collections/<name>/points/  16 id bytes → record: slot, generation, payload (see encodeRecord)
+//	collections/<name>/dense/   4-byte BE slot → dense vector (see encodeDense)
+//	collections/<name>/sparse/  4-byte BE slot → sparse vector (see encodeSparse)
+//
+// A slot's vectors never change while a point holds it: a write that
+// changes a point's vectors gives it a fresh slot, and the vectors of the
+// slots a write frees are deleted by the next write (see
+// collection.unstored), once no reader can still see them. So a reader
+// holding Store.mu can read a live slot's vectors from the database even
+// while a writer commits.
 var (
 	bucketMeta        = []byte("meta")
 	bucketCollections = []byte("collections")
 	bucketPoints      = []byte("points")
+	bucketDense       = []byte("dense")
+	bucketSparse      = []byte("sparse")
 	keyFormat         = []byte("format")
 	keyConfig         = []byte("config")
 	keyUID            = []byte("uid")
@@ -121,8 +133,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	return s, nil
 }
 
-// load checks the format version and loads every collection.
+// load checks the format version, migrates a format-1 database, and loads
+// every collection.
 func (s *Store) load(ctx context.Context) error {
+	format := uint32(formatVersion)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -132,8 +146,11 @@ func (s *Store) load(ctx context.Context) error {
 			if len(v) != 4 {
 				return fmt.Errorf("%w: format version of %d bytes", ErrCorrupt, len(v))
 			}
-			if got := binary.BigEndian.Uint32(v); got > formatVersion {
-				return fmt.Errorf("%w: database format %d, this build reads up to %d", ErrNewerFormat, got, formatVersion)
+			switch format = binary.BigEndian.Uint32(v); {
+			case format > formatVersion:
+				return fmt.Errorf("%w: database format %d, this build reads up to %d", ErrNewerFormat, format, formatVersion)
+			case format == 0:
+				return fmt.Errorf("%w: database format 0", ErrCorrupt)
 			}
 		} else if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)); err != nil {
 			return err
@@ -153,6 +170,11 @@ func (s *Store) load(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if format < formatVersion {
+		if err := s.migrate(ctx, names); err != nil {
+			return fmt.Errorf("opening %s: %w", s.db.Path(), err)
+		}
 	}
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
@@ -271,8 +293,10 @@ func (s *Store) CreateCollection(ctx context.Context, cfg index.CollectionConfig
 		if err != nil {
 			return err
 		}
-		if _, err := cb.CreateBucket(bucketPoints); err != nil {
-			return err
+		for _, b := range [][]byte{bucketPoints, bucketDense, bucketSparse} {
+			if _, err := cb.CreateBucket(b); err != nil {
+				return err
+			}
 		}
 		return errors.Join(meta.Put(keyConfig, conf), meta.Put(keyUID, []byte(uid)),
 			meta.Put(keyGen, binary.BigEndian.AppendUint64(nil, 0)), meta.Put(keyIndexes, []byte("{}")))

@@ -1,11 +1,12 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -18,7 +19,7 @@ import (
 // vectors says the write changes vectors, which bumps the generation that
 // keys the saved HNSW graph; slots are the fresh slots the ops use (from
 // allocate), handed out once the commit succeeded.
-func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, put func(b *bolt.Bucket, i int, gen uint64) error) error {
+func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, put func(b buckets, i int, gen uint64) error) error {
 	if len(ops) == 0 {
 		return nil
 	}
@@ -28,9 +29,26 @@ func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, pu
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		cb := collectionBucket(tx, c.cfg.Name)
-		pb := cb.Bucket(bucketPoints)
+		b := buckets{points: cb.Bucket(bucketPoints), dense: cb.Bucket(bucketDense), sparse: cb.Bucket(bucketSparse)}
+		// First the vectors of slots earlier writes freed: no reader sees
+		// those slots any more, and this write may reuse them.
+		for _, slot := range c.unstored {
+			k := slotKey(slot)
+			if err := errors.Join(b.dense.Delete(k), b.sparse.Delete(k)); err != nil {
+				return err
+			}
+		}
 		for i := range ops {
-			if err := put(pb, i, gen); err != nil {
+			o := &ops[i]
+			if c.sparse != nil && o.hadOld && (o.deleted || o.old != o.slot) {
+				if v := b.sparse.Get(slotKey(o.old)); v != nil {
+					var err error
+					if o.oldTerms, err = sparseIndices(v, nil); err != nil {
+						return fmt.Errorf("point %s: %w", o.id, err)
+					}
+				}
+			}
+			if err := put(b, i, gen); err != nil {
 				return err
 			}
 		}
@@ -42,6 +60,7 @@ func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, pu
 	if err != nil {
 		return fmt.Errorf("committing to %s: %w", c.cfg.Name, err)
 	}
+	c.unstored = c.unstored[:0]
 	c.take(slots)
 	added := c.prepare(ops)
 	s.mu.Lock()
@@ -58,6 +77,11 @@ func (s *Store) commit(c *collection, ops []op, vectors bool, slots []uint32, pu
 		s.maybeSaveGraph(c)
 	}
 	return nil
+}
+
+// buckets are a collection's buckets in a write transaction.
+type buckets struct {
+	points, dense, sparse *bolt.Bucket
 }
 
 // writer locks out other writers and returns the named collection.
@@ -134,15 +158,26 @@ func (c *collection) validPoints(points []index.Point) (ops []op, recs [][]byte,
 
 // upsert writes validated ops; the caller holds writeMu.
 func (s *Store) upsert(c *collection, ops []op, recs [][]byte) error {
-	// A point keeps its slot when its dense vector is unchanged (nothing
-	// for the graph to do); otherwise it gets a fresh one (see collection).
+	// A point keeps its slot when its vectors are unchanged (nothing for
+	// the indexes to do); otherwise it gets a fresh one (see collection).
 	keep := make([]bool, len(ops))
 	fresh := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cb := collectionBucket(tx, c.cfg.Name)
+		b := buckets{dense: cb.Bucket(bucketDense), sparse: cb.Bucket(bucketSparse)}
+		for i := range ops {
+			o := &ops[i]
+			o.old, o.hadOld = c.slotOf[o.id]
+			keep[i] = o.hadOld && b.holds(o.old, o.dense, o.sparse)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("committing to %s: %w", c.cfg.Name, err)
+	}
 	for i := range ops {
-		o := &ops[i]
-		o.old, o.hadOld = c.slotOf[o.id]
-		if keep[i] = o.hadOld && c.sameDense(o.old, o.dense); keep[i] {
-			o.slot = o.old
+		if keep[i] {
+			ops[i].slot = ops[i].old
 		} else {
 			fresh++
 		}
@@ -154,20 +189,38 @@ func (s *Store) upsert(c *collection, ops []op, recs [][]byte) error {
 			k++
 		}
 	}
-	return s.commit(c, ops, true, slots, func(b *bolt.Bucket, i int, gen uint64) error {
+	return s.commit(c, ops, true, slots, func(b buckets, i int, gen uint64) error {
 		o := &ops[i]
-		return b.Put(idKey(o.id), encodeRecord(record{slot: o.slot, gen: gen, payload: recs[i], dense: o.dense, sparse: o.sparse}))
+		if err := b.points.Put(idKey(o.id), encodeRecord(record{slot: o.slot, gen: gen, payload: recs[i]})); err != nil {
+			return err
+		}
+		if keep[i] {
+			return nil
+		}
+		k := slotKey(o.slot)
+		var err error
+		if o.dense != nil {
+			err = b.dense.Put(k, encodeDense(o.dense))
+		}
+		if o.sparse != nil {
+			return errors.Join(err, b.sparse.Put(k, encodeSparse(o.sparse)))
+		}
+		// A reused slot never keeps an earlier point's sparse vector.
+		return errors.Join(err, b.sparse.Delete(k))
 	})
 }
 
-// sameDense reports whether slot holds exactly vec (always, without a
-// dense vector).
-func (c *collection) sameDense(slot uint32, vec []float32) bool {
-	if c.dense == nil {
-		return true
+// holds reports whether slot's stored vectors are exactly these.
+func (b buckets) holds(slot uint32, dense []float32, sparse *index.Sparse) bool {
+	k := slotKey(slot)
+	if d := b.dense.Get(k); dense == nil && d != nil || dense != nil && !bytes.Equal(d, encodeDense(dense)) {
+		return false
 	}
-	old, ok := c.dense.Vector(slot)
-	return ok && slices.Equal(old, vec)
+	sp := b.sparse.Get(k)
+	if sparse == nil {
+		return sp == nil
+	}
+	return bytes.Equal(sp, encodeSparse(sparse))
 }
 
 // validPoint checks a point against the collection and returns its op and
@@ -238,8 +291,8 @@ func (s *Store) delete(c *collection, ids []string) error {
 		slot := c.slotOf[id]
 		ops[i] = op{id: id, old: slot, hadOld: true, slot: slot, deleted: true}
 	}
-	return s.commit(c, ops, true, nil, func(b *bolt.Bucket, i int, _ uint64) error {
-		return b.Delete(idKey(ops[i].id))
+	return s.commit(c, ops, true, nil, func(b buckets, i int, _ uint64) error {
+		return b.points.Delete(idKey(ops[i].id))
 	})
 }
 
@@ -310,16 +363,16 @@ func (s *Store) updatePayloadLocked(c *collection, ids []string, payload index.P
 		slot := c.slotOf[id]
 		ops[i] = op{id: id, old: slot, hadOld: true, slot: slot, payload: update(c.payloads[slot], p)}
 	}
-	return s.commit(c, ops, false, nil, func(b *bolt.Bucket, i int, _ uint64) error {
+	return s.commit(c, ops, false, nil, func(b buckets, i int, _ uint64) error {
 		o := &ops[i]
 		k := idKey(o.id)
-		rec, err := decodeRecord(b.Get(k))
+		rec, err := decodeRecord(b.points.Get(k))
 		if err != nil {
 			return fmt.Errorf("point %s: %w", o.id, err)
 		}
 		if rec.payload, err = json.Marshal(o.payload); err != nil {
 			return err
 		}
-		return b.Put(k, encodeRecord(rec))
+		return b.points.Put(k, encodeRecord(rec))
 	})
 }

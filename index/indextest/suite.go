@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 		{"Query/Exact", testQueryExact},
 		{"Query/Reference", testQueryReference},
 		{"Query/IDF", testIDF},
+		{"Query/SparsePruning", testSparsePruning},
 
 		{"Groups/Exact", testGroupsExact},
 		{"Groups/Reference", testGroupsReference},

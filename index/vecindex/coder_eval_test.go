@@ -23,7 +23,7 @@ func TestCoderEval(t *testing.T) {
 	vecs := gen.take(n)
 	qs := gen.take(nq)
 
-	ours := NewDense(dim, DenseOptions{ExactBelow: -1, Seed: 1})
+	ours := newTD(dim, DenseOptions{ExactBelow: -1, Seed: 1})
 	t0 := time.Now()
 	for i, v := range vecs {
 		ours.Add(uint32(i), v)
@@ -84,7 +84,7 @@ func TestCoderEvalDefaults(t *testing.T) {
 		gen := newClustered(1, dim, 100, noise)
 		vecs := gen.take(n)
 		qs := gen.take(nq)
-		ref := NewDense(dim, DenseOptions{})
+		ref := newTD(dim, DenseOptions{})
 		g := hnsw.NewGraph[uint32]() // defaults: M 16, Ml 0.25, CosineDistance, EfSearch 20
 		g.EfSearch = 128
 		for i, v := range vecs {

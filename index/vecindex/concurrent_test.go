@@ -15,7 +15,7 @@ func TestDenseConcurrent(t *testing.T) {
 		n = 600
 	}
 	d, _, gen := buildClustered(t, n, dim, DenseOptions{ExactBelow: n / 2, M: 8, EfConstruction: 32, Seed: 1})
-	checkDense(t, d)
+	checkDense(t, d.Dense)
 	qs := gen.take(64)
 	extra := gen.take(n)
 	var wg sync.WaitGroup
@@ -59,7 +59,7 @@ func TestDenseConcurrent(t *testing.T) {
 }
 
 func TestSparseConcurrent(t *testing.T) {
-	s := NewSparse()
+	s := newTS()
 	r := rand.New(rand.NewPCG(1, 1))
 	z := rand.NewZipf(r, 1.1, 2, 500)
 	docs := make([][]uint32, 3000)

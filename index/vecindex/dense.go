@@ -2,7 +2,7 @@ package vecindex
 
 import (
 	"math/rand/v2"
-	"slices"
+
 	"sync"
 )
 
@@ -19,8 +19,10 @@ type DenseOptions struct {
 	// EfConstruction is the candidate list size while inserting (default
 	// 200, at least M).
 	EfConstruction int
-	// EfSearch is the candidate list size while searching (default 128);
-	// a search for k results uses max(EfSearch, k).
+	// EfSearch is the candidate list size while searching (default 128)
+	// up to 250,000 linked vectors; above, it grows with the square root
+	// of their number (256 at a million). A search for k results uses at
+	// least k.
 	EfSearch int
 	// Seed seeds the level generator, for reproducible graphs.
 	Seed int64
@@ -66,48 +68,44 @@ func (o DenseOptions) withDefaults() DenseOptions {
 	return o
 }
 
-// Vectors live in chunks of a power-of-two number of vectors, at least
-// chunkBytes each, so that growing the index never copies (or transiently
-// doubles) the whole store, and chunks are large enough for huge pages.
+// Node records live in chunks of a power-of-two number of records, at
+// least chunkBytes each, so that growing the index never copies (or
+// transiently doubles) the whole store, and chunks are large enough for
+// huge pages.
 const chunkBytes = 8 << 20
 
-// chunkShift returns log2 of the vectors per chunk for dimension dim.
-func chunkShift(dim int) uint {
-	s := uint(4)
-	for (1<<s)*max(dim, 1)*4 < chunkBytes {
-		s++
-	}
-	return s
-}
-
 // Dense is a cosine index over L2-normalized float32 vectors (callers
-// normalize); the score is the dot product. It is safe for concurrent use:
-// searches share a read lock, writes take the write lock.
+// normalize); the score is the dot product. It holds each vector
+// quantized to int8 (see nodes.go), walks the graph on the quantized
+// vectors and computes exact scores for the candidates with the vectors
+// the caller keeps (Exact). It is safe for concurrent use: searches share
+// a read lock, writes take the write lock.
 //
 // Each vector is a node with an internal id; slots map to nodes. A removed
 // node becomes a tombstone that searches walk through but never return;
 // its graph neighbors are relinked at once, and tombstones are swept and
 // their ids reused once they are a tenth of the nodes.
 //
-// Vectors added with AddPending wait in a pending set, outside the graph,
-// until IndexPending links them; searches scan them exactly meanwhile. A
-// slot is in the graph or pending, never both.
+// Vectors added with AddPending wait in a pending set, in full precision,
+// outside the graph, until IndexPending links them; searches scan them
+// exactly meanwhile. A slot is in the graph or pending, never both.
 //
 // Locking: mu guards the graph and the node store, pmu the pending set.
-// bySlot, slots and vecs are written only with both held for writing and
+// bySlot, slots and recs are written only with both held for writing and
 // may be read with either held. Lock order: mu before pmu. So AddPending,
-// Vector and Len, which take only pmu, never wait for an IndexPending or
-// an AddBatch in progress.
+// Has and Len, which take only pmu, never wait for an IndexPending or an
+// AddBatch in progress.
 type Dense struct {
 	mu   sync.RWMutex
 	pmu  sync.RWMutex
 	dim  int
 	opts DenseOptions
 
-	shift uint   // log2 of vectors per chunk
-	mask  uint32 // vectors per chunk - 1
+	stride int    // bytes per node record
+	shift  uint   // log2 of records per chunk
+	mask   uint32 // records per chunk - 1
 
-	vecs   [][]float32       // chunked vector store, by node id
+	recs   [][]byte          // chunked node records, by node id
 	slots  []uint32          // node id → slot
 	dead   []uint64          // bitset by node id: tombstone or free
 	bySlot map[uint32]uint32 // live slot → node id
@@ -128,8 +126,10 @@ func NewDense(dim int, opts DenseOptions) *Dense {
 	opts = opts.withDefaults()
 	seed := uint64(opts.Seed)
 	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
-	shift := chunkShift(dim)
+	stride := recordStride(dim)
+	shift := chunkShift(stride)
 	return &Dense{
+		stride:  stride,
 		shift:   shift,
 		mask:    1<<shift - 1,
 		dim:     max(dim, 0),
@@ -148,6 +148,17 @@ func (d *Dense) Dim() int { return d.dim }
 // Options returns the options in effect, defaults filled in.
 func (d *Dense) Options() DenseOptions { return d.opts }
 
+// SetSearchOptions applies the search-time options of o (ExactBelow and
+// EfSearch, defaults filled in) and keeps the ones the graph was built
+// with (M, EfConstruction, Seed), so a loaded graph follows the current
+// settings for searches without a rebuild.
+func (d *Dense) SetSearchOptions(o DenseOptions) {
+	o = o.withDefaults()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.opts.ExactBelow, d.opts.EfSearch = o.ExactBelow, o.EfSearch
+}
+
 // Len returns the number of live vectors, pending ones included.
 func (d *Dense) Len() int {
 	d.pmu.RLock()
@@ -163,47 +174,25 @@ func (d *Dense) Pending() int {
 	return d.pending.len()
 }
 
-// Vector returns a copy of the vector stored for slot.
-func (d *Dense) Vector(slot uint32) ([]float32, bool) {
+// Has reports whether slot has a vector (pending or in the graph).
+func (d *Dense) Has(slot uint32) bool {
 	d.pmu.RLock()
 	defer d.pmu.RUnlock()
-	if v, ok := d.pending.get(slot); ok {
-		return slices.Clone(v), true
+	if _, ok := d.pending.get(slot); ok {
+		return true
 	}
-	n, ok := d.bySlot[slot]
-	if !ok {
-		return nil, false
-	}
-	return slices.Clone(d.vec(n)), true
+	_, ok := d.bySlot[slot]
+	return ok
 }
 
 // Add inserts vec for slot, replacing any vector the slot had. vec is
-// copied. A vector whose length is not Dim() is ignored (the engine
-// validates dimensions before it gets here).
+// copied (quantized). A vector whose length is not Dim() is ignored (the
+// engine validates dimensions before it gets here).
 func (d *Dense) Add(slot uint32, vec []float32) {
 	if len(vec) != d.dim || d.dim == 0 {
 		return
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.pmu.Lock()
-	d.pending.remove(slot)
-	old, had := d.bySlot[slot]
-	if had && slices.Equal(d.vec(old), vec) {
-		d.pmu.Unlock()
-		return
-	}
-	delete(d.bySlot, slot)
-	d.pmu.Unlock()
-	if had {
-		d.removeNode(old)
-	}
-	d.pmu.Lock()
-	n := d.newNode(slot, vec)
-	d.pmu.Unlock()
-	s := d.getScratch()
-	d.insert(n, s)
-	d.putScratch(s)
+	d.AddBatch([]uint32{slot}, [][]float32{vec})
 }
 
 // AddBatch adds many vectors at once, as Add would one by one, but inserts
@@ -227,9 +216,6 @@ func (d *Dense) AddBatch(slots []uint32, vecs [][]float32) {
 		}
 		d.pending.remove(slot)
 		if old, ok := d.bySlot[slot]; ok {
-			if slices.Equal(d.vec(old), vecs[i]) {
-				continue
-			}
 			delete(d.bySlot, slot)
 			olds = append(olds, old)
 		}
@@ -241,11 +227,13 @@ func (d *Dense) AddBatch(slots []uint32, vecs [][]float32) {
 	}
 	d.pmu.Lock()
 	added := make([]uint32, 0, len(add))
+	qs := make([][]float32, 0, len(add))
 	for _, i := range add {
 		added = append(added, d.newNode(slots[i], vecs[i]))
+		qs = append(qs, vecs[i])
 	}
 	d.pmu.Unlock()
-	d.insertParallel(added)
+	d.insertParallel(added, qs)
 }
 
 // lastValid maps each slot given with a vector of the right dimension to
@@ -295,9 +283,6 @@ func (d *Dense) AddPending(slots []uint32, vecs [][]float32) {
 	for _, i := range inGraph {
 		slot := slots[i]
 		if old, ok := d.bySlot[slot]; ok {
-			if slices.Equal(d.vec(old), vecs[i]) {
-				continue
-			}
 			delete(d.bySlot, slot)
 			olds = append(olds, old)
 		}
@@ -321,16 +306,24 @@ func (d *Dense) IndexPending(max int) int {
 	defer d.mu.Unlock()
 	d.pmu.Lock()
 	nodes := make([]uint32, 0, min(max, d.pending.len()))
+	// The vectors, in full precision, are the inserts' queries: copied,
+	// since the pending set may move them once pmu is released.
+	flat := make([]float32, 0, min(max, d.pending.len())*d.dim)
 	for len(nodes) < max {
 		slot, vec, ok := d.pending.pop()
 		if !ok {
 			break
 		}
 		nodes = append(nodes, d.newNode(slot, vec))
+		flat = append(flat, vec...)
 	}
 	d.pending.maybeCompact()
 	d.pmu.Unlock()
-	d.insertParallel(nodes)
+	qs := make([][]float32, len(nodes))
+	for i := range qs {
+		qs[i] = flat[i*d.dim : (i+1)*d.dim : (i+1)*d.dim]
+	}
+	d.insertParallel(nodes, qs)
 	return len(nodes)
 }
 
@@ -356,21 +349,14 @@ func (d *Dense) Remove(slot uint32) {
 	}
 }
 
-// vec returns node n's stored vector (not a copy).
-func (d *Dense) vec(n uint32) []float32 {
-	c := d.vecs[n>>d.shift]
-	off := int(n&d.mask) * d.dim
-	return c[off : off+d.dim : off+d.dim]
-}
-
-// growChunk makes room for one more vector in a chunk of up to per
-// vectors: capacity doubles from 16 vectors up to exactly per, so no chunk
+// growChunk makes room for one more record in a chunk of up to per
+// records: capacity doubles from 16 records up to exactly per, so no chunk
 // is over-allocated.
-func growChunk(c []float32, dim, per int) []float32 {
-	if len(c)+dim <= cap(c) {
+func growChunk(c []byte, stride, per int) []byte {
+	if len(c)+stride <= cap(c) {
 		return c
 	}
-	nc := make([]float32, len(c), min(max(2*cap(c), 16*dim), per*dim))
+	nc := make([]byte, len(c), min(max(2*cap(c), 16*stride), per*stride))
 	adviseHuge(nc, false)
 	copy(nc, c)
 	return nc
@@ -386,32 +372,35 @@ func (d *Dense) setDead(n uint32, on bool) {
 	}
 }
 
-// newNode stores vec for slot in a free node id, or a new one, and gives it
-// a level. The node is live but not yet linked into the graph. The caller
-// holds mu and pmu for writing, and slot has no node.
+// newNode stores vec (quantized) for slot in a free node id, or a new one,
+// and gives it a level. The node is live but not yet linked into the
+// graph. The caller holds mu and pmu for writing, and slot has no node.
 func (d *Dense) newNode(slot uint32, vec []float32) uint32 {
 	var n uint32
 	if len(d.free) > 0 {
 		n = d.free[len(d.free)-1]
 		d.free = d.free[:len(d.free)-1]
-		copy(d.vec(n), vec)
+		quantize(vec, d.rec(n))
 		d.slots[n] = slot
 		d.setDead(n, false)
 	} else {
 		n = uint32(len(d.slots))
 		ci := int(n >> d.shift)
 		per := int(d.mask) + 1
-		if ci == len(d.vecs) {
-			var c []float32
+		if ci == len(d.recs) {
+			var c []byte
 			if ci > 0 { // the index is big: take the whole chunk at once
-				c = make([]float32, 0, per*d.dim)
+				c = make([]byte, 0, per*d.stride)
 				adviseHuge(c, false)
 			}
-			d.vecs = append(d.vecs, c)
+			d.recs = append(d.recs, c)
 		}
-		d.vecs[ci] = append(growChunk(d.vecs[ci], d.dim, per), vec...)
-		if len(d.vecs[ci]) == per*d.dim {
-			adviseHuge(d.vecs[ci], true)
+		c := growChunk(d.recs[ci], d.stride, per)
+		c = c[:len(c)+d.stride]
+		quantize(vec, c[len(c)-d.stride:])
+		d.recs[ci] = c
+		if len(c) == per*d.stride {
+			adviseHuge(c, true)
 		}
 		d.slots = append(d.slots, slot)
 		if int(n>>6) == len(d.dead) {
@@ -455,145 +444,3 @@ func (d *Dense) getScratch() *scratch {
 }
 
 func (d *Dense) putScratch(s *scratch) { d.scratch.Put(s) }
-
-// Search returns the k best live slots allowed by allow (nil allows all),
-// best first, ties by slot ascending. It returns min(k, allowed slots)
-// hits: filters that allow few slots are scanned exactly, and a graph
-// search that comes up short falls back to the exact scan. Pending
-// vectors are always scanned exactly and merged in. A query of the wrong
-// dimension returns nil. allow runs under the index's read locks: it must
-// not call the index.
-func (d *Dense) Search(q []float32, k int, allow func(slot uint32) bool) []Hit {
-	if len(q) != d.dim || k <= 0 || d.dim == 0 {
-		return nil
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	d.pmu.RLock()
-	defer d.pmu.RUnlock()
-	graphed := len(d.bySlot)
-	live := graphed + d.pending.len()
-	if live == 0 {
-		return nil
-	}
-	ef := max(d.opts.EfSearch, k)
-	// A graph search touches about 28×ef vectors at random; an exact scan
-	// touches all of them in order, several times cheaper each.
-	if live < d.opts.ExactBelow || ef*20 >= graphed {
-		return d.exact(q, k, allow)
-	}
-	if allow != nil {
-		frac := d.allowedFraction(allow)
-		if frac < filterExactFraction || frac*float64(graphed) < float64(d.opts.ExactBelow) {
-			return d.exact(q, k, allow)
-		}
-	}
-	hits := d.graphSearch(q, k, ef, allow)
-	if len(hits) < k && len(hits) < graphed {
-		// Fewer allowed slots than k, or a part of the graph the search
-		// could not reach: the exact scan is the answer either way.
-		return d.exact(q, k, allow)
-	}
-	if d.pending.len() == 0 {
-		return hits
-	}
-	var top topK
-	top.reset(k)
-	top.h = make([]Hit, 0, k)
-	for _, h := range hits {
-		top.push(h)
-	}
-	d.scanPending(q, allow, &top)
-	sortHits(top.h)
-	return top.h
-}
-
-// filterExactFraction: a filter allowing less than this fraction of the
-// points is searched by exact scan over the allowed points.
-const filterExactFraction = 0.1
-
-// allowedFraction estimates the fraction of live slots allow admits from a
-// sample of up to 256 nodes. The sample walks node ids by a golden-ratio
-// stride, so periodic filters (every other slot, every hundredth) do not
-// alias with it the way a regular stride does.
-func (d *Dense) allowedFraction(allow func(slot uint32) bool) float64 {
-	const samples = 256
-	n := uint64(len(d.slots))
-	if n == 0 {
-		return 1
-	}
-	step := uint64(float64(n)*0.6180339887498949) | 1
-	x := n / 2
-	seen, ok := 0, 0
-	for range min(n, samples) {
-		id := uint32(x % n)
-		x += step
-		if d.isDead(id) {
-			continue
-		}
-		seen++
-		if allow(d.slots[id]) {
-			ok++
-		}
-	}
-	if seen == 0 {
-		return 1
-	}
-	return float64(ok) / float64(seen)
-}
-
-// SearchExact is the brute-force search: every live allowed slot is scored.
-// It is the reference Search is measured against.
-func (d *Dense) SearchExact(q []float32, k int, allow func(slot uint32) bool) []Hit {
-	if len(q) != d.dim || k <= 0 || d.dim == 0 {
-		return nil
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	d.pmu.RLock()
-	defer d.pmu.RUnlock()
-	return d.exact(q, k, allow)
-}
-
-// exact scores every live allowed vector, in the graph and pending. The
-// caller holds mu and pmu for reading.
-func (d *Dense) exact(q []float32, k int, allow func(slot uint32) bool) []Hit {
-	var top topK
-	top.reset(min(k, len(d.bySlot)+d.pending.len()))
-	top.h = make([]Hit, 0, top.k)
-	dim := d.dim
-	for ci, c := range d.vecs {
-		base := uint32(ci) << d.shift
-		for j := 0; (j+1)*dim <= len(c); j++ {
-			n := base + uint32(j)
-			if d.isDead(n) {
-				continue
-			}
-			slot := d.slots[n]
-			if allow != nil && !allow(slot) {
-				continue
-			}
-			h := Hit{Slot: slot, Score: dot(q, c[j*dim:(j+1)*dim])}
-			if !top.full() || better(h, top.worst()) {
-				top.push(h)
-			}
-		}
-	}
-	d.scanPending(q, allow, &top)
-	sortHits(top.h)
-	return top.h
-}
-
-// scanPending offers every allowed pending vector to top. The caller holds
-// pmu for reading.
-func (d *Dense) scanPending(q []float32, allow func(slot uint32) bool, top *topK) {
-	d.pending.each(func(slot uint32, v []float32) {
-		if allow != nil && !allow(slot) {
-			return
-		}
-		h := Hit{Slot: slot, Score: dot(q, v)}
-		if !top.full() || better(h, top.worst()) {
-			top.push(h)
-		}
-	})
-}

@@ -107,8 +107,8 @@ func TestDenseExactMatchesBruteForce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("dim%d_n%d_k%d", tt.dim, tt.n, tt.k), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(tt.dim), uint64(tt.n)))
-			d := NewDense(tt.dim, DenseOptions{Seed: 1})
-			checkDense(t, d)
+			d := newTD(tt.dim, DenseOptions{Seed: 1})
+			checkDense(t, d.Dense)
 			ref := map[uint32][]float32{}
 			for i := range tt.n {
 				slot := uint32(i)
@@ -139,8 +139,8 @@ func TestDenseExactMatchesBruteForce(t *testing.T) {
 }
 
 func TestDenseTiesBySlot(t *testing.T) {
-	d := NewDense(2, DenseOptions{ExactBelow: -1, Seed: 1})
-	checkDense(t, d)
+	d := newTD(2, DenseOptions{ExactBelow: -1, Seed: 1})
+	checkDense(t, d.Dense)
 	for _, slot := range []uint32{9, 3, 7, 1} {
 		d.Add(slot, []float32{1, 0})
 	}
@@ -167,19 +167,19 @@ func graphSize() int {
 
 // buildClustered returns an index of n clustered dim-vectors in slots
 // 0..n-1 (graph search from the start), the vectors, and the generator.
-func buildClustered(t testing.TB, n, dim int, opts DenseOptions) (*Dense, [][]float32, *clustered) {
+func buildClustered(t testing.TB, n, dim int, opts DenseOptions) (*tdense, [][]float32, *clustered) {
 	gen := newClustered(42, dim, max(1, n/100), 1)
 	vecs := gen.take(n)
 	slots := make([]uint32, n)
 	for i := range slots {
 		slots[i] = uint32(i)
 	}
-	d := NewDense(dim, opts)
+	d := newTD(dim, opts)
 	d.AddBatch(slots, vecs)
 	return d, vecs, gen
 }
 
-func meanRecall(d *Dense, qs [][]float32, k int, allow func(uint32) bool) float64 {
+func meanRecall(d *tdense, qs [][]float32, k int, allow func(uint32) bool) float64 {
 	var sum float64
 	for _, q := range qs {
 		sum += recall(d.SearchExact(q, k, allow), d.Search(q, k, allow))
@@ -190,18 +190,18 @@ func meanRecall(d *Dense, qs [][]float32, k int, allow func(uint32) bool) float6
 // shared is one read-only clustered graph for the tests that only search.
 var shared struct {
 	once sync.Once
-	d    *Dense
+	d    *tdense
 	vecs [][]float32
 	qs   [][]float32
 }
 
-func sharedGraph(t *testing.T) (*Dense, [][]float32, [][]float32) {
+func sharedGraph(t *testing.T) (*tdense, [][]float32, [][]float32) {
 	shared.once.Do(func() {
 		var gen *clustered
 		shared.d, shared.vecs, gen = buildClustered(t, graphSize(), 64, DenseOptions{ExactBelow: -1, EfConstruction: 100, Seed: 1})
 		shared.qs = gen.take(200)
 	})
-	checkDense(t, shared.d)
+	checkDense(t, shared.d.Dense)
 	return shared.d, shared.vecs, shared.qs
 }
 
@@ -219,7 +219,7 @@ func TestDenseRecall(t *testing.T) {
 func TestDenseReplaceRemove(t *testing.T) {
 	n := graphSize() / 2
 	d, vecs, gen := buildClustered(t, n, 32, DenseOptions{ExactBelow: -1, EfConstruction: 100, Seed: 1})
-	checkDense(t, d)
+	checkDense(t, d.Dense)
 	ref := map[uint32][]float32{}
 	for i, v := range vecs {
 		ref[uint32(i)] = v
@@ -350,7 +350,9 @@ func TestDenseFiltered(t *testing.T) {
 }
 
 func TestAllowedFraction(t *testing.T) {
-	for _, n := range []int{1, 7, 100, 1000, 100_000} {
+	// 3000 and 20,000 are multiples of 10: a stride sample aliased with
+	// the every-tenth filters there (3000: 0 for one, 0.5 for the other).
+	for _, n := range []int{1, 7, 100, 1000, 3000, 20_000, 100_000} {
 		d := NewDense(1, DenseOptions{})
 		for i := range n {
 			d.newNode(uint32(i), []float32{1})
@@ -366,6 +368,7 @@ func TestAllowedFraction(t *testing.T) {
 			{"odd", func(s uint32) bool { return s%2 == 1 }, 0.5},
 			{"1%", func(s uint32) bool { return s%100 == 0 }, 0.01},
 			{"10%", func(s uint32) bool { return s%10 == 3 }, 0.1},
+			{"10% from 0", func(s uint32) bool { return s%10 == 0 }, 0.1},
 			{"first 30%", func(s uint32) bool { return int(s) < n*3/10 }, 0.3},
 		} {
 			got := d.allowedFraction(tt.allow)
@@ -376,9 +379,38 @@ func TestAllowedFraction(t *testing.T) {
 	}
 }
 
+// TestFilterExact pins where a filtered search becomes an exact scan: a
+// 10% filter is scanned up to about 256,000 vectors at ef 128, a 50% one
+// up to about 10,240; under 10% it is always scanned.
+func TestFilterExact(t *testing.T) {
+	d := NewDense(1, DenseOptions{ExactBelow: -1})
+	tests := []struct {
+		frac        float64
+		ef, graphed int
+		want        bool
+	}{
+		{0.05, 256, 1_000_000, true},
+		{0.1, 128, 20_000, true},
+		{0.1, 128, 250_000, true},
+		{0.1, 128, 300_000, false},
+		{0.5, 128, 10_240, true},
+		{0.5, 128, 20_000, false},
+		{1, 128, 2_560, true},
+		{1, 128, 3_000, false},
+	}
+	var want, got []bool
+	for _, tt := range tests {
+		want = append(want, tt.want)
+		got = append(got, d.filterExact(tt.frac, tt.ef, tt.graphed))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("filterExact over %v (-want +got):\n%s", tests, diff)
+	}
+}
+
 func TestDenseBadInput(t *testing.T) {
-	d := NewDense(4, DenseOptions{ExactBelow: -1})
-	checkDense(t, d)
+	d := newTD(4, DenseOptions{ExactBelow: -1})
+	checkDense(t, d.Dense)
 	q := []float32{1, 0, 0, 0}
 	if got := d.Search(q, 3, nil); got != nil {
 		t.Errorf("empty index: %v", got)
@@ -399,9 +431,9 @@ func TestDenseBadInput(t *testing.T) {
 		"k<0":           d.Search(q, -1, nil),
 		"exact short":   d.SearchExact([]float32{1}, 3, nil),
 		"exact k=0":     d.SearchExact(q, 0, nil),
-		"zero dim":      NewDense(0, DenseOptions{}).Search(nil, 3, nil),
-		"negative dim":  NewDense(-3, DenseOptions{}).Search(nil, 3, nil),
-		"unknown empty": NewDense(4, DenseOptions{}).Search(q, 3, nil),
+		"zero dim":      newTD(0, DenseOptions{}).Search(nil, 3, nil),
+		"negative dim":  newTD(-3, DenseOptions{}).Search(nil, 3, nil),
+		"unknown empty": newTD(4, DenseOptions{}).Search(q, 3, nil),
 	} {
 		if got != nil {
 			t.Errorf("%s: got %v, want nil", name, got)
@@ -432,6 +464,15 @@ func TestDenseOptionsDefaults(t *testing.T) {
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, NewDense(8, tt.in).Options()); diff != "" {
 			t.Errorf("%+v (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestEfSearchGrows(t *testing.T) {
+	d := NewDense(4, DenseOptions{EfSearch: 100})
+	for _, tt := range []struct{ n, want int }{{0, 100}, {250_000, 100}, {1_000_000, 200}, {4_000_000, 400}} {
+		if got := d.efSearch(tt.n); got != tt.want {
+			t.Errorf("efSearch(%d) = %d, want %d", tt.n, got, tt.want)
 		}
 	}
 }

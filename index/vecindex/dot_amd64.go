@@ -2,7 +2,11 @@
 
 package vecindex
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // dotAVX2 is the AVX2+FMA kernel in dot_amd64.s: the dot product of the
 // first n elements of a and b. Callers guarantee both hold n elements.
@@ -31,17 +35,72 @@ func dotAsm512(a, b []float32) float32 {
 	return dotAVX512(&a[0], &b[0], len(a))
 }
 
+// dotI8AVX2 and dotI8AVX512 are the kernels of dotI8 in dot_amd64.s.
+//
+//go:noescape
+func dotI8AVX2(a *float32, b *int8, n int) float32
+
+//go:noescape
+func dotI8AVX512(a *float32, b *int8, n int) float32
+
+func dotI8Asm2(a []float32, b []int8) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotI8AVX2(&a[0], &b[0], len(a))
+}
+
+func dotI8Asm512(a []float32, b []int8) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotI8AVX512(&a[0], &b[0], len(a))
+}
+
+// dotI8I8AVX2 and dotI8I8AVX512 are the kernels of dotI8I8 in dot_amd64.s.
+//
+//go:noescape
+func dotI8I8AVX2(a, b *int8, n int) int32
+
+//go:noescape
+func dotI8I8AVX512(a, b *int8, n int) int32
+
+func dotI8I8Asm2(a, b []int8) int32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotI8I8AVX2(&a[0], &b[0], len(a))
+}
+
+func dotI8I8Asm512(a, b []int8) int32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotI8I8AVX512(&a[0], &b[0], len(a))
+}
+
 var (
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	hasAVX512 = cpu.X86.HasAVX512F
+	hasAVX2     = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512   = cpu.X86.HasAVX512F
+	hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 )
 
 func init() {
 	switch {
 	case hasAVX512:
-		dot = dotAsm512
+		dot, dotI8 = dotAsm512, dotI8Asm512
 	case hasAVX2:
-		dot = dotAsm2
+		dot, dotI8 = dotAsm2, dotI8Asm2
+	}
+	switch {
+	case hasAVX512BW:
+		dotI8I8 = dotI8I8Asm512
+	case hasAVX2:
+		dotI8I8 = dotI8I8Asm2
 	}
 }
 
@@ -50,8 +109,9 @@ func init() {
 //go:noescape
 func prefetch(p *float32, n int)
 
-func prefetchVec(v []float32) {
-	if len(v) > 0 {
-		prefetch(&v[0], len(v))
+// prefetchBytes hints the CPU to load b.
+func prefetchBytes(b []byte) {
+	if len(b) >= 4 {
+		prefetch((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 	}
 }

@@ -5,3 +5,11 @@ package vecindex
 func dotKernels() map[string]func(a, b []float32) float32 {
 	return map[string]func(a, b []float32) float32{"go": dotGo, "default": dot}
 }
+
+func dotI8Kernels() map[string]func(a []float32, b []int8) float32 {
+	return map[string]func(a []float32, b []int8) float32{"go": dotI8Go, "default": dotI8}
+}
+
+func dotI8I8Kernels() map[string]func(a, b []int8) int32 {
+	return map[string]func(a, b []int8) int32{"go": dotI8I8Go, "default": dotI8I8}
+}

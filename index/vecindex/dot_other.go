@@ -2,4 +2,4 @@
 
 package vecindex
 
-func prefetchVec(v []float32) {}
+func prefetchBytes(b []byte) {}

@@ -7,15 +7,26 @@ import (
 )
 
 func ExampleDense() {
+	// The index keeps vectors quantized; the caller keeps them in full
+	// (in jieda, the database) and hands them over for exact scores.
+	vecs := map[uint32][]float32{ // callers L2-normalize
+		1: {1, 0, 0},
+		2: {0, 1, 0},
+		3: {0.6, 0.8, 0},
+	}
+	exact := func(slot uint32, dst []float32) ([]float32, bool) {
+		v, ok := vecs[slot]
+		return append(dst[:0], v...), ok
+	}
 	d := vecindex.NewDense(3, vecindex.DenseOptions{})
-	d.Add(1, []float32{1, 0, 0}) // callers L2-normalize
-	d.Add(2, []float32{0, 1, 0})
-	d.Add(3, []float32{0.6, 0.8, 0})
-	for _, h := range d.Search([]float32{1, 0, 0}, 2, nil) {
+	for slot, v := range vecs {
+		d.Add(slot, v)
+	}
+	for _, h := range d.Search([]float32{1, 0, 0}, 2, nil, exact) {
 		fmt.Printf("slot %d score %.2f\n", h.Slot, h.Score)
 	}
 	// Only even slots:
-	fmt.Println(d.Search([]float32{1, 0, 0}, 2, func(slot uint32) bool { return slot%2 == 0 }))
+	fmt.Println(d.Search([]float32{1, 0, 0}, 2, func(slot uint32) bool { return slot%2 == 0 }, exact))
 	// Output:
 	// slot 1 score 1.00
 	// slot 3 score 0.60

@@ -159,7 +159,7 @@ func (d *Dense) greedy(q []float32, cur cand, l int, locked bool, s *scratch) ca
 	for changed := true; changed; {
 		changed = false
 		for _, n := range d.g.neighbors(cur.id, l, locked, &s.nbuf) {
-			if sc := dot(q, d.vec(n)); sc > cur.score {
+			if sc := d.score(q, n); sc > cur.score {
 				cur, changed = cand{sc, n}, true
 			}
 		}
@@ -187,11 +187,11 @@ func (d *Dense) searchLayer(s *scratch, q []float32, ep cand, ef, l int, allow f
 		for _, n := range d.g.neighbors(c.id, l, locked, &s.nbuf) {
 			if !s.visit(n) {
 				s.fresh = append(s.fresh, n)
-				prefetchVec(d.vec(n))
+				prefetchBytes(d.rec(n))
 			}
 		}
 		for _, n := range s.fresh {
-			sc := dot(q, d.vec(n))
+			sc := d.score(q, n)
 			if len(s.res) < ef || sc > s.res[0].score {
 				s.cands.push(cand{sc, n})
 				if n != skip && d.admit(n, allow) {
@@ -206,25 +206,20 @@ func (d *Dense) searchLayer(s *scratch, q []float32, ep cand, ef, l int, allow f
 }
 
 // graphSearch is the HNSW query: greedy descent, then a beam of width ef on
-// the bottom layer.
-func (d *Dense) graphSearch(q []float32, k, ef int, allow func(uint32) bool) []Hit {
+// the bottom layer, on the quantized vectors; s.res ends holding the
+// (up to) ef best admitted nodes. It reports false when the graph is
+// empty.
+func (d *Dense) graphSearch(s *scratch, q []float32, ef int, allow func(uint32) bool) bool {
 	g := d.g
 	if g.entry == noNode {
-		return nil
+		return false
 	}
-	s := d.getScratch()
-	defer d.putScratch(s)
-	cur := cand{dot(q, d.vec(g.entry)), g.entry}
+	cur := cand{d.score(q, g.entry), g.entry}
 	for l := g.maxLevel; l > 0; l-- {
 		cur = d.greedy(q, cur, l, false, s)
 	}
 	d.searchLayer(s, q, cur, ef, 0, allow, noNode, false)
-	hits := make([]Hit, len(s.res))
-	for i, c := range s.res {
-		hits[i] = Hit{Slot: d.slots[c.id], Score: c.score}
-	}
-	sortHits(hits)
-	return hits[:min(k, len(hits))]
+	return true
 }
 
 func sortCands(c []cand) {
@@ -246,10 +241,9 @@ func (d *Dense) heuristic(cands []cand, m int, out []cand) []cand {
 		if len(out) >= m {
 			break
 		}
-		vc := d.vec(c.id)
 		good := true
 		for _, o := range out {
-			if dot(vc, d.vec(o.id)) > c.score {
+			if d.scoreNodes(c.id, o.id) > c.score {
 				good = false
 				break
 			}
@@ -270,11 +264,11 @@ func writeCell(cell []uint32, sel []cand) {
 	}
 }
 
-// insert links live node x, whose level is set, into the graph. Safe to run
-// concurrently with other inserts (not with searches or removals).
-func (d *Dense) insert(x uint32, s *scratch) {
+// insert links live node x, whose level is set and whose vector is q, into
+// the graph. Safe to run concurrently with other inserts (not with
+// searches or removals).
+func (d *Dense) insert(x uint32, q []float32, s *scratch) {
 	g := d.g
-	q := d.vec(x)
 	lvl := g.level(x)
 
 	g.gmu.Lock()
@@ -289,7 +283,7 @@ func (d *Dense) insert(x uint32, s *scratch) {
 		g.gmu.Unlock()
 	}
 
-	cur := cand{dot(q, d.vec(ep)), ep}
+	cur := cand{d.score(q, ep), ep}
 	for l := top; l > lvl; l-- {
 		cur = d.greedy(q, cur, l, true, s)
 	}
@@ -335,11 +329,10 @@ func (d *Dense) addLink(n, x uint32, sc float32, l int, s *scratch) {
 		cell[0]++
 		return
 	}
-	vn := d.vec(n)
 	s.pool2 = append(s.pool2[:0], cand{sc, x})
 	for _, y := range cell[1 : 1+cnt] {
 		if !d.isDead(y) {
-			s.pool2 = append(s.pool2, cand{dot(vn, d.vec(y)), y})
+			s.pool2 = append(s.pool2, cand{d.scoreNodes(n, y), y})
 		}
 	}
 	sortCands(s.pool2)
@@ -353,15 +346,15 @@ func (d *Dense) addLink(n, x uint32, sc float32, l int, s *scratch) {
 // 4,100-4,500/s on two; batches of 32-128 did as well as 256.
 const parallelMin = 16
 
-// insertParallel inserts nodes (levels set) on all CPUs. Workers yield
-// between inserts, so that other goroutines (a writer back from fsync)
-// wait for one insert at most, not a scheduler time slice.
-func (d *Dense) insertParallel(nodes []uint32) {
+// insertParallel inserts nodes (levels set) whose vectors are qs on all
+// CPUs. Workers yield between inserts, so that other goroutines (a writer
+// back from fsync) wait for one insert at most, not a scheduler time slice.
+func (d *Dense) insertParallel(nodes []uint32, qs [][]float32) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(nodes)/parallelMin))
 	if workers <= 1 {
 		s := d.getScratch()
-		for _, n := range nodes {
-			d.insert(n, s)
+		for i, n := range nodes {
+			d.insert(n, qs[i], s)
 		}
 		d.putScratch(s)
 		return
@@ -377,7 +370,7 @@ func (d *Dense) insertParallel(nodes []uint32) {
 				if i >= len(nodes) {
 					return
 				}
-				d.insert(nodes[i], s)
+				d.insert(nodes[i], qs[i], s)
 				runtime.Gosched()
 			}
 		})
@@ -393,7 +386,6 @@ func (d *Dense) relink(u uint32, l int, s *scratch) {
 	if cell == nil {
 		return
 	}
-	vu := d.vec(u)
 	s.pool2 = s.pool2[:0]
 	s.linksCopy = append(s.linksCopy[:0], links(cell)...)
 	s.visit(u)
@@ -401,7 +393,7 @@ func (d *Dense) relink(u uint32, l int, s *scratch) {
 		if d.isDead(y) || s.visit(y) {
 			return
 		}
-		s.pool2 = append(s.pool2, cand{dot(vu, d.vec(y)), y})
+		s.pool2 = append(s.pool2, cand{d.scoreNodes(u, y), y})
 	}
 	for _, y := range s.linksCopy {
 		add(y)

@@ -1,20 +1,28 @@
 package vecindex
 
 // pendingSet holds the vectors added with AddPending that are not yet
-// linked into the graph: a FIFO of (slot, vector) entries, vectors
-// contiguous so that an exact scan reads them in order. Entries removed
-// out of order leave holes that scans skip; the FIFO is compacted once
-// holes outnumber live entries, so each entry is moved O(1) times on
-// average. Dense guards it with pmu.
+// linked into the graph: a FIFO of (slot, vector) entries, vectors in
+// chunks of pendingChunk, contiguous within a chunk so that an exact scan
+// reads them in order. Entries are numbered from 0 as they come (an
+// entry's number never changes while it is pending, so pos needs no
+// update); the chunks wholly consumed from the front are dropped as the
+// FIFO advances, so a steady stream of puts and pops never copies a
+// vector. Entries removed out of order leave holes that scans skip; once
+// holes outnumber live entries, the live ones are moved into fresh chunks.
+// Dense guards it with pmu.
 type pendingSet struct {
-	dim   int
-	slots []uint32  // entry → slot
-	live  []bool    // entry → still pending
-	vecs  []float32 // entry → vector (dim each)
-	head  int       // entries before head are consumed
-	pos   map[uint32]int
-	holes int // entries in [0, len) not live
+	dim    int
+	off    int         // number of the first entry kept (a multiple of pendingChunk)
+	slots  []uint32    // entry - off → slot
+	live   []bool      // entry - off → still pending
+	chunks [][]float32 // (entry - off) / pendingChunk → vectors
+	head   int         // entries before head are consumed
+	pos    map[uint32]int
+	holes  int // entries in [head, end) not live
 }
+
+// pendingChunk is the number of vectors per chunk of a pendingSet.
+const pendingChunk = 256
 
 // pendingCompactMin is the number of holes below which the FIFO is never
 // compacted (compacting a few entries often is not worth it).
@@ -27,40 +35,50 @@ func newPendingSet(dim int) pendingSet {
 // len returns the number of pending vectors.
 func (p *pendingSet) len() int { return len(p.pos) }
 
-// vec returns entry i's vector (not a copy).
-func (p *pendingSet) vec(i int) []float32 {
-	return p.vecs[i*p.dim : (i+1)*p.dim : (i+1)*p.dim]
+// end returns the number the next entry gets.
+func (p *pendingSet) end() int { return p.off + len(p.slots) }
+
+// vec returns entry e's vector (not a copy).
+func (p *pendingSet) vec(e int) []float32 {
+	i := e - p.off
+	c := p.chunks[i/pendingChunk]
+	j := (i % pendingChunk) * p.dim
+	return c[j : j+p.dim : j+p.dim]
 }
 
 // get returns slot's pending vector (not a copy).
 func (p *pendingSet) get(slot uint32) ([]float32, bool) {
-	i, ok := p.pos[slot]
+	e, ok := p.pos[slot]
 	if !ok {
 		return nil, false
 	}
-	return p.vec(i), true
+	return p.vec(e), true
 }
 
 // put makes vec (copied) slot's pending vector, replacing any it had.
 func (p *pendingSet) put(slot uint32, vec []float32) {
-	if i, ok := p.pos[slot]; ok {
-		copy(p.vec(i), vec)
+	if e, ok := p.pos[slot]; ok {
+		copy(p.vec(e), vec)
 		return
 	}
-	p.pos[slot] = len(p.slots)
+	if len(p.slots)%pendingChunk == 0 {
+		p.chunks = append(p.chunks, make([]float32, pendingChunk*p.dim))
+	}
+	e := p.end()
+	p.pos[slot] = e
 	p.slots = append(p.slots, slot)
 	p.live = append(p.live, true)
-	p.vecs = append(p.vecs, vec...)
+	copy(p.vec(e), vec)
 }
 
 // remove drops slot's pending vector and reports whether it had one.
 func (p *pendingSet) remove(slot uint32) bool {
-	i, ok := p.pos[slot]
+	e, ok := p.pos[slot]
 	if !ok {
 		return false
 	}
 	delete(p.pos, slot)
-	p.live[i] = false
+	p.live[e-p.off] = false
 	p.holes++
 	p.maybeCompact()
 	return true
@@ -69,53 +87,55 @@ func (p *pendingSet) remove(slot uint32) bool {
 // pop removes the oldest pending vector; vec stays valid until the next
 // change of the set.
 func (p *pendingSet) pop() (slot uint32, vec []float32, ok bool) {
-	for p.head < len(p.slots) && !p.live[p.head] {
+	for p.head < p.end() && !p.live[p.head-p.off] {
 		p.head++
+		p.holes--
 	}
-	if p.head == len(p.slots) {
+	if p.head == p.end() {
 		return 0, nil, false
 	}
-	i := p.head
+	e := p.head
 	p.head++
-	p.live[i] = false
-	p.holes++
-	slot = p.slots[i]
+	p.live[e-p.off] = false
+	slot = p.slots[e-p.off]
 	delete(p.pos, slot)
-	return slot, p.vec(i), true
+	return slot, p.vec(e), true
 }
 
-// maybeCompact moves the live entries to the front once holes outnumber
-// them, and frees everything when none is left. Call it when no vector
-// returned by pop is still in use.
+// maybeCompact drops the chunks consumed from the front, moves the live
+// entries into fresh chunks once holes outnumber them, and frees
+// everything when none is left. Call it when no vector returned by pop is
+// still in use.
 func (p *pendingSet) maybeCompact() {
 	switch {
 	case len(p.pos) == 0:
-		p.slots, p.live, p.vecs = nil, nil, nil
-		p.head, p.holes = 0, 0
+		p.slots, p.live, p.chunks = nil, nil, nil
+		p.off, p.head, p.holes = 0, 0, 0
 	case p.holes >= pendingCompactMin && p.holes >= len(p.pos):
-		j := 0
-		for i := p.head; i < len(p.slots); i++ {
-			if !p.live[i] {
-				continue
+		old := *p
+		p.slots, p.live, p.chunks = nil, nil, nil
+		p.off, p.head, p.holes = 0, 0, 0
+		for e := old.head; e < old.end(); e++ {
+			if old.live[e-old.off] {
+				slot := old.slots[e-old.off]
+				delete(p.pos, slot)
+				p.put(slot, old.vec(e))
 			}
-			if i != j {
-				p.slots[j] = p.slots[i]
-				copy(p.vecs[j*p.dim:(j+1)*p.dim], p.vec(i))
-				p.pos[p.slots[j]] = j
-			}
-			p.live[j] = true
-			j++
 		}
-		p.slots, p.live, p.vecs = p.slots[:j], p.live[:j], p.vecs[:j*p.dim]
-		p.head, p.holes = 0, 0
+	default:
+		if drop := (p.head - p.off) / pendingChunk; drop > 0 {
+			n := drop * pendingChunk
+			p.slots, p.live, p.chunks = p.slots[n:], p.live[n:], p.chunks[drop:]
+			p.off += n
+		}
 	}
 }
 
 // each calls fn for every pending vector (not a copy), oldest first.
 func (p *pendingSet) each(fn func(slot uint32, vec []float32)) {
-	for i := p.head; i < len(p.slots); i++ {
-		if p.live[i] {
-			fn(p.slots[i], p.vec(i))
+	for e := p.head; e < p.end(); e++ {
+		if p.live[e-p.off] {
+			fn(p.slots[e-p.off], p.vec(e))
 		}
 	}
 }

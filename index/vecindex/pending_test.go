@@ -25,8 +25,8 @@ func TestDensePendingMatchesBruteForce(t *testing.T) {
 	for _, exactBelow := range []int{100_000, -1} {
 		r := rand.New(rand.NewPCG(3, uint64(exactBelow+1)))
 		// EfSearch 16: with exactBelow -1 the graph answers from 320 linked vectors.
-		d := NewDense(dim, DenseOptions{ExactBelow: exactBelow, M: 8, EfConstruction: 64, EfSearch: 16, Seed: 1})
-		checkDense(t, d)
+		d := newTD(dim, DenseOptions{ExactBelow: exactBelow, M: 8, EfConstruction: 64, EfSearch: 16, Seed: 1})
+		checkDense(t, d.Dense)
 		ref := map[uint32][]float32{}
 		check := func(stage string) {
 			t.Helper()
@@ -136,11 +136,12 @@ func checkHits(t *testing.T, hits []Hit, ref map[uint32][]float32, q []float32, 
 	}
 }
 
-// A saved index keeps its pending vectors pending; LoadDense still reads
-// version 1, which had none.
+// A saved index keeps its pending vectors pending (their slots: LoadDense
+// asks for their vectors); LoadDense still reads versions 1 and 2, which
+// held every vector in full.
 func TestDensePendingSaveLoad(t *testing.T) {
 	d, _, gen := buildClustered(t, 800, 16, DenseOptions{ExactBelow: -1, EfConstruction: 64, Seed: 5})
-	v1 := savedBytes(t, d) // nothing pending yet
+	v1 := saveV2(t, d, 1) // nothing pending yet
 	extra := gen.take(300)
 	slots := make([]uint32, len(extra))
 	for i := range slots {
@@ -151,40 +152,38 @@ func TestDensePendingSaveLoad(t *testing.T) {
 	d.Remove(5)    // linked
 	d.AddPending([]uint32{6}, [][]float32{gen.next()})
 	b := savedBytes(t, d)
-	got, err := LoadDense(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkDense(t, got)
-	if got.Pending() != d.Pending() || got.Len() != d.Len() {
-		t.Fatalf("Pending %d Len %d, want %d %d", got.Pending(), got.Len(), d.Pending(), d.Len())
-	}
-	for _, q := range gen.take(10) {
-		if diff := cmp.Diff(d.Search(q, 10, nil), got.Search(q, 10, nil)); diff != "" {
-			t.Fatalf("search after load (-want +got):\n%s", diff)
+	v2 := saveV2(t, d, 2)
+	for name, data := range map[string][]byte{"version 3": b, "version 2": v2} {
+		loaded, err := LoadDense(bytes.NewReader(data), d.exact)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checkDense(t, loaded)
+		got := wrapTD(loaded, d)
+		if got.Pending() != d.Pending() || got.Len() != d.Len() {
+			t.Fatalf("%s: Pending %d Len %d, want %d %d", name, got.Pending(), got.Len(), d.Pending(), d.Len())
+		}
+		for _, q := range gen.take(10) {
+			if diff := cmp.Diff(d.Search(q, 10, nil), got.Search(q, 10, nil)); diff != "" {
+				t.Fatalf("%s: search after load (-want +got):\n%s", name, diff)
+			}
+		}
+		for slot := range uint32(1400) {
+			if d.Has(slot) != got.Has(slot) {
+				t.Fatalf("%s: Has(%d) differs after load", name, slot)
+			}
+		}
+		// Nothing lost (version 2's tombstones carry stand-in vectors).
+		if name == "version 3" && !bytes.Equal(b, savedBytes(t, got)) {
+			t.Errorf("%s: save(load(saved)) != save(d)", name)
+		}
+		for got.IndexPending(64) > 0 {
+		}
+		if got.Pending() != 0 || got.Len() != d.Len() {
+			t.Fatalf("%s: after linking: Pending %d Len %d", name, got.Pending(), got.Len())
 		}
 	}
-	for slot := range uint32(1400) {
-		a, aok := d.Vector(slot)
-		b, bok := got.Vector(slot)
-		if aok != bok || !slices.Equal(a, b) {
-			t.Fatalf("Vector(%d) differs after load", slot)
-		}
-	}
-	if !bytes.Equal(b, savedBytes(t, got)) {
-		t.Error("save(load(save(d))) != save(d)")
-	}
-	for got.IndexPending(64) > 0 {
-	}
-	if got.Pending() != 0 || got.Len() != d.Len() {
-		t.Fatalf("after linking: Pending %d Len %d", got.Pending(), got.Len())
-	}
-
-	// Version 1: the same layout without the pending count.
-	old := bytes.Clone(v1[:len(v1)-8])
-	binary.LittleEndian.PutUint32(old[8:], 1)
-	old = binary.LittleEndian.AppendUint32(old, crc32.Checksum(old, castagnoli))
-	got1, err := LoadDense(bytes.NewReader(old))
+	got1, err := LoadDense(bytes.NewReader(v1), nil)
 	if err != nil {
 		t.Fatalf("version 1: %v", err)
 	}
@@ -193,19 +192,22 @@ func TestDensePendingSaveLoad(t *testing.T) {
 		t.Fatalf("version 1: Len %d Pending %d", got1.Len(), got1.Pending())
 	}
 
-	// A pending slot also in the graph, or twice, is corrupt.
-	for name, dup := range map[string]uint32{"in graph": 7, "twice": 1001} {
-		e := NewDense(16, DenseOptions{ExactBelow: -1, Seed: 5})
+	// A pending slot also in the graph, or twice, or without a vector, is corrupt.
+	for name, dup := range map[string]uint32{"in graph": 7, "twice": 1001, "no vector": 4444} {
+		e := newTD(16, DenseOptions{ExactBelow: -1, Seed: 5})
 		e.AddBatch([]uint32{7}, [][]float32{gen.next()})
 		e.AddPending([]uint32{1001, 1002}, [][]float32{gen.next(), gen.next()})
 		bad := savedBytes(t, e)
-		// The pending slots sit right after the pending count, before the
-		// vectors and the checksum: rewrite the second one.
-		at := len(bad) - 4 - 2*16*4 - 4
+		// The pending slots sit right before the checksum: rewrite the second one.
+		at := len(bad) - 4 - 4
 		binary.LittleEndian.PutUint32(bad[at:], dup)
 		bad = append(bad[:len(bad)-4:len(bad)-4], binary.LittleEndian.AppendUint32(nil, crc32.Checksum(bad[:len(bad)-4], castagnoli))...)
-		if _, err := LoadDense(bytes.NewReader(bad)); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "twice") {
-			t.Errorf("%s: err = %v, want a pending slot twice", name, err)
+		want := "twice"
+		if name == "no vector" {
+			want = "no vector"
+		}
+		if _, err := LoadDense(bytes.NewReader(bad), e.exact); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", name, err, want)
 		}
 	}
 }
@@ -219,8 +221,8 @@ func TestDensePendingConcurrent(t *testing.T) {
 	if raceEnabled {
 		n = 1000
 	}
-	d := NewDense(dim, DenseOptions{ExactBelow: -1, M: 8, EfConstruction: 32, EfSearch: 16, Seed: 1})
-	checkDense(t, d)
+	d := newTD(dim, DenseOptions{ExactBelow: -1, M: 8, EfConstruction: 32, EfSearch: 16, Seed: 1})
+	checkDense(t, d.Dense)
 	gen := newClustered(9, dim, 20, 1)
 	vecs := gen.take(2 * n) // slot i's only vector: slots are never reused
 	qs := gen.take(64)

@@ -18,17 +18,36 @@ import (
 //	EfSearch u32 | ExactBelow i64 | Seed i64 | nodes u32 | entry u32 |
 //	maxLevel u32 | rng state (len u32, bytes) |
 //	per node: slot u32, state u8 (0 live, 1 tombstone, 2 free), level u8 |
-//	vectors: nodes × dim f32 | level-0 cells: nodes × (2M+1) u32 |
+//	records: nodes × (scale f32, bound f32, dim × int8 codes, zeros to a
+//	multiple of 16 bytes) |
+//	level-0 cells: nodes × (2M+1) u32 |
 //	upper cells of nodes with level > 0, in node order: level × (M+1) u32 |
 //	pending count u32 | pending slots: count × u32 |
-//	pending vectors: count × dim f32 |
 //	CRC-32C (Castagnoli) of everything before, u32
 //
-// Version 1, which LoadDense still reads, had no pending section.
+// It holds no full-precision vector: the caller keeps those, and
+// LoadDense asks for the pending ones (Exact). Versions 1 and 2, which
+// LoadDense still reads (quantizing as it goes), held every node's vector
+// as dim × f32 instead of the records, and version 2 the pending vectors
+// after their slots; version 1 had no pending section.
 const (
 	denseMagic   = "JIEDAVEC"
-	denseVersion = 2
+	denseVersion = 3
 )
+
+// SavedVersion returns the format version of a saved index from its first
+// 12 bytes; ok is false when they are not a saved index's. A version below
+// the one Save writes is worth saving again (LoadDense converts it each
+// time).
+func SavedVersion(head []byte) (version uint32, ok bool) {
+	if len(head) < len(denseMagic)+4 || string(head[:len(denseMagic)]) != denseMagic {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(head[len(denseMagic):]), true
+}
+
+// FormatVersion is the version Save writes.
+const FormatVersion = denseVersion
 
 const (
 	stateLive byte = iota
@@ -38,8 +57,8 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Save writes the index (vectors, graph and pending vectors) to w in a
-// versioned format with a checksum, for LoadDense. It holds the read locks
+// Save writes the index (quantized vectors, graph, pending slots) to w in
+// a versioned format with a checksum, for LoadDense. It holds the read locks
 // while it writes: searches go on, writes wait. Write to a temporary file,
 // fsync and rename to make the save atomic.
 func (d *Dense) Save(w io.Writer) error {
@@ -84,8 +103,8 @@ func (d *Dense) Save(w io.Writer) error {
 		e.u32(d.slots[id])
 		e.bytes([]byte{st, byte(g.level(id))})
 	}
-	for id := range uint32(n) {
-		e.f32s(d.vec(id))
+	for _, c := range d.recs {
+		e.bytes(c)
 	}
 	e.u32s(g.links0[:n*(g.m0+1)])
 	for id := range uint32(n) {
@@ -93,7 +112,6 @@ func (d *Dense) Save(w io.Writer) error {
 	}
 	e.u32(uint32(d.pending.len()))
 	d.pending.each(func(slot uint32, _ []float32) { e.u32(slot) })
-	d.pending.each(func(_ uint32, v []float32) { e.f32s(v) })
 	if e.err == nil {
 		e.err = bw.Flush()
 	}
@@ -106,18 +124,19 @@ func (d *Dense) Save(w io.Writer) error {
 	return nil
 }
 
-// LoadDense reads an index written by Save. It checks the format version,
-// the checksum and the graph's consistency, and never trusts a length it
-// has not read data for.
-func LoadDense(r io.Reader) (*Dense, error) {
-	d, err := loadDense(r)
+// LoadDense reads an index written by Save; exact provides the vectors of
+// the slots that were pending (a pending slot it has no vector for is
+// ErrCorrupt). It checks the format version, the checksum and the graph's
+// consistency, and never trusts a length it has not read data for.
+func LoadDense(r io.Reader, exact Exact) (*Dense, error) {
+	d, err := loadDense(r, exact)
 	if err != nil {
 		return nil, fmt.Errorf("loading dense index: %w", err)
 	}
 	return d, nil
 }
 
-func loadDense(r io.Reader) (*Dense, error) {
+func loadDense(r io.Reader, exact Exact) (*Dense, error) {
 	sum := crc32.New(castagnoli)
 	br := bufio.NewReaderSize(r, 1<<16)
 	dec := decoder{r: io.TeeReader(br, sum)}
@@ -187,41 +206,50 @@ func loadDense(r io.Reader) (*Dense, error) {
 			return nil, fmt.Errorf("%w: node level %d", ErrCorrupt, levels[id])
 		}
 	}
-	for id := 0; id < n; id++ {
+	var vec []float32
+	for id := 0; id < n; {
 		// A whole chunk at a time (at most 16 MiB, however large dim), and
 		// only once the previous one was read: a lying header runs out of
 		// data before it runs out of memory.
-		ci, per := id>>d.shift, int(d.mask)+1
-		if ci == len(d.vecs) {
-			c := make([]float32, 0, dim*min(per, n-id))
-			adviseHuge(c, false)
-			d.vecs = append(d.vecs, c)
+		per := min(int(d.mask)+1, n-id)
+		c := make([]byte, d.stride*per)
+		adviseHuge(c, false)
+		if version >= 3 {
+			dec.read(c)
+		} else {
+			for j := range per {
+				vec = dec.appendF32s(vec[:0], dim)
+				if dec.err != nil {
+					break
+				}
+				quantize(vec, c[j*d.stride:(j+1)*d.stride])
+			}
 		}
-		d.vecs[ci] = dec.appendF32s(d.vecs[ci], dim)
 		if dec.err != nil {
 			return nil, dec.corrupt()
 		}
-		if len(d.vecs[ci]) == cap(d.vecs[ci]) {
-			adviseHuge(d.vecs[ci], true)
-		}
+		adviseHuge(c, true)
+		d.recs = append(d.recs, c)
+		id += per
 	}
+	// n records arrived, so n is no lie: the cells take at most 64 times
+	// their bytes (M ≤ 128, a record at least 16 bytes).
 	cell0 := g.m0 + 1
-	for id := 0; id < n; id++ {
-		g.links0 = dec.appendU32s(g.links0, cell0)
-		g.upper = append(g.upper, nil)
-		if dec.err != nil {
-			return nil, dec.corrupt()
-		}
+	g.links0 = make([]uint32, n*cell0)
+	adviseHuge(g.links0, false)
+	dec.readU32s(g.links0)
+	if dec.err != nil {
+		return nil, dec.corrupt()
 	}
-	g.links0 = slices.Clip(slices.Clone(g.links0)) // exact size: it grew by appends
 	adviseHuge(g.links0, true)
+	g.upper = make([][]uint32, n)
 	for id := range uint32(n) {
 		if l := int(levels[id]); l > 0 {
 			g.upper[id] = dec.appendU32s(make([]uint32, 0, l*(g.m+1)), l*(g.m+1))
 		}
 	}
 	if version >= 2 {
-		if err := d.loadPending(&dec); err != nil {
+		if err := d.loadPending(&dec, version, exact); err != nil {
 			return nil, err
 		}
 	}
@@ -241,8 +269,9 @@ func loadDense(r io.Reader) (*Dense, error) {
 }
 
 // loadPending reads the pending section; a slot may appear once, and not
-// in the graph.
-func (d *Dense) loadPending(dec *decoder) error {
+// in the graph. Version 2 holds the vectors; from version 3 exact gives
+// them.
+func (d *Dense) loadPending(dec *decoder, version uint32, exact Exact) error {
 	count := int(dec.u32())
 	if dec.err != nil {
 		return dec.corrupt()
@@ -262,9 +291,19 @@ func (d *Dense) loadPending(dec *decoder) error {
 	}
 	var v []float32
 	for _, slot := range slots {
-		v = dec.appendF32s(v[:0], d.dim)
-		if dec.err != nil {
-			return dec.corrupt()
+		if version == 2 {
+			v = dec.appendF32s(v[:0], d.dim)
+			if dec.err != nil {
+				return dec.corrupt()
+			}
+		} else {
+			var ok bool
+			if exact != nil {
+				v, ok = exact(slot, v)
+			}
+			if !ok || len(v) != d.dim {
+				return fmt.Errorf("%w: no vector for pending slot %d", ErrCorrupt, slot)
+			}
 		}
 		d.pending.put(slot, v)
 	}
@@ -277,9 +316,9 @@ func (d *Dense) loadPending(dec *decoder) error {
 func (d *Dense) check(entry uint32, maxLvl int) error {
 	g := d.g
 	n := uint32(len(d.slots))
-	free := make(map[uint32]bool, len(d.free))
+	free := make([]uint64, (n+63)/64)
 	for _, f := range d.free {
-		free[f] = true
+		free[f>>6] |= 1 << (f & 63)
 	}
 	for id := range n {
 		for l := 0; l <= g.level(id); l++ {
@@ -288,7 +327,7 @@ func (d *Dense) check(entry uint32, maxLvl int) error {
 				return fmt.Errorf("%w: node %d level %d has %d links", ErrCorrupt, id, l, c[0])
 			}
 			for _, y := range links(c) {
-				if y >= n || free[y] || g.level(y) < l {
+				if y >= n || free[y>>6]&(1<<(y&63)) != 0 || g.level(y) < l {
 					return fmt.Errorf("%w: node %d level %d links to %d", ErrCorrupt, id, l, y)
 				}
 			}
@@ -379,6 +418,27 @@ func (d *decoder) bytes(n int) []byte {
 	d.buf = slices.Grow(d.buf[:0], n)[:n]
 	_, d.err = io.ReadFull(d.r, d.buf)
 	return d.buf
+}
+
+// readU32s fills v.
+func (d *decoder) readU32s(v []uint32) {
+	if nativeLE {
+		d.read(asBytes(v))
+		return
+	}
+	for i := 0; i < len(v) && d.err == nil; i += 1 << 16 {
+		b := d.bytes(4 * min(1<<16, len(v)-i))
+		for j := range len(b) / 4 {
+			v[i+j] = binary.LittleEndian.Uint32(b[4*j:])
+		}
+	}
+}
+
+// read fills b.
+func (d *decoder) read(b []byte) {
+	if d.err == nil {
+		_, d.err = io.ReadFull(d.r, b)
+	}
 }
 
 func (d *decoder) u32() uint32 {

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func savedBytes(t testing.TB, d *Dense) []byte {
+func savedBytes(t testing.TB, d *tdense) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := d.Save(&buf); err != nil {
@@ -24,11 +24,12 @@ func TestDenseSaveLoad(t *testing.T) {
 	}
 	d.Add(3, gen.next())
 	b := savedBytes(t, d)
-	got, err := LoadDense(bytes.NewReader(b))
+	loaded, err := LoadDense(bytes.NewReader(b), d.exact)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDense(t, got)
+	checkDense(t, loaded)
+	got := wrapTD(loaded, d)
 	if diff := cmp.Diff(d.Options(), got.Options()); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
 	}
@@ -66,11 +67,13 @@ func TestDenseSaveLoad(t *testing.T) {
 }
 
 func TestDenseSaveLoadEmpty(t *testing.T) {
-	got, err := LoadDense(bytes.NewReader(savedBytes(t, NewDense(3, DenseOptions{}))))
+	empty := newTD(3, DenseOptions{})
+	loaded, err := LoadDense(bytes.NewReader(savedBytes(t, empty)), empty.exact)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDense(t, got)
+	checkDense(t, loaded)
+	got := wrapTD(loaded, empty)
 	got.Add(1, []float32{1, 0, 0})
 	if diff := cmp.Diff([]Hit{{1, 1}}, got.Search([]float32{1, 0, 0}, 3, nil)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -99,7 +102,7 @@ func TestLoadDenseRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadDense(bytes.NewReader(tt.data))
+			_, err := LoadDense(bytes.NewReader(tt.data), d.exact)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
@@ -112,12 +115,13 @@ func FuzzLoadDense(f *testing.F) {
 	d, _, _ := buildClustered(f, 40, 4, DenseOptions{ExactBelow: -1, M: 4, Seed: 1})
 	d.Remove(3)
 	f.Add(savedBytes(f, d))
-	f.Add(savedBytes(f, NewDense(2, DenseOptions{})))
+	f.Add(savedBytes(f, newTD(2, DenseOptions{})))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := LoadDense(bytes.NewReader(b))
+		loaded, err := LoadDense(bytes.NewReader(b), d.exact)
 		if err != nil {
 			return
 		}
+		got := wrapTD(loaded, d)
 		q := make([]float32, got.Dim())
 		q[0] = 1
 		got.Search(q, 5, nil)
@@ -141,12 +145,13 @@ func TestDenseSaveLoadPortable(t *testing.T) {
 	if !bytes.Equal(fast, portable) {
 		t.Fatal("fast and portable encodings differ")
 	}
-	got, err := LoadDense(bytes.NewReader(fast))
+	loaded, err := LoadDense(bytes.NewReader(fast), d.exact)
 	nativeLE = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDense(t, got)
+	checkDense(t, loaded)
+	got := wrapTD(loaded, d)
 	q := gen.next()
 	if diff := cmp.Diff(d.Search(q, 10, nil), got.Search(q, 10, nil)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -19,7 +19,7 @@ func TestSparseHandComputedIDF(t *testing.T) {
 	// IDF(2,3) = ln(1 + 1.5/2.5) = ln 1.6 = 0.4700036
 	// IDF(1,3) = ln(1 + 2.5/1.5) = ln(8/3) = 0.9808293
 	const idf23, idf13 = 0.4700036, 0.9808293
-	s := NewSparse()
+	s := newTS()
 	s.Add(10, []uint32{1, 2}, []float32{1, 0.5}) // A
 	s.Add(20, []uint32{2, 3}, []float32{1, 2})   // B
 	s.Add(30, []uint32{3}, []float32{1})         // C
@@ -52,7 +52,7 @@ func TestSparseHandComputedIDF(t *testing.T) {
 }
 
 func TestSparseIDFIsLive(t *testing.T) {
-	s := NewSparse()
+	s := newTS()
 	s.Add(1, []uint32{5, 6}, []float32{1, 1})
 	s.Add(2, []uint32{6}, []float32{1})
 	q := func() []Hit { return s.Search([]uint32{5, 6}, []float32{1, 1}, 10, nil) }
@@ -140,7 +140,7 @@ func zipfTerms(z *rand.Zipf, n int) []uint32 {
 func TestSparseMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	z := rand.NewZipf(r, 1.1, 2, 2000)
-	s := NewSparse()
+	s := newTS()
 	ref := sparseRef{}
 	add := func(slot uint32) {
 		terms := zipfTerms(z, 1+r.IntN(20))
@@ -217,7 +217,7 @@ func TestSparseCanonicalInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.idx, tt.val), func(t *testing.T) {
-			s := NewSparse()
+			s := newTS()
 			s.Add(1, tt.idx, tt.val)
 			idx, val, ok := s.Vector(1)
 			if !ok {
@@ -234,7 +234,7 @@ func TestSparseCanonicalInput(t *testing.T) {
 }
 
 func TestSparseBadInput(t *testing.T) {
-	s := NewSparse()
+	s := newTS()
 	if got := s.Search([]uint32{1}, []float32{1}, 10, nil); got != nil {
 		t.Errorf("empty index: %v", got)
 	}

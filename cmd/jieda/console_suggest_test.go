@@ -306,6 +306,9 @@ func checkSuggestedPage(t *testing.T, p page, sg suggested, rejected bool) {
 		if reply == nil || reply[1] != "" {
 			t.Errorf("after a rejection the reply box holds %q, want it empty", reply)
 		}
+		if strings.Contains(p.body, `data-use="`+sg.ArticleID+`"`) {
+			t.Errorf("after a rejection the suggested article %s is still a search hit to use", sg.ArticleID)
+		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the handoff page (rejected %v) (-want +got):\n%s", rejected, diff)

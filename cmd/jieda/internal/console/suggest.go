@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/jieda/jieda/answer"
@@ -125,17 +126,14 @@ func suggestedState(r *request, e *answer.Engine, hv *handoffView) error {
 
 // rejectSuggestion puts the page in the state after the agent rejected
 // the suggestion: an empty reply, no source, and the suggested article
-// no longer offered as one.
+// no longer offered, neither as a source nor as a search hit to use
+// (its answer would be the rejected one, from a source not in the list).
 func (hv *handoffView) rejectSuggestion() {
 	if hv.H.Suggested == nil || hv.H.Status != answer.HandoffOpen {
 		return
 	}
+	id := hv.H.Suggested.ArticleID
 	hv.Rejected, hv.Reply, hv.Source = true, "", ""
-	kept := hv.Sources[:0]
-	for _, o := range hv.Sources {
-		if o.Value != hv.H.Suggested.ArticleID {
-			kept = append(kept, o)
-		}
-	}
-	hv.Sources = kept
+	hv.Sources = slices.DeleteFunc(hv.Sources, func(o sourceOption) bool { return o.Value == id })
+	hv.Suggestions = slices.DeleteFunc(hv.Suggestions, func(h answer.SearchHit) bool { return h.ArticleID == id })
 }

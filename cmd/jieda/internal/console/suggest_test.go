@@ -86,3 +86,50 @@ func TestResolution(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectSuggestion: after a rejection the reply is empty, no source
+// is chosen, and the suggested article is offered neither as a source
+// nor as a search hit; a handoff without a suggestion, or resolved, is
+// left as it is.
+func TestRejectSuggestion(t *testing.T) {
+	s := &answer.AnswerBody{ArticleID: "ship-time", Answer: "2-4 天送达。"}
+	hit := func(id string) answer.SearchHit { return answer.SearchHit{Candidate: answer.Candidate{ArticleID: id}} }
+	page := func(ho answer.Handoff) handoffView {
+		return handoffView{H: ho, Reply: s.Answer, Source: s.ArticleID,
+			Sources:     []sourceOption{{"", "unsaid"}, {"ship-time", "suggested"}, {"ship-fee", "fee"}, {sourceNone, "none"}},
+			Suggestions: []answer.SearchHit{hit("ship-time"), hit("ship-fee")}}
+	}
+	type state struct {
+		Rejected      bool
+		Reply, Source string
+		Sources       []string
+		Hits          []string
+	}
+	stateOf := func(hv handoffView) state {
+		st := state{Rejected: hv.Rejected, Reply: hv.Reply, Source: hv.Source}
+		for _, o := range hv.Sources {
+			st.Sources = append(st.Sources, o.Value)
+		}
+		for _, h := range hv.Suggestions {
+			st.Hits = append(st.Hits, h.ArticleID)
+		}
+		return st
+	}
+	untouched := state{Reply: s.Answer, Source: s.ArticleID, Sources: []string{"", "ship-time", "ship-fee", sourceNone}, Hits: []string{"ship-time", "ship-fee"}}
+	for _, tc := range []struct {
+		name string
+		ho   answer.Handoff
+		want state
+	}{
+		{"open with a suggestion", answer.Handoff{Status: answer.HandoffOpen, Suggested: s},
+			state{Rejected: true, Sources: []string{"", "ship-fee", sourceNone}, Hits: []string{"ship-fee"}}},
+		{"no suggestion", answer.Handoff{Status: answer.HandoffOpen}, untouched},
+		{"resolved", answer.Handoff{Status: answer.HandoffResolved, Suggested: s}, untouched},
+	} {
+		hv := page(tc.ho)
+		hv.rejectSuggestion()
+		if diff := cmp.Diff(tc.want, stateOf(hv)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

@@ -30,6 +30,12 @@ type handoffView struct {
 	Sources       []sourceOption
 	// Claim state for the signed-in key.
 	ClaimMine, ClaimOther bool
+	// jieda's suggestion (H.Suggested, open handoffs): Rejected says the
+	// agent rejected it; SuggestedGone that its article no longer exists;
+	// SuggestedNow is its article's version when it changed since.
+	Rejected      bool
+	SuggestedGone bool
+	SuggestedNow  int
 }
 
 // sourceOption is one choice of where a reply came from.
@@ -54,6 +60,9 @@ func (con *Console) handoff(r *request) error {
 	hv, err := con.handoffData(r)
 	if err != nil {
 		return err
+	}
+	if r.c.Query("suggestion") == suggestReject {
+		hv.rejectSuggestion()
 	}
 	if use := r.c.Query("use"); use != "" {
 		for _, s := range hv.Suggestions {
@@ -100,6 +109,15 @@ func (con *Console) handoffData(r *request) (*handoffView, error) {
 	}
 	hv.Sources = []sourceOption{{"", r.cat.T("resolve.source.unsaid")}}
 	seen := map[string]bool{}
+	if s := ho.Suggested; s != nil && ho.Status == answer.HandoffOpen {
+		if err := suggestedState(r, e, hv); err != nil {
+			return nil, err
+		}
+		seen[s.ArticleID] = true // a deleted one is no source either
+		if !hv.SuggestedGone {
+			hv.Sources = append(hv.Sources, sourceOption{s.ArticleID, r.cat.T("resolve.source.suggested", s.Question)})
+		}
+	}
 	for _, s := range hv.Suggestions {
 		if !seen[s.ArticleID] {
 			seen[s.ArticleID] = true
@@ -112,7 +130,7 @@ func (con *Console) handoffData(r *request) (*handoffView, error) {
 			hv.Sources = append(hv.Sources, sourceOption{c.ArticleID, r.cat.T("resolve.source.article", c.Question)})
 		}
 	}
-	hv.Sources = append(hv.Sources, sourceOption{"none", r.cat.T("resolve.source.none")})
+	hv.Sources = append(hv.Sources, sourceOption{sourceNone, r.cat.T("resolve.source.none")})
 	return hv, nil
 }
 
@@ -142,13 +160,14 @@ func (con *Console) claimAction(r *request, act func(*answer.Engine, string) err
 		return err
 	}
 	if err := act(e, ho.ID); err != nil {
-		return con.handoffWithError(r, err, "", "", true)
+		return con.handoffWithError(r, err, nil)
 	}
 	return r.c.Redirect("/console/handoffs/"+ho.ID+"?msg="+msg, fiber.StatusSeeOther)
 }
 
-// resolve closes the handoff with the agent's reply and its label, and
-// hands the reply to curation; back to the queue.
+// resolve closes the handoff with the agent's reply and its label (and
+// the verdict on jieda's suggestion, read from what the agent sends),
+// and hands the reply to curation; back to the queue.
 func (con *Console) resolve(r *request) error {
 	cur, err := con.curator()
 	if err != nil {
@@ -160,35 +179,44 @@ func (con *Console) resolve(r *request) error {
 	if err != nil {
 		return err
 	}
-	reply, source, reusable := c.FormValue("reply"), c.FormValue("source"), c.FormValue("reusable") == "1"
-	if strings.TrimSpace(reply) == "" {
-		return con.handoffWithError(r, badInput("err.reply.empty"), reply, source, reusable)
+	f := resolveForm{Reply: c.FormValue("reply"), Source: c.FormValue("source"), Reusable: c.FormValue("reusable") == "1",
+		Rejected: c.FormValue("suggestion") == suggestReject}
+	if c.FormValue("suggestion") == suggestAccept {
+		// One click: jieda's answer as suggested, from its article; the
+		// KB's own answer may become a variant of it (reusable).
+		if ho.Suggested == nil {
+			return con.handoffWithError(r, badInput("err.suggestion.none"), nil)
+		}
+		f = resolveForm{Reply: ho.Suggested.Answer, Source: ho.Suggested.ArticleID, Reusable: true}
 	}
-	res := answer.Resolution{Reply: reply, Agent: cmpOr(r.p.Name, r.p.KeyID), By: r.p.KeyID, Reusable: &reusable}
-	switch source {
-	case "":
-	case "none":
-		res.NoAnswer = true
-	default:
-		res.ArticleID = source
+	if strings.TrimSpace(f.Reply) == "" {
+		return con.handoffWithError(r, badInput("err.reply.empty"), &f)
 	}
+	res, err := resolution(ho, f)
+	if err != nil {
+		return con.handoffWithError(r, err, &f)
+	}
+	res.Agent, res.By = cmpOr(r.p.Name, r.p.KeyID), r.p.KeyID
 	out, err := cur.ResolveHandoff(c.UserContext(), ho.ID, res)
 	if err != nil {
 		if errors.Is(err, answer.ErrHandoffResolved) {
 			return err
 		}
-		return con.handoffWithError(r, err, reply, source, reusable)
+		return con.handoffWithError(r, err, &f)
 	}
 	msg := "resolved"
-	if out.CurationErr != nil {
+	switch {
+	case out.CurationErr != nil:
 		msg = "resolved_nocuration"
+	case res.Suggestion == answer.SuggestionAccepted:
+		msg = "accepted"
 	}
 	return c.Redirect("/console/handoffs?msg="+msg, fiber.StatusSeeOther)
 }
 
 // handoffWithError shows the handoff page again with what went wrong
-// and the agent's reply kept.
-func (con *Console) handoffWithError(r *request, cause error, reply, source string, reusable bool) error {
+// and the agent's form kept (nil: the page's own defaults).
+func (con *Console) handoffWithError(r *request, cause error, f *resolveForm) error {
 	hv, err := con.handoffData(r)
 	if err != nil {
 		return errors.Join(cause, err)
@@ -197,7 +225,12 @@ func (con *Console) handoffWithError(r *request, cause error, reply, source stri
 	if fault {
 		return cause
 	}
-	hv.Reply, hv.Source, hv.Reusable = reply, source, reusable
+	if f != nil {
+		if f.Rejected {
+			hv.rejectSuggestion()
+		}
+		hv.Reply, hv.Source, hv.Reusable = f.Reply, f.Source, f.Reusable
+	}
 	v := r.view("handoff.title", "queue", hv)
 	v.Err = &he
 	return r.render(he.Status, "handoff", v)

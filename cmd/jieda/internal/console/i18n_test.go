@@ -89,6 +89,9 @@ func usedKeys(t *testing.T) []string {
 	for _, st := range []string{curate.StatusPending, curate.StatusApproved, curate.StatusMerged, curate.StatusRejected} {
 		keys["candstatus."+st] = true
 	}
+	for _, v := range []string{answer.SuggestionAccepted, answer.SuggestionEdited, answer.SuggestionRejected} {
+		keys["suggested.verdict."+v] = true
+	}
 	for _, role := range []string{answer.RoleCustomer, answer.RoleBot, answer.RoleAgent} {
 		keys["turn."+role] = true
 	}

@@ -74,6 +74,16 @@
       reply.scrollIntoView({ block: 'center' });
       return;
     }
+    var focus = e.target.closest('a[data-focus]');
+    var box = focus && document.getElementById(focus.getAttribute('data-focus'));
+    if (box) {
+      // "Edit" on jieda's suggestion: into the prefilled reply box, caret at the end.
+      e.preventDefault();
+      box.focus();
+      if (box.setSelectionRange) { box.setSelectionRange(box.value.length, box.value.length); }
+      box.scrollIntoView({ block: 'center' });
+      return;
+    }
     var copy = e.target.closest('button[data-copy]');
     if (copy) { copyText(copy.getAttribute('data-copy'), copy); }
   });

@@ -508,7 +508,8 @@ func TestLongCollectionName(t *testing.T) {
 
 // TestWrites checks waits, write ordering, batching and payload selectors.
 func TestWrites(t *testing.T) {
-	s, srv := startFake(t, func(c *Config) { c.WriteOrdering = "strong" })
+	// A long call timeout: a retried call (a slow, loaded machine) would be counted twice.
+	s, srv := startFake(t, func(c *Config) { c.WriteOrdering, c.Timeout = "strong", time.Minute })
 	ctx := context.Background()
 	mustDo(t, s.CreateCollection(ctx, index.CollectionConfig{Name: "w", Dim: 2, Sparse: true}))
 	var pts []index.Point

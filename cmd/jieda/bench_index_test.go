@@ -24,7 +24,13 @@ func TestBenchIndexScaling(t *testing.T) {
 		t.Fatalf("bench index --json: want results for 1500 and 2500 points, got %s", stdout)
 	}
 	for _, r := range res {
-		keys := []string{"dense_p50_ms", "recall_at_10", "sparse_p50_ms", "hybrid_p50_ms", "upsert_per_s", "open_s", "bytes_per_point", "rss_mb"}
+		// bytes_per_point is the heap growth of the open store: at a few
+		// thousand points it is within the GC noise of a test process
+		// (negative under -race at times), so only its presence is checked.
+		if _, ok := r["bytes_per_point"].(float64); !ok {
+			t.Errorf("n=%v: bytes_per_point = %v, want a number", r["n"], r["bytes_per_point"])
+		}
+		keys := []string{"dense_p50_ms", "recall_at_10", "sparse_p50_ms", "hybrid_p50_ms", "upsert_per_s", "open_s", "rss_mb"}
 		if runtime.GOOS == "linux" { // CPU times are read on Linux only
 			keys = append(keys, "dense_p50_cpu_ms", "sparse_p50_cpu_ms", "hybrid_p50_cpu_ms", "open_cpu_s")
 		}

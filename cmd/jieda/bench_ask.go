@@ -191,7 +191,9 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 		return benchAskResult{}, err
 	}
 	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
-	a.cfg.Server.RateLimit = 0
+	// One key stands for every customer: no per-key limits on questions
+	// or on new handoffs.
+	a.cfg.Server.RateLimit, a.cfg.Answer.HandoffsPerMinute = 0, 0
 	if a.model == nil { // one embedder for the server and the reference runs
 		e, err := a.openEmbedder()
 		if err != nil {

@@ -103,6 +103,12 @@ func (a *app) benchAskPrepare(ctx context.Context, arts []answer.Article) (key s
 			return err
 		}
 		_ = bar.Finish()
+		// The KB calibrates itself on its new articles (answer.self_calibrate),
+		// as after `jieda import`: wait, or the server would resume it
+		// while it is measured.
+		if err := sys.engine.WaitCalibrations(ctx); err != nil {
+			return err
+		}
 		key, _, err = apikey.NewStore(sys.store).Create(ctx, apikey.RoleCustomer, []string{benchAskKB}, "bench ask", time.Now())
 		if err != nil {
 			return err

@@ -87,32 +87,8 @@ func RunBench(ctx context.Context, e *Embedder, opts BenchOptions) (BenchResult,
 	res.QueryGFLOPS = cost.FLOPs(1, opts.QueryTokens) / (res.QueryP50Ms / 1000) / 1e9
 
 	// Throughput: concurrent callers through the micro-batcher.
-	before := e.Stats()
-	var done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	deadline := time.Now().Add(opts.ConcurrentFor)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range opts.Callers {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				if err := query(); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return res, firstErr
-	}
-	res.QueryQPS8 = float64(done.Load()) / time.Since(start).Seconds()
-	after := e.Stats()
-	if b := after.LiveBatches - before.LiveBatches; b > 0 {
-		res.MeanBatch8 = float64(after.LiveTexts-before.LiveTexts) / float64(b)
+	if res.QueryQPS8, res.MeanBatch8, err = benchCallers(ctx, query, e, opts.Callers, opts.ConcurrentFor); err != nil {
+		return res, err
 	}
 
 	// Bulk: passages in batches.
@@ -139,6 +115,64 @@ func RunBench(ctx context.Context, e *Embedder, opts BenchOptions) (BenchResult,
 		*f = math.Round(*f*1000) / 1000
 	}
 	return res, nil
+}
+
+// BenchCallers is RunBench's throughput phase alone: callers concurrent
+// callers each embed one QueryTokens-token query after another for d
+// through the micro-batcher. It returns queries/s and the mean batch.
+// Open e with CacheSize 0 so every query really runs the model.
+func BenchCallers(ctx context.Context, e *Embedder, queryTokens, callers int, d time.Duration) (qps, meanBatch float64, err error) {
+	texts, err := benchTexts(e, queryTokens, 1000, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	next := atomic.Int64{}
+	query := func() error {
+		i := int(next.Add(1)-1) % len(texts)
+		_, err := e.Embed(ctx, texts[i:i+1], RoleQuery)
+		return err
+	}
+	for range 20 { // warm up
+		if err := query(); err != nil {
+			return 0, 0, err
+		}
+	}
+	return benchCallers(ctx, query, e, callers, d)
+}
+
+// benchCallers runs query from callers goroutines for d.
+func benchCallers(ctx context.Context, query func() error, e *Embedder, callers int, d time.Duration) (qps, meanBatch float64, err error) {
+	before := e.Stats()
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range callers {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if err := query(); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, 0, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	qps = float64(done.Load()) / time.Since(start).Seconds()
+	after := e.Stats()
+	if b := after.LiveBatches - before.LiveBatches; b > 0 {
+		meanBatch = float64(after.LiveTexts-before.LiveTexts) / float64(b)
+	}
+	return qps, meanBatch, nil
 }
 
 func percentile(xs []float64, p float64) float64 {

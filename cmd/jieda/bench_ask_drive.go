@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jieda/jieda/answer"
+)
+
+// askDriver sends the queries round-robin to /v1/ask.
+type askDriver struct {
+	client *http.Client
+	url    string
+	auth   string
+	bodies [][]byte // one request body per query, encoded once
+	next   atomic.Int64
+}
+
+func newAskDriver(client *http.Client, base, key string, queries []answer.LabeledQuery) *askDriver {
+	d := &askDriver{client: client, url: base + "/v1/ask", auth: "Bearer " + key}
+	for _, q := range queries {
+		body, _ := json.Marshal(answer.AskRequest{KB: benchAskKB, Question: q.Query})
+		d.bodies = append(d.bodies, body)
+	}
+	return d
+}
+
+// askRun is one phase's measurements.
+type askRun struct {
+	lat       []float64
+	errors    int
+	firstErr  error
+	decisions map[answer.Decision]int
+}
+
+func (r *askRun) n() int { return len(r.lat) }
+
+func (r *askRun) pct(p float64) float64 {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+}
+
+// run drives clients for warmup+d; rate 0 is closed-loop (as fast as
+// answers come back), else each client sends on a fixed schedule of
+// rate/clients questions/s and latency counts from the scheduled time
+// (so a slow answer delays no measurement: no coordinated omission).
+func (dr *askDriver) run(ctx context.Context, clients int, rate float64, warmup, d time.Duration) (*askRun, error) {
+	var mu sync.Mutex
+	res := &askRun{decisions: map[answer.Decision]int{}}
+	start := time.Now()
+	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var interval time.Duration
+			next := start
+			if rate > 0 {
+				interval = time.Duration(float64(clients) / rate * float64(time.Second))
+				next = start.Add(interval * time.Duration(c) / time.Duration(clients)) // stagger the clients
+			}
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if rate > 0 {
+					if wait := time.Until(next); wait > 0 {
+						time.Sleep(wait)
+					}
+					t0 = next
+					next = next.Add(interval)
+				}
+				if !t0.Before(end) {
+					return
+				}
+				body := dr.bodies[int(dr.next.Add(1))%len(dr.bodies)]
+				dec, err := dr.ask(ctx, body)
+				el := time.Since(t0)
+				if t0.Before(measureFrom) {
+					continue
+				}
+				mu.Lock()
+				if err != nil {
+					res.errors++
+					if res.firstErr == nil {
+						res.firstErr = err
+					}
+				} else {
+					res.lat = append(res.lat, float64(el.Microseconds())/1000)
+					res.decisions[dec]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(res.lat)
+	return res, nil
+}
+
+// ask posts one question and returns the decision.
+func (dr *askDriver) ask(ctx context.Context, body []byte) (answer.Decision, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, dr.url, bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", dr.auth)
+	resp, err := dr.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close() //nolint:errcheck // read fully below
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d: %s", resp.StatusCode, raw)
+	}
+	var out struct {
+		Decision answer.Decision `json:"decision"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", err
+	}
+	return out.Decision, nil
+}
+
+func waitReady(ctx context.Context, c *http.Client, base string, served <-chan error) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("the server stopped: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the server did not become ready")
+		}
+	}
+}
+
+// embedStats reads the live embed batch count and sum from /metrics.
+func embedStats(ctx context.Context, c *http.Client, base string) ([2]float64, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return [2]float64{}, err
+	}
+	defer resp.Body.Close() //nolint:errcheck // read-only
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return [2]float64{}, err
+	}
+	var out [2]float64
+	for _, line := range bytes.Split(buf.Bytes(), []byte("\n")) {
+		var v float64
+		if _, err := fmt.Sscanf(string(line), `jieda_embed_batch_size_count{pool="live"} %g`, &v); err == nil {
+			out[0] = v
+		}
+		if _, err := fmt.Sscanf(string(line), `jieda_embed_batch_size_sum{pool="live"} %g`, &v); err == nil {
+			out[1] = v
+		}
+	}
+	return out, nil
+}
+
+// benchProfiles are the profiles bench ask writes of its HTTP phases.
+type benchProfiles struct {
+	cpu, mutex, block string
+}
+
+// start starts the asked-for profiles; stop writes them.
+func (p benchProfiles) start() (stop func() error, err error) {
+	var cpu *os.File
+	if p.cpu != "" {
+		if cpu, err = os.Create(p.cpu); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			return nil, errors.Join(err, cpu.Close())
+		}
+	}
+	if p.mutex != "" {
+		runtime.SetMutexProfileFraction(5)
+	}
+	if p.block != "" {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond)) // a sample per 10 µs blocked
+	}
+	return func() (err error) {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			err = cpu.Close()
+		}
+		for _, w := range []struct{ name, file string }{{"mutex", p.mutex}, {"block", p.block}} {
+			if w.file != "" {
+				err = errors.Join(err, writeProfile(w.name, w.file))
+			}
+		}
+		runtime.SetMutexProfileFraction(0)
+		runtime.SetBlockProfileRate(0)
+		return err
+	}, nil
+}
+
+func writeProfile(name, file string) (err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, f.Close()) }()
+	return pprof.Lookup(name).WriteTo(f, 0)
+}

@@ -195,7 +195,7 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 	// or on new handoffs.
 	a.cfg.Server.RateLimit, a.cfg.Answer.HandoffsPerMinute = 0, 0
 	if a.model == nil { // one embedder for the server and the reference runs
-		e, err := a.openEmbedder()
+		e, err := a.openEmbedder() //nolint:contextcheck // the embedder outlives this call; Close stops it
 		if err != nil {
 			return benchAskResult{}, err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/cmd/jieda/internal/loadgen"
 	"github.com/jieda/jieda/embed"
 )
 
@@ -64,7 +65,7 @@ type benchAskOptions struct {
 	embedRef         time.Duration // each reference run of bench embed's callers; 0 skips them
 	store            string        // embedded or qdrant
 	storeCache       string
-	profiles         benchProfiles
+	profiles         loadgen.Profiles
 }
 
 // parseRate reads --rate: a number of questions/s, or auto.
@@ -159,9 +160,9 @@ each bench on a fresh copy of it, so repeated runs skip the import.`,
 	f.StringVar(&o.store, "store", "embedded", "engine: embedded, or qdrant (against an in-process Qdrant protocol server)")
 	f.StringVar(&o.storeCache, "store-cache", "", "directory keeping the imported store between runs (default: import every time)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	f.StringVar(&o.profiles.cpu, "cpuprofile", "", "write a CPU profile of the HTTP phases to this file")
-	f.StringVar(&o.profiles.mutex, "mutexprofile", "", "write a mutex contention profile of the HTTP phases to this file")
-	f.StringVar(&o.profiles.block, "blockprofile", "", "write a blocking profile of the HTTP phases to this file")
+	f.StringVar(&o.profiles.CPU, "cpuprofile", "", "write a CPU profile of the HTTP phases to this file")
+	f.StringVar(&o.profiles.Mutex, "mutexprofile", "", "write a mutex contention profile of the HTTP phases to this file")
+	f.StringVar(&o.profiles.Block, "blockprofile", "", "write a blocking profile of the HTTP phases to this file")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd
@@ -232,7 +233,7 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 		return benchAskResult{}, fmt.Errorf("the server stopped: %w", err)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients * 2}, Timeout: 30 * time.Second}
-	if err := waitReady(ctx, client, base, served); err != nil {
+	if err := loadgen.WaitReady(ctx, client, base, served); err != nil {
 		return benchAskResult{}, err
 	}
 	// Measure a server in its steady state: below exact_below the embedded
@@ -275,29 +276,29 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 
 // benchAskPhases runs the saturation and the paced phase (profiled when asked).
 func (a *app) benchAskPhases(ctx context.Context, client *http.Client, base, key string, queries []answer.LabeledQuery, o benchAskOptions, res *benchAskResult) (err error) {
-	batchesBefore, err := embedStats(ctx, client, base)
+	batchesBefore, err := loadgen.EmbedStats(ctx, client, base)
 	if err != nil {
 		return err
 	}
-	stopProfiles, err := o.profiles.start()
+	stopProfiles, err := o.profiles.Start()
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, stopProfiles()) }()
-	drive := newAskDriver(client, base, key, queries)
+	drive := loadgen.New(client, base, key, benchAskKB, queries)
 	// Saturation: every client asks again as soon as it has an answer.
-	sat, err := drive.run(ctx, o.clients, 0, o.warmup, o.duration)
+	sat, err := drive.Run(ctx, o.clients, 0, o.warmup, o.duration)
 	if err != nil {
 		return err
 	}
-	batchesAfter, err := embedStats(ctx, client, base)
+	batchesAfter, err := loadgen.EmbedStats(ctx, client, base)
 	if err != nil {
 		return err
 	}
-	res.QPS, res.SatP50ms, res.SatP99ms = float64(sat.n())/o.duration.Seconds(), sat.pct(0.50), sat.pct(0.99)
-	res.Requests, res.Errors, res.Decisions = sat.n(), sat.errors, sat.decisions
-	if sat.firstErr != nil {
-		res.FirstError = sat.firstErr.Error()
+	res.QPS, res.SatP50ms, res.SatP99ms = float64(sat.N())/o.duration.Seconds(), sat.Pct(0.50), sat.Pct(0.99)
+	res.Requests, res.Errors, res.Decisions = sat.N(), sat.Errors, sat.Decisions
+	if sat.FirstErr != nil {
+		res.FirstError = sat.FirstErr.Error()
 	}
 	if n := batchesAfter[0] - batchesBefore[0]; n > 0 {
 		res.Batch = (batchesAfter[1] - batchesBefore[1]) / n
@@ -313,17 +314,17 @@ func (a *app) benchAskPhases(ctx context.Context, client *http.Client, base, key
 	if rate > 0 {
 		// Paced: the clients together offer rate questions/s on a fixed
 		// schedule; latency counts from each question's scheduled time.
-		paced, err := drive.run(ctx, o.clients, rate, o.warmup, o.duration)
+		paced, err := drive.Run(ctx, o.clients, rate, o.warmup, o.duration)
 		if err != nil {
 			return err
 		}
-		res.P50ms, res.P99ms = paced.pct(0.50), paced.pct(0.99)
-		res.PacedQPS = float64(paced.n()) / o.duration.Seconds()
-		res.Errors += paced.errors
-		if paced.firstErr != nil && res.FirstError == "" {
-			res.FirstError = paced.firstErr.Error()
+		res.P50ms, res.P99ms = paced.Pct(0.50), paced.Pct(0.99)
+		res.PacedQPS = float64(paced.N()) / o.duration.Seconds()
+		res.Errors += paced.Errors
+		if paced.FirstErr != nil && res.FirstError == "" {
+			res.FirstError = paced.FirstErr.Error()
 		}
-		res.Requests += paced.n()
+		res.Requests += paced.N()
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 	"github.com/jieda/jieda/answer"
 )
 
-// askDriver sends the queries round-robin to /v1/ask.
-type askDriver struct {
+// Driver sends the queries round-robin to /v1/ask.
+type Driver struct {
 	client *http.Client
 	url    string
 	auth   string
@@ -28,39 +28,44 @@ type askDriver struct {
 	next   atomic.Int64
 }
 
-func newAskDriver(client *http.Client, base, key string, queries []answer.LabeledQuery) *askDriver {
-	d := &askDriver{client: client, url: base + "/v1/ask", auth: "Bearer " + key}
+// New is a driver of queries to base's /v1/ask in kb with key.
+func New(client *http.Client, base, key, kb string, queries []answer.LabeledQuery) *Driver {
+	d := &Driver{client: client, url: base + "/v1/ask", auth: "Bearer " + key}
 	for _, q := range queries {
-		body, _ := json.Marshal(answer.AskRequest{KB: benchAskKB, Question: q.Query})
+		body, _ := json.Marshal(answer.AskRequest{KB: kb, Question: q.Query})
 		d.bodies = append(d.bodies, body)
 	}
 	return d
 }
 
-// askRun is one phase's measurements.
-type askRun struct {
-	lat       []float64
-	errors    int
-	firstErr  error
-	decisions map[answer.Decision]int
+// Run is one phase's measurements.
+type Run struct {
+	lat []float64 // sorted, ms
+	// Errors counts failed questions; FirstErr is the first failure.
+	Errors   int
+	FirstErr error
+	// Decisions counts the answered questions by decision.
+	Decisions map[answer.Decision]int
 }
 
-func (r *askRun) n() int { return len(r.lat) }
+// N is how many questions were answered.
+func (r *Run) N() int { return len(r.lat) }
 
-func (r *askRun) pct(p float64) float64 {
+// Pct is the p-quantile latency in ms (p in [0, 1]).
+func (r *Run) Pct(p float64) float64 {
 	if len(r.lat) == 0 {
 		return 0
 	}
 	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
 }
 
-// run drives clients for warmup+d; rate 0 is closed-loop (as fast as
+// Run drives clients for warmup+d; rate 0 is closed-loop (as fast as
 // answers come back), else each client sends on a fixed schedule of
 // rate/clients questions/s and latency counts from the scheduled time
 // (so a slow answer delays no measurement: no coordinated omission).
-func (dr *askDriver) run(ctx context.Context, clients int, rate float64, warmup, d time.Duration) (*askRun, error) {
+func (dr *Driver) Run(ctx context.Context, clients int, rate float64, warmup, d time.Duration) (*Run, error) {
 	var mu sync.Mutex
-	res := &askRun{decisions: map[answer.Decision]int{}}
+	res := &Run{Decisions: map[answer.Decision]int{}}
 	start := time.Now()
 	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
 	var wg sync.WaitGroup
@@ -94,13 +99,13 @@ func (dr *askDriver) run(ctx context.Context, clients int, rate float64, warmup,
 				}
 				mu.Lock()
 				if err != nil {
-					res.errors++
-					if res.firstErr == nil {
-						res.firstErr = err
+					res.Errors++
+					if res.FirstErr == nil {
+						res.FirstErr = err
 					}
 				} else {
 					res.lat = append(res.lat, float64(el.Microseconds())/1000)
-					res.decisions[dec]++
+					res.Decisions[dec]++
 				}
 				mu.Unlock()
 			}
@@ -115,7 +120,7 @@ func (dr *askDriver) run(ctx context.Context, clients int, rate float64, warmup,
 }
 
 // ask posts one question and returns the decision.
-func (dr *askDriver) ask(ctx context.Context, body []byte) (answer.Decision, error) {
+func (dr *Driver) ask(ctx context.Context, body []byte) (answer.Decision, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, dr.url, bytes.NewReader(body))
 	if err != nil {
 		return "", err
@@ -143,7 +148,9 @@ func (dr *askDriver) ask(ctx context.Context, body []byte) (answer.Decision, err
 	return out.Decision, nil
 }
 
-func waitReady(ctx context.Context, c *http.Client, base string, served <-chan error) error {
+// WaitReady polls base/readyz until the server is ready, stops (served) or
+// two minutes pass.
+func WaitReady(ctx context.Context, c *http.Client, base string, served <-chan error) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
@@ -167,8 +174,8 @@ func waitReady(ctx context.Context, c *http.Client, base string, served <-chan e
 	}
 }
 
-// embedStats reads the live embed batch count and sum from /metrics.
-func embedStats(ctx context.Context, c *http.Client, base string) ([2]float64, error) {
+// EmbedStats reads the live embed batch count and sum from /metrics.
+func EmbedStats(ctx context.Context, c *http.Client, base string) ([2]float64, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	resp, err := c.Do(req)
 	if err != nil {
@@ -192,26 +199,26 @@ func embedStats(ctx context.Context, c *http.Client, base string) ([2]float64, e
 	return out, nil
 }
 
-// benchProfiles are the profiles bench ask writes of its HTTP phases.
-type benchProfiles struct {
-	cpu, mutex, block string
+// Profiles are the profiles bench ask writes of its HTTP phases.
+type Profiles struct {
+	CPU, Mutex, Block string
 }
 
-// start starts the asked-for profiles; stop writes them.
-func (p benchProfiles) start() (stop func() error, err error) {
+// Start starts the asked-for profiles; stop writes them.
+func (p Profiles) Start() (stop func() error, err error) {
 	var cpu *os.File
-	if p.cpu != "" {
-		if cpu, err = os.Create(p.cpu); err != nil {
+	if p.CPU != "" {
+		if cpu, err = os.Create(p.CPU); err != nil {
 			return nil, err
 		}
 		if err := pprof.StartCPUProfile(cpu); err != nil {
 			return nil, errors.Join(err, cpu.Close())
 		}
 	}
-	if p.mutex != "" {
+	if p.Mutex != "" {
 		runtime.SetMutexProfileFraction(5)
 	}
-	if p.block != "" {
+	if p.Block != "" {
 		runtime.SetBlockProfileRate(int(10 * time.Microsecond)) // a sample per 10 µs blocked
 	}
 	return func() (err error) {
@@ -219,7 +226,7 @@ func (p benchProfiles) start() (stop func() error, err error) {
 			pprof.StopCPUProfile()
 			err = cpu.Close()
 		}
-		for _, w := range []struct{ name, file string }{{"mutex", p.mutex}, {"block", p.block}} {
+		for _, w := range []struct{ name, file string }{{"mutex", p.Mutex}, {"block", p.Block}} {
 			if w.file != "" {
 				err = errors.Join(err, writeProfile(w.name, w.file))
 			}

@@ -127,7 +127,10 @@ func Open(cfg Config, logger *slog.Logger) (_ *Embedder, err error) {
 	}
 	e.gate.init()
 	modelPath := filepath.Join(dir, ModelFile)
-	if e.live, err = newSession(modelPath, m, sessionOptions{threads: cfg.threads(), spinning: true}); err != nil {
+	// Neither session's threads spin-wait between runs: in a server the
+	// cores they would spin on answer HTTP, search and rerank (on 2 cores,
+	// spinning live threads cost bench ask a fifth of its questions/s).
+	if e.live, err = newSession(modelPath, m, sessionOptions{threads: cfg.threads(), spinning: false}); err != nil {
 		return nil, err
 	}
 	if e.bulk, err = newSession(modelPath, m, sessionOptions{threads: cfg.bulkThreads(), spinning: false}); err != nil {

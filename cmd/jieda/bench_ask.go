@@ -134,7 +134,11 @@ each bench on a fresh copy of it, so repeated runs skip the import.`,
 			if len(queries) == 0 {
 				return fmt.Errorf("%s: no queries", queriesFile)
 			}
-			res, err := a.benchAsk(cmd.Context(), kbFile, arts, queries, o)
+			var res benchAskResult
+			err = a.withBenchEmbedder(func() (err error) {
+				res, err = a.benchAsk(cmd.Context(), kbFile, arts, queries, o)
+				return err
+			})
 			if err != nil && res.Requests == 0 {
 				return err
 			}
@@ -168,6 +172,24 @@ each bench on a fresh copy of it, so repeated runs skip the import.`,
 	return cmd
 }
 
+// withBenchEmbedder runs f with a.model set: one embedder for the server
+// and the reference runs (the test harness's shared one, when set).
+func (a *app) withBenchEmbedder(f func() error) (err error) {
+	if a.model != nil {
+		return f()
+	}
+	e, err := a.openEmbedder()
+	if err != nil {
+		return err
+	}
+	a.model = e
+	defer func() {
+		a.model = nil
+		err = errors.Join(err, e.Close())
+	}()
+	return f()
+}
+
 func (a *app) printBenchAsk(res benchAskResult) {
 	fmt.Fprintf(a.stdout, "model        %s, %s store, %d articles, %d clients, %.1f s a phase\n", res.Model, res.Store, res.Articles, res.Clients, res.Seconds)
 	fmt.Fprintf(a.stdout, "saturated    %.1f questions/s (closed loop; p50 %.2f ms, p99 %.2f ms); mean embed batch %.1f\n", res.QPS, res.SatP50ms, res.SatP99ms, res.Batch)
@@ -195,17 +217,6 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 	// One key stands for every customer: no per-key limits on questions
 	// or on new handoffs.
 	a.cfg.Server.RateLimit, a.cfg.Answer.HandoffsPerMinute = 0, 0
-	if a.model == nil { // one embedder for the server and the reference runs
-		e, err := a.openEmbedder() //nolint:contextcheck // the embedder outlives this call; Close stops it
-		if err != nil {
-			return benchAskResult{}, err
-		}
-		a.model = e
-		defer func() {
-			a.model = nil
-			err = errors.Join(err, e.Close())
-		}()
-	}
 	st, err := a.benchAskStore(ctx, dir, kbFile, arts, o)
 	if err != nil {
 		return benchAskResult{}, err

@@ -29,10 +29,9 @@ func (d *WebhookDeliverer) takeDelivery(ctx context.Context, collection, id stri
 // holds at now. One another replica holds is its business until its lease
 // ends; should that replica die, the next scan (ScanInterval) finds it.
 func waiting(now time.Time) *index.Filter {
-	until := deliveryLease + "_until"
 	return &index.Filter{Must: []index.Condition{
 		index.MatchAnyKeyword("delivery_state", string(DeliveryPending), string(DeliveryRetrying)),
-		index.Nested(index.Filter{Should: []index.Condition{index.IsEmpty(until), index.TimeRange(until, index.DatetimeRange{Lt: now})}}),
+		index.LeaseFree(deliveryLease, now),
 	}}
 }
 

@@ -25,7 +25,7 @@ func TakeLease(ctx context.Context, s Store, collection, id, name string, cond [
 	l := Lease{Name: name, Token: uuid.NewString(), Until: now.Add(ttl).UTC()}
 	until, by := name+"_until", name+"_by"
 	f := &Filter{Must: append([]Condition{HasID(id)}, cond...)}
-	f.Must = append(f.Must, Nested(Filter{Should: []Condition{IsEmpty(until), TimeRange(until, DatetimeRange{Lt: now})}}))
+	f.Must = append(f.Must, LeaseFree(name, now))
 	if err := s.SetPayloadWhere(ctx, collection, f, Payload{until: l.Until.Format(time.RFC3339Nano), by: l.Token}); err != nil {
 		return l, false, fmt.Errorf("taking lease %s on %s: %w", name, id, err)
 	}
@@ -48,6 +48,12 @@ func ReleaseLease(ctx context.Context, s Store, collection, id string, l Lease) 
 		return fmt.Errorf("releasing lease %s on %s: %w", l.Name, id, err)
 	}
 	return nil
+}
+
+// LeaseFree matches the points no unexpired lease of this name holds at now.
+func LeaseFree(name string, now time.Time) Condition {
+	until := name + "_until"
+	return Nested(Filter{Should: []Condition{IsEmpty(until), TimeRange(until, DatetimeRange{Lt: now})}})
 }
 
 // LeaseCleared is the payload that clears a lease of this name, for a

@@ -34,6 +34,10 @@ type collection struct {
 	dense  *vecindex.Dense  // nil when Dim == 0
 	sparse *vecindex.Sparse // nil when !Sparse
 	fields map[string]*fieldIndex
+	// floats holds the live points' dense vectors in full precision while
+	// they fit in floatLimit bytes (nil otherwise, or when Dim == 0).
+	floats     *vecindex.Floats
+	floatLimit int
 
 	// Writer-only state.
 	free        []uint32 // free slots
@@ -54,16 +58,20 @@ type collection struct {
 	saveMu sync.Mutex
 }
 
-func newCollection(cfg index.CollectionConfig, uid string, opts vecindex.DenseOptions) *collection {
+func newCollection(cfg index.CollectionConfig, uid string, opts vecindex.DenseOptions, floatBytes int) *collection {
 	c := &collection{
-		cfg:     cfg,
-		uid:     uid,
-		indexes: map[string]index.FieldType{},
-		slotOf:  map[string]uint32{},
-		fields:  map[string]*fieldIndex{},
+		cfg:        cfg,
+		uid:        uid,
+		indexes:    map[string]index.FieldType{},
+		slotOf:     map[string]uint32{},
+		fields:     map[string]*fieldIndex{},
+		floatLimit: floatBytes,
 	}
 	if cfg.Dim > 0 {
 		c.dense = vecindex.NewDense(cfg.Dim, opts)
+		if floatBytes > 0 {
+			c.floats = vecindex.NewFloats(cfg.Dim)
+		}
 	}
 	if cfg.Sparse {
 		c.sparse = vecindex.NewSparse()
@@ -197,6 +205,7 @@ func (c *collection) apply(ops []op) {
 			c.ids[o.slot] = o.id
 			c.live.set(o.slot)
 			c.slotOf[o.id] = o.slot
+			c.keepFloats(o.slot, o.dense)
 			if o.sparse != nil && c.sparse != nil {
 				c.sparse.Add(o.slot, o.sparse.Indices, o.sparse.Values)
 			}
@@ -216,12 +225,28 @@ func (c *collection) apply(ops []op) {
 	}
 }
 
+// keepFloats keeps a new live slot's dense vector in full precision, or
+// drops them all once they no longer fit.
+func (c *collection) keepFloats(slot uint32, vec []float32) {
+	if c.floats == nil || vec == nil {
+		return
+	}
+	if (c.floats.Len()+1)*4*c.cfg.Dim > c.floatLimit {
+		c.floats = nil
+		return
+	}
+	c.floats.Set(slot, vec)
+}
+
 // vacate empties a slot's visible state, terms being its sparse vector's
 // terms; the dense index keeps its vector until finish.
 func (c *collection) vacate(slot uint32, terms []uint32) {
 	c.ids[slot] = ""
 	c.payloads[slot] = nil
 	c.live.clear(slot)
+	if c.floats != nil {
+		c.floats.Delete(slot)
+	}
 	if c.sparse != nil {
 		c.sparse.Remove(slot, terms)
 	}
@@ -283,10 +308,10 @@ func (c *collection) record(slot uint32, with index.With, vr *vectorReader) inde
 	if with.Payload {
 		r.Payload = index.CopyPayload(c.payloads[slot])
 	}
-	if with.Vectors && vr != nil { // both return copies
+	if with.Vectors && vr != nil {
 		if vr.dense != nil {
 			if v, ok := vr.dense(slot, nil); ok {
-				r.Dense = v
+				r.Dense = slices.Clone(v) // v may be the in-memory copy
 			}
 		}
 		if vr.sparse != nil {

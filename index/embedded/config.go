@@ -37,13 +37,27 @@ type Config struct {
 	// that many vectors exactly (0: the default). Key
 	// store.embedded.max_pending, default 50000.
 	MaxPending int `mapstructure:"max_pending"`
+	// FloatCacheMB is the memory, in MiB, up to which a collection also
+	// keeps its dense vectors in full precision in memory (beside the
+	// int8 index): exact scores then skip the database, and a collection
+	// under exact_below is searched by scanning them. A collection that
+	// grows past it drops them until it is opened again below it (0: never
+	// keep them). Key store.embedded.float_cache_mb, default 128 (about
+	// 87,000 vectors of 384 dimensions).
+	FloatCacheMB int `mapstructure:"float_cache_mb"`
 	// NoSync skips fsync on commit: a crash can lose or corrupt acknowledged
 	// writes. For benchmarks only. Key store.embedded.no_sync, default false.
 	NoSync bool `mapstructure:"no_sync"`
 }
 
-// DefaultMaxPending is Config.MaxPending's default.
-const DefaultMaxPending = 50_000
+// Defaults of Config fields whose zero value means something else.
+const (
+	DefaultMaxPending   = 50_000
+	DefaultFloatCacheMB = 128
+)
+
+// floatBytes is the memory up to which a collection keeps full vectors.
+func (c Config) floatBytes() int { return c.FloatCacheMB << 20 }
 
 // DefaultConfig returns the defaults documented on Config.
 func DefaultConfig() Config {
@@ -54,6 +68,7 @@ func DefaultConfig() Config {
 		HNSWEfConstruction: 200,
 		HNSWEfSearch:       128,
 		MaxPending:         DefaultMaxPending,
+		FloatCacheMB:       DefaultFloatCacheMB,
 	}
 }
 
@@ -79,6 +94,9 @@ func (c Config) Validate() error {
 	}
 	if c.HNSWEfSearch < 1 || c.HNSWEfSearch > 10000 {
 		errs = append(errs, fmt.Errorf("store.embedded.hnsw_ef_search must be in [1, 10000], got %d", c.HNSWEfSearch))
+	}
+	if c.FloatCacheMB < 0 || c.FloatCacheMB > 1<<20 {
+		errs = append(errs, fmt.Errorf("store.embedded.float_cache_mb must be in [0, %d], got %d", 1<<20, c.FloatCacheMB))
 	}
 	if c.MaxPending < 0 {
 		errs = append(errs, fmt.Errorf("store.embedded.max_pending must be >= 0, got %d", c.MaxPending))

@@ -107,6 +107,9 @@ func (s *Store) loadCollection(name string) (c *collection, err error) {
 			if err := s.loadDense(c, db, points, graph); err != nil {
 				return err
 			}
+			if err := c.loadFloats(db); err != nil {
+				return err
+			}
 		}
 		c.findStrayVectors(db)
 		return nil
@@ -146,7 +149,7 @@ func (s *Store) loadMeta(name string) (c *collection, err error) {
 		if len(gen) != 8 {
 			return fmt.Errorf("%w: generation of %d bytes", ErrCorrupt, len(gen))
 		}
-		c = newCollection(m.CollectionConfig, string(meta.Get(keyUID)), s.dopt)
+		c = newCollection(m.CollectionConfig, string(meta.Get(keyUID)), s.dopt, s.cfg.floatBytes())
 		c.gen = binary.BigEndian.Uint64(gen)
 		c.indexes = indexes
 		return nil
@@ -264,6 +267,31 @@ func (c *collection) fillSparse(sb *bolt.Bucket, l *vecindex.SparseLoader) (stra
 		return nil
 	})
 	return strays, err
+}
+
+// loadFloats reads the live points' dense vectors into memory when they
+// fit (see collection.floats), in key order.
+func (c *collection) loadFloats(db *bolt.Bucket) error {
+	if c.floats == nil {
+		return nil
+	}
+	if c.n*4*c.cfg.Dim > c.floatLimit {
+		c.floats = nil
+		return nil
+	}
+	var buf []float32
+	cur := db.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		slot, err := keySlot(k)
+		if err != nil || v == nil || !c.live.has(slot) {
+			continue
+		}
+		if buf, err = decodeDense(v, c.cfg.Dim, buf); err != nil {
+			return fmt.Errorf("point %s: %w", c.ids[slot], err)
+		}
+		c.floats.Set(slot, buf)
+	}
+	return nil
 }
 
 // findStrayVectors notes the dense vectors of slots no point holds (the

@@ -69,6 +69,11 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 		return []index.ScoredPoint{}
 	}
 	return c.top(k, q.n, func(k int) []vecindex.Hit {
+		if c.floats != nil && (k >= q.n || q.n <= max(exactFilteredMax, c.dense.Options().ExactBelow-1)) {
+			// The full vectors are in memory: scanning the candidates
+			// is exact and needs no rescoring.
+			return c.floats.Search(q.dense, k, q.allowed.each)
+		}
 		if k >= q.n || (!q.all && q.n <= exactFilteredMax) {
 			// Few candidates: scoring them all is exact and cheap.
 			return c.dense.SearchExact(q.dense, k, q.allowed.has, q.vec.exact())

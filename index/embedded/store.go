@@ -304,7 +304,7 @@ func (s *Store) CreateCollection(ctx context.Context, cfg index.CollectionConfig
 	if err != nil {
 		return fmt.Errorf("creating collection %s: %w", cfg.Name, err)
 	}
-	c := newCollection(cfg, uid, s.dopt)
+	c := newCollection(cfg, uid, s.dopt, s.cfg.floatBytes())
 	s.mu.Lock()
 	s.cols[cfg.Name] = c
 	s.mu.Unlock()

@@ -17,7 +17,9 @@ func TestContract(t *testing.T) {
 }
 
 // TestContractHNSW runs the contract suite with the graph built from the
-// first point: at the suite's sizes HNSW must still be exact.
+// first point and no full vectors in memory, so searches walk the graph
+// and rescore from the database: at the suite's sizes HNSW must still be
+// exact.
 func TestContractHNSW(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -25,6 +27,20 @@ func TestContractHNSW(t *testing.T) {
 	indextest.Run(t, func(t *testing.T) index.Store {
 		cfg := testConfig(t.TempDir())
 		cfg.ExactBelow = 0
+		cfg.FloatCacheMB = 0
+		return open(t, cfg)
+	})
+}
+
+// TestContractNoFloats runs the contract suite with no full vectors in
+// memory: exact scans run on the int8 codes and rescore from the database.
+func TestContractNoFloats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	indextest.Run(t, func(t *testing.T) index.Store {
+		cfg := testConfig(t.TempDir())
+		cfg.FloatCacheMB = 0
 		return open(t, cfg)
 	})
 }
@@ -33,10 +49,11 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
 	}
-	bad := Config{ExactBelow: -1, HNSWM: 1, HNSWEfConstruction: 0, HNSWEfSearch: 20000, MaxPending: -1}
+	bad := Config{ExactBelow: -1, HNSWM: 1, HNSWEfConstruction: 0, HNSWEfSearch: 20000, MaxPending: -1, FloatCacheMB: -1}
 	err := bad.Validate()
 	for _, key := range []string{"store.path", "store.embedded.exact_below", "store.embedded.hnsw_m",
-		"store.embedded.hnsw_ef_construction", "store.embedded.hnsw_ef_search", "store.embedded.max_pending"} {
+		"store.embedded.hnsw_ef_construction", "store.embedded.hnsw_ef_search", "store.embedded.max_pending",
+		"store.embedded.float_cache_mb"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate error %v does not name %s", err, key)
 		}

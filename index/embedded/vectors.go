@@ -12,7 +12,8 @@ import (
 
 // The dense index holds vectors quantized; the full vectors stay in the
 // dense bucket, and a search or a read that needs them fetches them from
-// a read transaction. A live slot's vectors never change in the database
+// a read transaction, or from the collection's in-memory copy while it
+// keeps one (collection.floats). A live slot's vectors never change in the database
 // (see the bbolt layout in store.go), so what such a transaction returns
 // for a slot the caller sees live is that point's vector, even while a
 // writer commits.
@@ -58,7 +59,10 @@ func (s *Store) vectors(c *collection) (vr *vectorReader, done func(), err error
 		return nil, nil, fmt.Errorf("reading vectors of %s: %w: collection buckets missing", c.cfg.Name, ErrCorrupt)
 	}
 	vr = &vectorReader{}
-	if c.dense != nil {
+	switch {
+	case c.floats != nil:
+		vr.dense = c.floats.Exact()
+	case c.dense != nil:
 		vr.dense = denseFrom(c, cb.Bucket(bucketDense))
 	}
 	if c.sparse != nil {

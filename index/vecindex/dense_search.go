@@ -186,13 +186,15 @@ func (d *Dense) scanPending(q []float32, allow func(slot uint32) bool, top *topK
 // down until the next cannot reach the k-th exact score (ties included:
 // only a strictly lower bound stops).
 type rescorer struct {
-	q     []float32
-	qnorm float64
-	exact Exact
-	top   topK     // exact hits
-	lows  minFloat // the k best lower bounds
-	cands []rcand
-	buf   []float32
+	q      []float32
+	qnorm  float64
+	exact  Exact
+	top    topK     // exact hits
+	lows   minFloat // the k best lower bounds
+	cands  []rcand
+	prune  int // sweep cands of hopeless candidates at this length
+	sweeps int // sweeps so far (tests check they stay few)
+	buf    []float32
 }
 
 type rcand struct {
@@ -208,6 +210,7 @@ func (d *Dense) newRescorer(q []float32, k int, exact Exact) *rescorer {
 	rs := &rescorer{q: q, qnorm: math.Sqrt(n2) * (1 + 1e-6), exact: exact}
 	rs.top.reset(k)
 	rs.lows.k = k
+	rs.prune = 4*k + 1024
 	return rs
 }
 
@@ -240,9 +243,13 @@ func (rs *rescorer) offer(d *Dense, c cand) {
 	}
 	rs.lows.push(float64(c.score) - delta)
 	rs.cands = append(rs.cands, rcand{ub, float64(c.score), c.id})
-	if len(rs.cands) >= 4*rs.top.k+1024 {
+	if len(rs.cands) >= rs.prune {
 		f := rs.floor()
 		rs.cands = slices.DeleteFunc(rs.cands, func(r rcand) bool { return r.ub < f })
+		rs.sweeps++
+		// When scores crowd together few candidates drop: wait for the list
+		// to double before the next sweep, so sweeps stay linear in total.
+		rs.prune = max(rs.prune, 2*len(rs.cands))
 	}
 }
 

@@ -19,7 +19,9 @@ import (
 const recordHeader = 8
 
 // Exact returns the full-precision vector stored for slot, into dst
-// (reused when large enough); ok is false when the caller has none. The
+// (reused when large enough) or as a view of memory that does not change
+// while the search runs (Floats.Exact), which the search only reads; ok
+// is false when the caller has none. The
 // index keeps vectors only quantized (pending ones excepted): searches
 // compute exact scores for the candidates that can still make the top k
 // with the vectors Exact returns. It runs under the index's read locks

@@ -1,0 +1,108 @@
+package vecindex
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestFloatsSearchMatchesBruteForce checks Floats' exact scan against the
+// brute force over the same vectors, through replaced and deleted slots
+// and a filter, and its Exact source.
+func TestFloatsSearchMatchesBruteForce(t *testing.T) {
+	const dim = 48
+	r := rand.New(rand.NewPCG(3, 4))
+	f := NewFloats(dim)
+	vecs := map[uint32][]float32{}
+	for slot := range uint32(700) {
+		v := randUnit(r, dim)
+		f.Set(slot, v)
+		vecs[slot] = v
+	}
+	for slot := uint32(0); slot < 700; slot += 7 {
+		f.Delete(slot)
+		delete(vecs, slot)
+	}
+	for slot := uint32(1); slot < 700; slot += 11 {
+		v := randUnit(r, dim)
+		f.Set(slot, v)
+		vecs[slot] = v
+	}
+	f.Set(2000, randUnit(r, dim+1)) // wrong dimension: ignored
+	if f.Len() != len(vecs) {
+		t.Fatalf("Len %d, want %d", f.Len(), len(vecs))
+	}
+	all := func(yield func(uint32) bool) {
+		for slot := range uint32(800) {
+			if !yield(slot) {
+				return
+			}
+		}
+	}
+	odd := func(slot uint32) bool { return slot%2 == 1 }
+	for i := range 20 {
+		q := randUnit(r, dim)
+		for _, allow := range []func(uint32) bool{nil, odd} {
+			slots := func(yield func(uint32) bool) {
+				for slot := range all {
+					if (allow == nil || allow(slot)) && !yield(slot) {
+						return
+					}
+				}
+			}
+			got := f.Search(q, 10, slots)
+			want := bruteDense(vecs, q, 10, allow)
+			if !slices.EqualFunc(got, want, func(a, b Hit) bool { return a.Slot == b.Slot && near(a.Score, b.Score) }) {
+				t.Fatalf("query %d: got %v, want %v", i, got, want)
+			}
+		}
+	}
+	exact := f.Exact()
+	for slot, v := range vecs {
+		got, ok := exact(slot, nil)
+		if !ok || !slices.Equal(got, v) {
+			t.Fatalf("Exact(%d) = %v, %v", slot, got[:3], ok)
+		}
+	}
+	if _, ok := exact(0, nil); ok {
+		t.Fatal("Exact of a deleted slot reports a vector")
+	}
+	if f.Search(make([]float32, dim+1), 10, all) != nil {
+		t.Fatal("query of the wrong dimension returned hits")
+	}
+}
+
+func near(a, b float32) bool { return a-b < 1e-5 && b-a < 1e-5 }
+
+// TestRescorerSweepsStayFew offers thousands of candidates the quantized
+// scores cannot tell apart (identical vectors): none can be dropped, and
+// the candidate list must be swept a logarithmic number of times, not
+// once per candidate (which made exact scans quadratic when scores crowd
+// together, as they do in one shop's KB).
+func TestRescorerSweepsStayFew(t *testing.T) {
+	const dim, n = 32, 20_000
+	r := rand.New(rand.NewPCG(5, 6))
+	v := randUnit(r, dim)
+	d := NewDense(dim, DenseOptions{ExactBelow: 1 << 30})
+	slots := make([]uint32, n)
+	vecs := make([][]float32, n)
+	for i := range n {
+		slots[i], vecs[i] = uint32(i), v
+	}
+	d.AddBatch(slots, vecs)
+	exact := func(uint32, []float32) ([]float32, bool) { return v, true }
+	q := randUnit(r, dim)
+	d.mu.RLock()
+	rs := d.newRescorer(q, 200, exact)
+	for id := range uint32(n) {
+		rs.offer(d, cand{recScale(d.rec(id)) * dotI8(q, recCodes(d.rec(id), dim)), id})
+	}
+	hits := rs.finish(d)
+	d.mu.RUnlock()
+	if len(hits) != 200 {
+		t.Fatalf("%d hits, want 200", len(hits))
+	}
+	if rs.sweeps > 5 {
+		t.Fatalf("%d sweeps of the candidate list for %d candidates", rs.sweeps, n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -25,22 +26,33 @@ func (a *app) benchIndexCommand() *cobra.Command {
 	var asJSON bool
 	var sizes []int
 	var opts embedded.BenchOptions
+	var profile string
 	cmd := &cobra.Command{
 		Use:   "index [--n N[,N...]] [--dim D] [--json]",
 		Short: "Dense/sparse/hybrid latency, recall@10, durable upserts/s, cold open and memory of the embedded engine",
 		Long: "Dense/sparse/hybrid latency, recall@10, durable upserts/s, cold open and memory of the embedded engine.\n" +
 			"Several sizes (--n 100000,300000,1000000) run one after the other and print a scaling table.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := a.load(cmd, nil); err != nil {
 				return err
 			}
 			cfg := a.cfg.Store.Embedded
 			opts.Config = &cfg
 			opts.Logger = a.logger.With("component", "bench")
+			var prof *os.File
+			if profile != "" {
+				if prof, err = os.Create(profile); err != nil {
+					return err
+				}
+				defer func() { err = errors.Join(err, prof.Close()) }()
+			}
 			var results []embedded.BenchResult
-			for _, n := range sizes {
+			for i, n := range sizes {
 				opts.N = n
+				if prof != nil && i == len(sizes)-1 {
+					opts.CPUProfile = prof
+				}
 				res, err := embedded.RunBench(cmd.Context(), opts)
 				if err != nil {
 					return err
@@ -68,6 +80,7 @@ func (a *app) benchIndexCommand() *cobra.Command {
 	f.IntVar(&opts.Dim, "dim", 512, "dense dimension")
 	f.IntVar(&opts.Queries, "queries", 500, "queries per measurement")
 	f.StringVar(&opts.Dir, "dir", "", "data directory (default: a temporary one)")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the query phases to this file (the last size's, with several)")
 	f.BoolVar(&asJSON, "json", false, "print JSON (a list for several sizes)")
 	return cmd
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +40,8 @@ type BenchOptions struct {
 	Config *Config
 	// Logger receives progress lines; nil is silent.
 	Logger *slog.Logger
+	// CPUProfile, when set, receives a CPU profile of the query phases.
+	CPUProfile io.Writer
 }
 
 // BenchResult is what RunBench measured. Latencies are wall-clock per
@@ -204,6 +208,12 @@ func RunBench(ctx context.Context, opts BenchOptions) (res BenchResult, err erro
 			wall[i], cpu[i] = time.Since(t), threadCPU()-c
 		}
 		return wall, cpu, nil
+	}
+	if opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
+			return res, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	got := make([][]index.ScoredPoint, opts.Queries)
 	dense, denseCPU, err := measure(func(i int) (err error) {

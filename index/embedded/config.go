@@ -45,6 +45,11 @@ type Config struct {
 	// keep them). Key store.embedded.float_cache_mb, default 128 (about
 	// 87,000 vectors of 384 dimensions).
 	FloatCacheMB int `mapstructure:"float_cache_mb"`
+	// NoPopulate maps the database file's pages on first touch instead of
+	// all at Open (Linux's MAP_POPULATE, which reads the whole file into
+	// memory when it is not cached yet). Key store.embedded.no_populate,
+	// default false.
+	NoPopulate bool `mapstructure:"no_populate"`
 	// NoSync skips fsync on commit: a crash can lose or corrupt acknowledged
 	// writes. For benchmarks only. Key store.embedded.no_sync, default false.
 	NoSync bool `mapstructure:"no_sync"`
@@ -55,6 +60,14 @@ const (
 	DefaultMaxPending   = 50_000
 	DefaultFloatCacheMB = 128
 )
+
+// mmapFlags are the database's mmap flags.
+func (c Config) mmapFlags() int {
+	if c.NoPopulate {
+		return 0
+	}
+	return populateFlag
+}
 
 // floatBytes is the memory up to which a collection keeps full vectors.
 func (c Config) floatBytes() int { return c.FloatCacheMB << 20 }

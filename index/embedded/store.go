@@ -101,6 +101,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		Timeout:      lockTimeout,
 		NoSync:       cfg.NoSync,
 		FreelistType: bolt.FreelistMapType,
+		MmapFlags:    cfg.mmapFlags(),
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: %w (another jieda process, or another store in this one, has it open)", path, ErrLocked)

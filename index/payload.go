@@ -182,6 +182,21 @@ func CopyPayload(p Payload) Payload {
 	return CopyValue(p).(map[string]any)
 }
 
+// CopyFields deep-copies the listed top-level keys of p (all of p when
+// fields is nil).
+func CopyFields(p Payload, fields []string) Payload {
+	if fields == nil {
+		return CopyPayload(p)
+	}
+	out := make(Payload, len(fields))
+	for _, k := range fields {
+		if v, ok := p[k]; ok {
+			out[k] = CopyValue(v)
+		}
+	}
+	return out
+}
+
 // CopyValue deep-copies a canonical payload value.
 func CopyValue(v any) any {
 	switch x := v.(type) {

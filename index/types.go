@@ -70,6 +70,10 @@ type Point struct {
 // With selects what reads return besides ids.
 type With struct {
 	Payload bool
+	// Fields, when set, limits a returned payload to these top-level keys
+	// (Qdrant's with_payload include): a search that needs a few fields of
+	// many points copies only those.
+	Fields  []string
 	Vectors bool
 }
 

@@ -306,7 +306,7 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 func (c *collection) record(slot uint32, with index.With, vr *vectorReader) index.Record {
 	r := index.Record{ID: c.ids[slot]}
 	if with.Payload {
-		r.Payload = index.CopyPayload(c.payloads[slot])
+		r.Payload = index.CopyFields(c.payloads[slot], with.Fields)
 	}
 	if with.Vectors && vr != nil {
 		if vr.dense != nil {

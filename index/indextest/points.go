@@ -1,6 +1,7 @@
 package indextest
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -81,6 +82,60 @@ func testGetWith(e *env) {
 			}
 		}
 	}
+}
+
+// testPayloadFields checks that With.Fields limits every read's payload
+// to the listed top-level keys, whole (nested values included), and that
+// a listed key a point lacks is simply absent.
+func testPayloadFields(e *env) {
+	name := e.collection("fields", 2, true)
+	full := index.Payload{"a": "x", "n": int64(3), "nested": map[string]any{"k": "v"}, "skip": "me"}
+	e.upsert(name,
+		index.Point{ID: id(1), Dense: []float32{0, 2}, Sparse: &index.Sparse{Indices: []uint32{1}, Values: []float32{1}}, Payload: full},
+		index.Point{ID: id(2), Dense: []float32{2, 1}, Payload: index.Payload{"n": int64(5)}},
+	)
+	e.must(e.s.CreatePayloadIndex(e.ctx, name, "n", index.FieldInteger))
+	with := index.With{Payload: true, Fields: []string{"a", "nested", "n", "absent"}}
+	want := map[string]index.Payload{
+		id(1): {"a": "x", "n": int64(3), "nested": map[string]any{"k": "v"}},
+		id(2): {"n": int64(5)},
+	}
+	check := func(what string, recs []index.Record) {
+		if len(recs) != 2 {
+			e.Errorf("%s: %d records, want 2", what, len(recs))
+		}
+		for _, r := range recs {
+			e.diff(what+" "+r.ID, want[r.ID], r.Payload)
+		}
+	}
+	got, err := e.s.Get(e.ctx, name, ids(1, 2), with)
+	e.must(err)
+	check("Get", got)
+	scored, err := e.s.Query(e.ctx, name, index.QueryRequest{Dense: []float32{1, 1}, Limit: 10, With: with})
+	e.must(err)
+	check("Query", records(scored))
+	scored, err = e.s.Query(e.ctx, name, index.QueryRequest{Dense: []float32{1, 1}, Sparse: &index.Sparse{Indices: []uint32{1}, Values: []float32{1}}, Limit: 10, With: with})
+	e.must(err)
+	check("hybrid Query", records(scored))
+	for _, order := range []*index.OrderBy{nil, {Key: "n"}} {
+		page, err := e.s.Scroll(e.ctx, name, index.ScrollRequest{Limit: 10, OrderBy: order, With: with})
+		e.must(err)
+		check(fmt.Sprintf("Scroll ordered %t", order != nil), page.Points)
+	}
+	got, err = e.s.Get(e.ctx, name, ids(1), index.With{Payload: true, Fields: []string{}})
+	e.must(err)
+	if len(got) != 1 || len(got[0].Payload) != 0 {
+		e.Errorf("Get with no fields: %+v, want an empty payload", got)
+	}
+}
+
+// records returns the points of scored results.
+func records(ps []index.ScoredPoint) []index.Record {
+	out := make([]index.Record, len(ps))
+	for i, p := range ps {
+		out[i] = p.Record
+	}
+	return out
 }
 
 func testReplaceAndDelete(e *env) {

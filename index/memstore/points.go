@@ -71,7 +71,7 @@ func (s *Store) Get(ctx context.Context, collection string, ids []string, with i
 func (p *point) record(id string, with index.With) index.Record {
 	r := index.Record{ID: id}
 	if with.Payload {
-		r.Payload = index.CopyPayload(p.payload)
+		r.Payload = index.CopyFields(p.payload, with.Fields)
 	}
 	if with.Vectors {
 		if p.dense != nil {

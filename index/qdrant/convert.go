@@ -108,7 +108,12 @@ func idString(id *qc.PointId) string {
 	return fmt.Sprint(id.GetNum())
 }
 
-func withPayload(with index.With) *qc.WithPayloadSelector { return qc.NewWithPayload(with.Payload) }
+func withPayload(with index.With) *qc.WithPayloadSelector {
+	if with.Payload && with.Fields != nil {
+		return qc.NewWithPayloadInclude(with.Fields...)
+	}
+	return qc.NewWithPayload(with.Payload)
+}
 
 func withVectors(with index.With) *qc.WithVectorsSelector { return qc.NewWithVectors(with.Vectors) }
 

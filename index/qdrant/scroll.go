@@ -243,8 +243,11 @@ func (st *fieldStream) fetch(ctx context.Context) error {
 		all := index.With{Payload: true, Vectors: st.req.With.Vectors}
 		rec := record(p.GetId(), p.GetPayload(), p.GetVectors(), all)
 		it := item{rec: rec, payload: rec.Payload, v: v}
-		if !st.req.With.Payload {
+		switch {
+		case !st.req.With.Payload:
 			it.rec.Payload = nil
+		case st.req.With.Fields != nil:
+			it.rec.Payload = index.CopyFields(rec.Payload, st.req.With.Fields)
 		}
 		st.buf = append(st.buf, it)
 		if st.start == nil || compareValues(*st.start, v) != 0 {

@@ -23,9 +23,9 @@ type Config struct {
 	// store.embedded.hnsw_ef_construction, default 200.
 	HNSWEfConstruction int `mapstructure:"hnsw_ef_construction"`
 	// HNSWEfSearch is the candidate list size while searching (raised to the
-	// result size when that is larger) in collections of up to 250,000
+	// result size when that is larger) in collections of up to 200,000
 	// vectors; in larger ones it grows with the square root of the size
-	// (twice this at a million), as recall at a fixed size falls. It can
+	// (2.24 times this at a million), as recall at a fixed size falls. It can
 	// change without rebuilding a saved graph. Key
 	// store.embedded.hnsw_ef_search, default 128.
 	HNSWEfSearch int `mapstructure:"hnsw_ef_search"`

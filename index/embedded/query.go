@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/jieda/jieda/index"
 	"github.com/jieda/jieda/index/vecindex"
@@ -125,12 +126,28 @@ func (c *collection) rank(q *query, k, prefetch int) []index.ScoredPoint {
 	case q.dense == nil:
 		return c.sparseLeg(q, k)
 	}
-	d, s := c.denseLeg(q, prefetch), c.sparseLeg(q, prefetch)
+	var d, s []index.ScoredPoint
+	if c.n < parallelLegsFrom {
+		d, s = c.denseLeg(q, prefetch), c.sparseLeg(q, prefetch)
+	} else {
+		// Both legs cost milliseconds here: run them side by side (the
+		// caller's read lock covers both).
+		var wg sync.WaitGroup
+		wg.Go(func() { s = c.sparseLeg(q, prefetch) })
+		d = c.denseLeg(q, prefetch)
+		wg.Wait()
+	}
 	if q.fusion == index.FusionDBSF {
 		return index.FuseDBSF(d, s)
 	}
 	return index.FuseRRF(q.rrfK, d, s)
 }
+
+// parallelLegsFrom is the collection size from which a hybrid query runs
+// its two legs concurrently: below it a leg takes well under a
+// millisecond, and a goroutine's hand-off is not worth it. A variable so
+// that the contract suite can run the concurrent path.
+var parallelLegsFrom = 50_000
 
 // cut drops results scoring below the threshold.
 func cut(ranked []index.ScoredPoint, threshold *float32) []index.ScoredPoint {

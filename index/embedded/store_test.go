@@ -18,12 +18,14 @@ func TestContract(t *testing.T) {
 
 // TestContractHNSW runs the contract suite with the graph built from the
 // first point and no full vectors in memory, so searches walk the graph
-// and rescore from the database: at the suite's sizes HNSW must still be
-// exact.
+// and rescore from the database, and with hybrid queries' legs run
+// concurrently: at the suite's sizes HNSW must still be exact.
 func TestContractHNSW(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
+	defer func(n int) { parallelLegsFrom = n }(parallelLegsFrom)
+	parallelLegsFrom = 0
 	indextest.Run(t, func(t *testing.T) index.Store {
 		cfg := testConfig(t.TempDir())
 		cfg.ExactBelow = 0

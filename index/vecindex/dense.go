@@ -20,8 +20,8 @@ type DenseOptions struct {
 	// 200, at least M).
 	EfConstruction int
 	// EfSearch is the candidate list size while searching (default 128)
-	// up to 250,000 linked vectors; above, it grows with the square root
-	// of their number (256 at a million). A search for k results uses at
+	// up to 200,000 linked vectors; above, it grows with the square root
+	// of their number (286 at a million). A search for k results uses at
 	// least k.
 	EfSearch int
 	// Seed seeds the level generator, for reproducible graphs.

@@ -470,7 +470,7 @@ func TestDenseOptionsDefaults(t *testing.T) {
 
 func TestEfSearchGrows(t *testing.T) {
 	d := NewDense(4, DenseOptions{EfSearch: 100})
-	for _, tt := range []struct{ n, want int }{{0, 100}, {250_000, 100}, {1_000_000, 200}, {4_000_000, 400}} {
+	for _, tt := range []struct{ n, want int }{{0, 100}, {200_000, 100}, {800_000, 200}, {3_200_000, 400}} {
 		if got := d.efSearch(tt.n); got != tt.want {
 			t.Errorf("efSearch(%d) = %d, want %d", tt.n, got, tt.want)
 		}

@@ -36,7 +36,12 @@
 // The dense index (vecindex.Dense) holds each vector quantized to int8;
 // the full vectors are read back from the dense bucket, in a read
 // transaction per query, for the few candidates that can still make the
-// top k, so scores and results are exact. The sparse index keeps only its
+// top k, so scores and results are exact. A collection whose full
+// vectors fit Config.FloatCacheMB also keeps them in memory
+// (vecindex.Floats, changed only under the write lock): rescoring then
+// reads them there, and below ExactBelow a search scans them instead of
+// the int8 codes. A hybrid query of 50,000 points or more runs its two
+// legs on two goroutines. The sparse index keeps only its
 // postings: a write that takes a vector out reads its terms from the
 // sparse bucket. Get and Scroll with vectors read both kinds there.
 //
@@ -100,9 +105,11 @@
 //     ErrLocked after about a second rather than waiting.
 //   - Everything but the full dense vectors is held in memory: about dim
 //     bytes per dense vector plus graph links, payloads and indexes
-//     (RunBench reports bytes per point); the full vectors are read from
-//     the memory-mapped database as queries need them, so the pages they
-//     sit on count in the process's resident memory as they are touched.
+//     (RunBench reports bytes per point), plus the full vectors of
+//     collections within Config.FloatCacheMB; the others are read from
+//     the memory-mapped database as queries need them. On Linux the whole
+//     file is mapped at Open (MAP_POPULATE, unless Config.NoPopulate), so
+//     it counts in the process's resident memory from the start.
 //   - After a crash, the points written since the last graph save are
 //     re-linked in the background after the next Open; with no saved graph
 //     the whole graph is: 100,000 × 512 dimensions opens in about 1.5 s

@@ -17,7 +17,8 @@
 // The index keeps each vector quantized to int8 (a scale per vector and a
 // byte per dimension: a quarter of the float32 vector) and walks the graph
 // on those; the caller keeps the full vectors (the embedded engine in its
-// database) and passes an Exact source to each search. Each quantized
+// database, or in a Floats when they fit in memory) and passes an Exact
+// source to each search. Each quantized
 // vector carries a bound on how far any query's score against it can be
 // from the exact float32 score (the quantization error by Cauchy-Schwarz,
 // plus the float32 rounding of both dot products, with room to spare).

@@ -75,7 +75,7 @@ func (e *Engine) Evaluate(ctx context.Context, kb string, queries []LabeledQuery
 		all[i] = i
 	}
 	res := make([]askResult, len(queries))
-	rep := AskEvalReport{Calibration: "default", Thresholds: st.Thresholds}
+	rep := AskEvalReport{Calibration: "default", Thresholds: st.ThresholdsFor("")}
 	switch {
 	case st.Calibration != nil:
 		rep.Calibration = "kb settings"

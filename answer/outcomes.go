@@ -345,7 +345,7 @@ func (e *Engine) Refit(ctx context.Context, kb string) (SelfCalibration, error) 
 		return rep, err
 	}
 	e.resetOutcomeCount(kb)
-	cal := e.refit(kb, ex, outcomes, &rep)
+	cal := e.refit(kb, ex, outcomes, &rep, st.Target())
 	rep.RefitMS = time.Since(start).Milliseconds()
 	return rep, e.saveSelfReport(ctx, kb, rep, cal)
 }

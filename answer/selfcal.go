@@ -81,6 +81,13 @@ type SelfCalibration struct {
 	// HeldOutTop1 the share of positive examples whose top article was right.
 	HeldOutECE  float64 `json:"held_out_ece"`
 	HeldOutTop1 float64 `json:"held_out_top1"`
+	// AnswerThreshold is the least answer threshold (0.50 to 0.95 by 0.05)
+	// at which those held-out examples reach the KB's target precision
+	// and hand off TargetOutOfScopeHandoff of the out-of-scope ones; a KB
+	// whose answer threshold is the default answers at it instead (see
+	// Settings.ThresholdsFor). 0 when no threshold does, or once outcome
+	// labels calibrate the KB.
+	AnswerThreshold float64 `json:"answer_threshold,omitempty"`
 	// Outcomes is how many labels from outcomes (outcomes.go) the fit used.
 	Outcomes int `json:"outcomes,omitempty"`
 	// DurationMS is how long it took; RefitMS how long the last refit on
@@ -295,18 +302,27 @@ func weighOOS(ex []probed, share float64) []Sample {
 	return out
 }
 
+// selfFit is a self-calibration's fit and what its held-out folds showed.
+type selfFit struct {
+	cal       *Calibration
+	ece, top1 float64
+	answerAt  float64 // see SelfCalibration.AnswerThreshold
+}
+
 // fitSelf fits a calibration on self-calibration examples and measures
-// its held-out ECE and top-1 by article folds.
-func fitSelf(kb string, ex []probed) (*Calibration, float64, float64, error) {
+// it by article folds: held-out ECE, top-1, and the answer threshold that
+// meets target precision.
+func fitSelf(kb string, ex []probed, target float64) (selfFit, error) {
 	samples := weighOOS(ex, AssumedOutOfScope)
 	opts := FitOptions{Prior: DefaultCalibration()}
 	cal, err := FitBoth(samples, opts)
 	if err != nil {
-		return nil, 0, 0, err
+		return selfFit{}, err
 	}
 	// held out: fit without a fold of articles, measure on it
 	prob := make([]float64, 0, len(ex))
 	right := make([]bool, 0, len(ex))
+	oos := make([]bool, 0, len(ex))
 	weights := make([]float64, 0, len(ex))
 	base := samples[:len(ex)]
 	var top1, pos float64
@@ -315,6 +331,7 @@ func fitSelf(kb string, ex []probed) (*Calibration, float64, float64, error) {
 		for i, p := range ex {
 			if fold(kb, p.group, selfECEFolds) == f {
 				test = append(test, base[i])
+				oos = append(oos, p.target == "")
 			} else {
 				train = append(train, base[i])
 			}
@@ -324,6 +341,7 @@ func fitSelf(kb string, ex []probed) (*Calibration, float64, float64, error) {
 		}
 		c, err := Fit(train, opts)
 		if err != nil {
+			oos = oos[:len(prob)]
 			continue // a fold too small to fit
 		}
 		for _, s := range test {
@@ -343,7 +361,49 @@ func fitSelf(kb string, ex []probed) (*Calibration, float64, float64, error) {
 	if pos > 0 {
 		top1 /= pos
 	}
-	return cal, WeightedECE(prob, right, weights, 10), top1, nil
+	return selfFit{
+		cal:      cal,
+		ece:      WeightedECE(prob, right, weights, 10),
+		top1:     top1,
+		answerAt: answerThreshold(prob, right, oos, weights, target),
+	}, nil
+}
+
+// TargetOutOfScopeHandoff is the share of questions the KB cannot answer
+// that a self-calibrated answer threshold must hand off.
+const TargetOutOfScopeHandoff = 0.85
+
+// answerThreshold returns the least threshold from 0.50 to 0.95 by 0.05
+// at which the held-out examples answered (probability at or above it)
+// are right at least target of the time, an out-of-scope one answered
+// counting as wrong, and at least TargetOutOfScopeHandoff of the
+// out-of-scope ones fall below it; all weighted as the fit weighs them.
+// 0 when none does. Held-out examples are the KB's own variants and
+// pseudo-questions: where those are harder than customers' questions
+// (pseudo-questions are), the threshold errs toward handing off.
+func answerThreshold(prob []float64, right, oos []bool, weight []float64, target float64) float64 {
+	for step := 10; step <= 19; step++ {
+		t := float64(step) / 20
+		var answered, correct, out, kept float64
+		for i, p := range prob {
+			if oos[i] {
+				out += weight[i]
+				if p < t {
+					kept += weight[i]
+				}
+			}
+			if p >= t {
+				answered += weight[i]
+				if right[i] {
+					correct += weight[i]
+				}
+			}
+		}
+		if answered > 0 && correct >= target*answered && (out == 0 || kept >= TargetOutOfScopeHandoff*out) {
+			return t
+		}
+	}
+	return 0
 }
 
 // WeightedECE is ECE with a weight per question.
@@ -432,7 +492,11 @@ func (e *Engine) selfCalibrate(ctx context.Context, kb string) (SelfCalibration,
 	if err != nil {
 		return rep, err
 	}
-	cal := e.refit(kb, ex, outcomes, &rep)
+	st, _, err := e.Settings.Get(ctx, kb)
+	if err != nil {
+		return rep, err
+	}
+	cal := e.refit(kb, ex, outcomes, &rep, st.Target())
 	rep.DurationMS = time.Since(start).Milliseconds()
 	e.resetOutcomeCount(kb)
 	return rep, e.saveSelfReport(ctx, kb, rep, cal)

@@ -201,17 +201,18 @@ func (e *Engine) WaitCalibrations(ctx context.Context) error {
 // as the prior, so each stage takes over in proportion to its evidence.
 // It fills rep's figures; nil (the shipped default) when there is too
 // little to fit.
-func (e *Engine) refit(kb string, ex []probed, outcomes []Sample, rep *SelfCalibration) *Calibration {
+func (e *Engine) refit(kb string, ex []probed, outcomes []Sample, rep *SelfCalibration, target float64) *Calibration {
 	rep.Outcomes = len(outcomes)
+	rep.AnswerThreshold = 0
 	var cal *Calibration
 	if len(ex) >= minSelfExamples {
-		c, ece, top1, err := fitSelf(kb, ex)
+		fit, err := fitSelf(kb, ex, target)
 		if err != nil {
 			e.logger.Warn("self-calibration fit failed; the KB keeps the default", "kb", kb, "err", err)
 		} else {
-			rep.HeldOutECE, rep.HeldOutTop1 = ece, top1
-			cal = c
-			cal.Source, cal.ECE = SourceSelf, ece
+			rep.HeldOutECE, rep.HeldOutTop1, rep.AnswerThreshold = fit.ece, fit.top1, fit.answerAt
+			cal = fit.cal
+			cal.Source, cal.ECE = SourceSelf, fit.ece
 		}
 	}
 	if len(outcomes) >= minOutcomes {
@@ -223,6 +224,9 @@ func (e *Engine) refit(kb string, ex []probed, outcomes []Sample, rep *SelfCalib
 		if err == nil {
 			c.Source = SourceOutcomes
 			cal = c
+			// Real labels calibrate the KB now: the threshold that made up
+			// for examples unlike its traffic no longer applies.
+			rep.AnswerThreshold = 0
 		} // else: labels of one class only; keep the prior
 	}
 	if cal != nil {

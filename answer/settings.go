@@ -112,12 +112,20 @@ func DefaultSettings(kb string) Settings {
 	return Settings{KB: kb, Thresholds: DefaultThresholds(), MaxQuestionRunes: DefaultMaxQuestionRunes}
 }
 
-// ThresholdsFor returns the thresholds for an article category.
+// ThresholdsFor returns the thresholds for an article category. A KB
+// answering on its self-calibration whose answer threshold is the default
+// answers at the self-calibrated one (SelfCalibration.AnswerThreshold).
 func (s *Settings) ThresholdsFor(category string) Thresholds {
 	if t, ok := s.Categories[category]; ok {
 		return t
 	}
-	return s.Thresholds
+	t := s.Thresholds
+	if sc := s.SelfCalibration; sc != nil && sc.AnswerThreshold > 0 && t.Answer == DefaultThresholds().Answer &&
+		s.Calibration == nil && s.selfCal != nil {
+		t.Answer = sc.AnswerThreshold
+		t.OutOfScope = min(t.OutOfScope, t.Answer)
+	}
+	return t
 }
 
 // MaxHandoffMessageRunes bounds a handoff message.

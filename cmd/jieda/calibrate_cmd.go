@@ -209,6 +209,12 @@ func printSelfCalibration(a *app, s *answer.SelfCalibration, tr *answer.Transfer
 		fmt.Fprintf(w, "generators         %s (%s)\n", strings.Join(s.Generators, ", "), s.GeneratorsFrom)
 		fmt.Fprintf(w, "held-out ece       %.4f (5 folds by article)\n", s.HeldOutECE)
 		fmt.Fprintf(w, "held-out top1      %.3f (in-scope examples whose top article is right)\n", s.HeldOutTop1)
+		if s.AnswerThreshold > 0 {
+			fmt.Fprintf(w, "answer threshold   %.2f (the least at which held-out answers meet the target precision and %.0f%% of out-of-scope ones are handed off; applies while the KB's own is the default)\n",
+				s.AnswerThreshold, 100*answer.TargetOutOfScopeHandoff)
+		} else {
+			fmt.Fprintln(w, "answer threshold   the KB's own (none from held-out examples: none met the target precision, or outcome labels calibrate the KB)")
+		}
 		fmt.Fprintf(w, "took               %.1f s\n", float64(s.DurationMS)/1000)
 	}
 	if tr == nil {

@@ -80,7 +80,7 @@ func (a *app) benchIndexCommand() *cobra.Command {
 	f.IntVar(&opts.Dim, "dim", 512, "dense dimension")
 	f.IntVar(&opts.Queries, "queries", 500, "queries per measurement")
 	f.StringVar(&opts.Dir, "dir", "", "data directory (default: a temporary one)")
-	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the query phases to this file (the last size's, with several)")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the query phases to this file (the last size's, with several; that size's per-query CPU figures are then 0)")
 	f.BoolVar(&asJSON, "json", false, "print JSON (a list for several sizes)")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -78,4 +79,25 @@ func TestRunBenchFull(t *testing.T) {
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
 	fmt.Println(string(b))
+}
+
+// TestRunBenchProfile profiles the query phases of a small run: the
+// profile is written, and the per-query CPU figures it would distort are
+// left out.
+func TestRunBenchProfile(t *testing.T) {
+	var prof bytes.Buffer
+	res, err := RunBench(context.Background(), BenchOptions{N: 2000, Dim: 32, Queries: 40, Dir: t.TempDir(), CPUProfile: &prof,
+		Config: &Config{ExactBelow: 500, HNSWM: 8, HNSWEfConstruction: 50, HNSWEfSearch: 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.Len() == 0 {
+		t.Error("no CPU profile written")
+	}
+	if res.DenseP50MS <= 0 || res.HybridP50MS <= 0 {
+		t.Errorf("latencies missing: %+v", res)
+	}
+	if res.DenseCPUP50MS != 0 || res.SparseCPUP50MS != 0 || res.HybridCPUP50MS != 0 {
+		t.Errorf("per-query CPU figures reported under the profiler: %+v", res)
+	}
 }

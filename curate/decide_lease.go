@@ -13,7 +13,10 @@ import (
 // decideLease names the lease a decision (approve, merge, reject) takes on
 // a pending candidate in the store: editors on different replicas sharing
 // a store may decide the same candidate at once, and one of them does.
-// Saving the decided candidate rewrites its point, which ends the lease.
+// Curation takes it too while a batch adds to the candidate (see
+// assigner.claim), so a decision is never overwritten by a batch that
+// read the candidate before it. Saving the candidate rewrites its point,
+// which ends the lease.
 const decideLease = "decide_lease"
 
 // decideTTL bounds a decision lease; a replica that dies mid-decision
@@ -41,7 +44,7 @@ func (c *Curator) claimDecision(ctx context.Context, id string) (release func(),
 		if cl.Status != StatusPending {
 			return nil, fmt.Errorf("%w: %s is %s", ErrCandidateDecided, id, cl.Status)
 		}
-		return nil, fmt.Errorf("%w: %s is being decided by another editor", ErrCandidateDecided, id)
+		return nil, fmt.Errorf("%w: %s is being decided by another editor, or curation is adding to it; try again", ErrCandidateDecided, id)
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -3,6 +3,7 @@ package curate
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,5 +78,89 @@ func TestDecisionLeaseExpires(t *testing.T) {
 	gapsClock.Advance(decideTTL + 1)
 	if _, err := cur.Reject(ctx, id, "no", "ed"); err != nil {
 		t.Fatalf("reject after the lease expired: %v", err)
+	}
+}
+
+// upsertHook runs before before each Upsert reaches the store.
+type upsertHook struct {
+	index.Store
+	before func(collection string)
+}
+
+func (h *upsertHook) Upsert(ctx context.Context, collection string, points []index.Point) error {
+	h.before(collection)
+	return h.Store.Upsert(ctx, collection, points)
+}
+
+// A curation batch holds the candidates it adds to until it has written
+// them: an editor deciding one between the batch's read and its write is
+// refused (before, the write put an approved candidate back to pending).
+// A candidate an editor is deciding is left alone by a batch, whose item
+// starts a candidate of its own.
+func TestCurationNeverOverwritesADecision(t *testing.T) {
+	_, cur := gapsTestEngine(t)
+	ctx := context.Background()
+	const reply = "可以寄到香港，顺丰发货，运费20元。"
+	intakeOne := func(question, ticket string) {
+		t.Helper()
+		if _, err := cur.Intake(ctx, "shop", []intake.Resolved{{Question: question, Reply: reply, Ticket: ticket}}, Source{Name: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	intakeOne("可以寄到香港吗", "t-1")
+	page, err := cur.List(ctx, CandidateQuery{KB: "shop"})
+	if err != nil || len(page.Candidates) != 1 {
+		t.Fatalf("want one candidate, got %+v (%v)", page, err)
+	}
+	id := page.Candidates[0].ID
+
+	// An editor approves while the next batch is about to write.
+	var during error
+	tried := false
+	store := cur.store
+	cur.store = &upsertHook{Store: store, before: func(collection string) {
+		if collection == CandidatesCollection && !tried {
+			tried = true
+			_, during = cur.Approve(ctx, id, Approval{By: "ed"})
+		}
+	}}
+	intakeOne("能寄到香港吗", "t-2") // the same reply: it joins the candidate
+	cur.store = store
+	if !tried || !errors.Is(during, ErrCandidateDecided) {
+		t.Fatalf("approving while a batch adds to the candidate: tried %v, %v; want ErrCandidateDecided", tried, during)
+	}
+	cl, err := cur.Get(ctx, id)
+	if err != nil || cl.Status != StatusPending || cl.Members != 2 {
+		t.Fatalf("after the batch: %+v, %v; want pending with 2 members", cl, err)
+	}
+
+	// An editor holds the candidate while a batch runs: the batch's item
+	// starts a candidate of its own, and the decision stands.
+	release, err := cur.claimDecision(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intakeOne("香港能不能寄", "t-3")
+	release()
+	if cl, err := cur.Get(ctx, id); err != nil || cl.Members != 2 {
+		t.Fatalf("the batch added to a candidate an editor held: %+v, %v", cl, err)
+	}
+	if _, err := cur.Approve(ctx, id, Approval{By: "ed"}); err != nil {
+		t.Fatal(err)
+	}
+	intakeOne("寄香港可以吗", "t-4")
+	if cl, err := cur.Get(ctx, id); err != nil || cl.Status != StatusApproved {
+		t.Fatalf("after another batch: %+v, %v; want approved", cl, err)
+	}
+	page, err = cur.List(ctx, CandidateQuery{KB: "shop", Status: StatusPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range page.Candidates {
+		found = found || c.ID != id && slices.Contains(c.Questions, "香港能不能寄")
+	}
+	if !found {
+		t.Fatalf("the item of the batch that found the candidate held has no candidate of its own: %+v", page.Candidates)
 	}
 }

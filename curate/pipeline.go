@@ -191,6 +191,7 @@ func (c *Curator) intakeBatch(ctx context.Context, kb string, items []intake.Res
 			return rep, err
 		}
 		asg := newAssigner(c, kb, th, now)
+		defer asg.release(ctx)
 		for _, p := range work {
 			status, clusterID, kind, err := asg.assign(ctx, p, src)
 			if err != nil {
@@ -261,10 +262,45 @@ type assigner struct {
 	touched map[string]*Candidate // by id
 	fresh   []*Candidate          // created in this batch (not yet searchable in the store)
 	created int
+	// leases are the decision leases held on the stored candidates the
+	// batch changes, until flush rewrites them (see claim).
+	leases map[string]index.Lease
 }
 
 func newAssigner(c *Curator, kb string, th Thresholds, now time.Time) *assigner {
-	return &assigner{c: c, kb: kb, th: th, now: now, touched: map[string]*Candidate{}}
+	return &assigner{c: c, kb: kb, th: th, now: now, touched: map[string]*Candidate{}, leases: map[string]index.Lease{}}
+}
+
+// claim takes the decision lease of a stored candidate the batch is about
+// to change and returns its current state. Without it an editor deciding
+// the candidate between the batch's read and its write would see the
+// write put it back to pending, the approval lost (and the questions open
+// to a second promotion). nil when it is being decided, or was decided
+// since it was read: the item then starts a candidate of its own. One the
+// batch already holds is returned as it is.
+func (a *assigner) claim(ctx context.Context, cl *Candidate) (*Candidate, error) {
+	if t, ok := a.touched[cl.ID]; ok {
+		return t, nil
+	}
+	cond := []index.Condition{index.MatchKeyword("status", StatusPending)}
+	l, ok, err := index.TakeLease(ctx, a.c.store, CandidatesCollection, cl.ID, decideLease, cond, a.c.now(), decideTTL)
+	if err != nil || !ok {
+		return nil, err
+	}
+	a.leases[cl.ID] = l
+	return a.c.Get(ctx, cl.ID)
+}
+
+// release ends the leases of candidates the batch did not write (it
+// failed before flush).
+func (a *assigner) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for id, l := range a.leases {
+		if err := index.ReleaseLease(ctx, a.c.store, CandidatesCollection, id, l); err != nil {
+			a.c.logger.Warn("releasing a candidate's lease; it expires on its own", "candidate", id, "err", err)
+		}
+	}
 }
 
 // assign decides one item: known, suppressed, or a member of a cluster.
@@ -291,6 +327,11 @@ func (a *assigner) assign(ctx context.Context, p *pending, src Source) (status, 
 	}
 	if err != nil {
 		return "", "", "", err
+	}
+	if cl != nil && !cl.isNew {
+		if cl, err = a.claim(ctx, cl); err != nil {
+			return "", "", "", err
+		}
 	}
 	if cl == nil {
 		cl = &Candidate{
@@ -443,6 +484,7 @@ func (a *assigner) flush(ctx context.Context) error {
 	for _, cl := range a.touched {
 		cl.isNew = false
 	}
+	clear(a.leases) // the write replaced the leased points
 	return nil
 }
 

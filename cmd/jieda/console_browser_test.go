@@ -30,7 +30,9 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		var ok bool
-		if lastErr = chromedp.Run(ctx, chromedp.Evaluate("!!("+expr+")", &ok)); lastErr == nil && ok {
+		// Only on a loaded page: node ids a step takes while a new document
+		// is still loading go stale when it finishes ("No node with given id").
+		if lastErr = chromedp.Run(ctx, chromedp.Evaluate(`document.readyState === "complete" && !!(`+expr+")", &ok)); lastErr == nil && ok {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

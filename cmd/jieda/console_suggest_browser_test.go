@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jieda/jieda/answer"
-	"github.com/jieda/jieda/cmd/jieda/internal/apikey"
 	"github.com/jieda/jieda/cmd/jieda/internal/browsertest"
 )
 
@@ -20,12 +19,7 @@ import (
 // accepted; edit puts the agent in the prefilled reply; reject empties it
 // and the agent says the KB had no answer. Then the phone width.
 func TestConsoleSuggestBrowser(t *testing.T) {
-	s := startServer(t, nil)
-	importConsoleKB(t, s, "shop")
-	agent, _ := s.newKey(t, apikey.RoleAgent, "shop")
-	editor, _ := s.newKey(t, apikey.RoleEditor, "shop")
-	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
-	setAutonomy(t, s, editor, "shop", answer.AutonomySuggest)
+	s, agent, editor, customer := suggestingShop(t)
 	ctx := browsertest.New(t, browsertest.Options{Width: 1280, Height: 800, Timeout: 90 * time.Second})
 
 	browse(t, ctx, "sign in", chromedp.Navigate(s.url+"/console/login?lang=zh-CN"), chromedp.WaitVisible("#key", chromedp.ByQuery),

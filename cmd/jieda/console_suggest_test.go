@@ -17,6 +17,19 @@ import (
 	"github.com/jieda/jieda/index"
 )
 
+// suggestingShop starts a server with the console KB "shop" in suggest
+// mode and returns it with an agent, an editor and a customer key.
+func suggestingShop(t *testing.T) (s *testServer, agent, editor, customer string) {
+	t.Helper()
+	s = startServer(t, nil)
+	importConsoleKB(t, s, "shop")
+	agent, _ = s.newKey(t, apikey.RoleAgent, "shop")
+	editor, _ = s.newKey(t, apikey.RoleEditor, "shop")
+	customer, _ = s.newKey(t, apikey.RoleCustomer, "shop")
+	setAutonomy(t, s, editor, "shop", answer.AutonomySuggest)
+	return s, agent, editor, customer
+}
+
 // setAutonomy sets kb's autonomy through the API, as an operator does.
 func setAutonomy(t *testing.T, s *testServer, editorKey, kb string, mode answer.Autonomy) {
 	t.Helper()
@@ -120,12 +133,7 @@ func newLabels(before, after map[string]label) []label {
 // the agent sent through the console's forms, whatever the forms' own
 // "suggestion" field says.
 func TestConsoleSuggestionVerdicts(t *testing.T) {
-	s := startServer(t, nil)
-	importConsoleKB(t, s, "shop")
-	agent, _ := s.newKey(t, apikey.RoleAgent, "shop")
-	editor, _ := s.newKey(t, apikey.RoleEditor, "shop")
-	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
-	setAutonomy(t, s, editor, "shop", answer.AutonomySuggest)
+	s, agent, editor, customer := suggestingShop(t)
 	cc := newConsoleClient(t, s)
 	csrf := cc.mustLogin(agent)
 
@@ -321,12 +329,7 @@ func checkSuggestedPage(t *testing.T, p page, sg suggested, rejected bool) {
 // no longer preselected, yet the suggestion sent unchanged still counts
 // as accepted.
 func TestConsoleSuggestionArticleGone(t *testing.T) {
-	s := startServer(t, nil)
-	importConsoleKB(t, s, "shop")
-	agent, _ := s.newKey(t, apikey.RoleAgent, "shop")
-	editor, _ := s.newKey(t, apikey.RoleEditor, "shop")
-	customer, _ := s.newKey(t, apikey.RoleCustomer, "shop")
-	setAutonomy(t, s, editor, "shop", answer.AutonomySuggest)
+	s, agent, editor, customer := suggestingShop(t)
 	cc := newConsoleClient(t, s)
 	csrf := cc.mustLogin(agent)
 	id, category, sg := askSuggested(t, s, customer, agent, "shop", "发票在哪里申请")

@@ -240,3 +240,45 @@ func BenchmarkDenseRemove_100k(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkSparsePruning compares scoring all postings with pruning by
+// collection size and k: Zipf-drawn documents of 30 terms from a
+// vocabulary of 50k, queries of 12 (the figures behind Sparse.prunes).
+func BenchmarkSparsePruning(b *testing.B) {
+	const vocab, docTerms, queryTerms = 50_000, 30, 12
+	for _, n := range []int{13_600, 100_000, 300_000} {
+		r := rand.New(rand.NewPCG(1, 2))
+		z := rand.NewZipf(r, 1.1, 2, vocab-1)
+		s := newTS()
+		vals := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = 0.1 + r.Float32()
+			}
+			return v
+		}
+		for slot := range uint32(n) {
+			terms := zipfTerms(z, docTerms)
+			s.Add(slot, terms, vals(len(terms)))
+		}
+		qs := make([][]uint32, 1000)
+		for i := range qs {
+			qs[i] = zipfTerms(z, queryTerms)
+		}
+		qv := vals(queryTerms)
+		for _, k := range []int{10, 100, 200} {
+			for _, mode := range []struct {
+				name string
+				mode int
+			}{{"all", pruneNever}, {"pruned", pruneAlways}} {
+				b.Run(fmt.Sprintf("n%d/k%d/%s", n, k, mode.name), func(b *testing.B) {
+					i := 0
+					for b.Loop() {
+						s.search(qs[i%len(qs)], qv, k, nil, mode.mode)
+						i++
+					}
+				})
+			}
+		}
+	}
+}

@@ -169,8 +169,9 @@ func TestSparsePruningTiesAtTheCut(t *testing.T) {
 	}
 }
 
-// TestSparseAutoPrunes checks that Search prunes on long postings and
-// agrees with the exhaustive search there too.
+// TestSparseAutoPrunes checks that Search prunes on long postings when k
+// is a small part of the collection, and agrees with the exhaustive search
+// there too; and that it scores all when k is a large part.
 func TestSparseAutoPrunes(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	z := rand.NewZipf(r, 1.1, 2, 999)
@@ -193,10 +194,34 @@ func TestSparseAutoPrunes(t *testing.T) {
 		s.Sparse.mu.RLock()
 		postings := s.queryTerms(sc, terms, vals)
 		s.Sparse.mu.RUnlock()
+		if postings > pruneMinPostings && !s.prunes(postings, 10) {
+			t.Errorf("query %d: %d postings, k 10 of %d documents: not pruned", q, postings, s.live)
+		}
 		all := s.search(terms, vals, 10, nil, pruneNever)
 		got := s.Search(terms, vals, 10, nil)
 		if diff := cmp.Diff(all, got); diff != "" {
 			t.Fatalf("query %d (%d postings) (-all +got):\n%s", q, postings, diff)
+		}
+	}
+}
+
+func TestSparsePrunesBySize(t *testing.T) {
+	s := NewSparse()
+	for slot := range uint32(20_000) {
+		s.Add(slot, []uint32{1, 2}, []float32{1, 1})
+	}
+	for _, c := range []struct {
+		postings, k int
+		want        bool
+	}{
+		{pruneMinPostings, 10, false},
+		{pruneMinPostings + 1, 10, true},
+		{40_000, 19, true},
+		{40_000, 20, false},
+		{40_000, 200, false},
+	} {
+		if got := s.prunes(c.postings, c.k); got != c.want {
+			t.Errorf("%d postings, k %d of %d documents: prunes %v, want %v", c.postings, c.k, s.Len(), got, c.want)
 		}
 	}
 }

@@ -1,8 +1,8 @@
 package answer
 
 import (
-	"maps"
 	"math"
+	"slices"
 )
 
 // The reranker rescores the first stage's best articles with features
@@ -31,14 +31,27 @@ const (
 	probTemperature = 0.1
 )
 
-// queryTerms are a query's terms weighted by the KB's lexicon.
+// queryTerms are a query's terms weighted by the KB's lexicon, each with
+// what score needs of it looked up once per query rather than per article.
 type queryTerms struct {
-	w     map[uint32]float64 // term → weight (article IDF, template terms down-weighted)
-	uni   map[uint32]bool    // single-character CJK terms
-	syn   map[uint32]bool    // classSynonym terms: matched, never missed, not in total or norm
-	total float64            // sum of the weights
-	norm  float64            // Euclidean norm of the weights
-	n     int                // articles in the lexicon
+	terms []queryTerm // in the query's order
+	total float64     // sum of the weights, synonym terms left out
+	norm  float64     // Euclidean norm of those weights
+	n     int         // articles in the lexicon
+}
+
+// queryTerm is one query term.
+type queryTerm struct {
+	id   uint32
+	w    float64 // article IDF, template terms down-weighted
+	qidf float64 // idf among the articles' questions (0 when none has it)
+	aidf float64 // idf among the articles' answers (0 when none has it)
+	uni  bool    // a single CJK character
+	// canMiss: the term counts in missUni or missBi when an article lacks
+	// it (not a concept term, nor a classSynonym term, which is matched
+	// and never missed, and not in total or norm).
+	canMiss bool
+	syn     bool
 }
 
 // termWeight is a question term's weight in lexicon l: its IDF among the
@@ -52,21 +65,17 @@ func (l *lexicon) termWeight(t lexTerm) float64 {
 	return t.class.scale(w)
 }
 
-// query weighs a query's terms.
+// query weighs a query's terms, each given once (see lexTerms).
 func (l *lexicon) query(terms []lexTerm) queryTerms {
-	q := queryTerms{w: make(map[uint32]float64, len(terms)), uni: map[uint32]bool{}, syn: map[uint32]bool{}, n: len(l.arts)}
-	for _, t := range terms {
+	q := queryTerms{terms: make([]queryTerm, len(terms)), n: len(l.arts)}
+	for i, t := range terms {
 		w := l.termWeight(t)
-		q.w[t.id] = w
-		if t.uni {
-			q.uni[t.id] = true
+		syn := t.class == classSynonym
+		q.terms[i] = queryTerm{id: t.id, w: w, qidf: l.qidf[t.id], aidf: l.aidf[t.id], uni: t.uni, syn: syn, canMiss: !syn && !concepts.ids[t.id]}
+		if !syn {
+			q.total += w
+			q.norm += w * w
 		}
-		if t.class == classSynonym {
-			q.syn[t.id] = true
-			continue
-		}
-		q.total += w
-		q.norm += w * w
 	}
 	q.norm = math.Sqrt(q.norm)
 	return q
@@ -75,15 +84,11 @@ func (l *lexicon) query(terms []lexTerm) queryTerms {
 // plain returns q without its classSynonym terms, or a zero queryTerms
 // when it has none.
 func (q queryTerms) plain() queryTerms {
-	if len(q.syn) == 0 {
+	if !slices.ContainsFunc(q.terms, func(t queryTerm) bool { return t.syn }) {
 		return queryTerms{}
 	}
 	p := q
-	p.w = maps.Clone(q.w)
-	for t := range q.syn {
-		delete(p.w, t)
-	}
-	p.syn = nil
+	p.terms = slices.DeleteFunc(slices.Clone(q.terms), func(t queryTerm) bool { return t.syn })
 	return p
 }
 
@@ -127,27 +132,29 @@ func (l *lexicon) score(q queryTerms, id string) lexScores {
 	}
 	var dot, answerMissing float64
 	maxIDF := idf(len(l.arts), 1)
-	for t, w := range q.w {
-		_, inAnswer := a.answer[t]
-		if len(a.posts[t]) == 0 && !inAnswer && maxIDF > 0 && !concepts.ids[t] && !q.syn[t] {
-			if q.uni[t] {
+	for _, t := range q.terms {
+		w := t.w
+		ps := a.posts[t.id]
+		c, inAnswer := a.answer[t.id]
+		if len(ps) == 0 && !inAnswer && maxIDF > 0 && t.canMiss {
+			if t.uni {
 				s.missUni = max(s.missUni, w/maxIDF)
 			} else {
 				s.missBi = max(s.missBi, w/maxIDF)
 			}
 		}
-		if ps := a.posts[t]; len(ps) > 0 {
+		if len(ps) > 0 {
 			share := float64(len(ps)) / nq
 			s.cover += w
 			s.mean += w * share
-			dot += w * l.qidf[t] * share
+			dot += w * t.qidf * share
 			for _, i := range ps {
 				inter[i] += w
 			}
 		}
-		if c, ok := a.answer[t]; ok {
+		if inAnswer {
 			s.answer += w
-			answerMissing -= c.scale(l.aidf[t])
+			answerMissing -= c.scale(t.aidf)
 		}
 	}
 	if d.centroidNorm > 0 && q.norm > 0 {
@@ -181,7 +188,7 @@ func rerank(arts []*articleAgg, l *lexicon, q queryTerms, limit int) {
 		s := l.score(q, a.c.ArticleID)
 		a.c.Score = max(wDense*a.bestDense+wCover*s.cover+wMean*s.mean+wBest*s.best+
 			wCentroid*s.centroid+wAnswer*s.answer+wAnsDice*s.ansDice, wAnsAlone*s.ansDice)
-		if plain.w != nil {
+		if plain.terms != nil {
 			s = l.score(plain, a.c.ArticleID)
 		}
 		a.c.Coverage, a.c.Centroid, a.c.QuestionOverlap = s.cover, s.centroid, s.best

@@ -331,8 +331,8 @@ func TestQueryLexTermsAddsSynonyms(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := l.query(queryLexTerms(sp, "转账上限"))
-	if plain := q.plain(); plain.total != q.total || len(plain.w) >= len(q.w) {
-		t.Errorf("plain query: total %v (want %v), %d terms of %d", plain.total, q.total, len(plain.w), len(q.w))
+	if plain := q.plain(); plain.total != q.total || len(plain.terms) >= len(q.terms) {
+		t.Errorf("plain query: total %v (want %v), %d terms of %d", plain.total, q.total, len(plain.terms), len(q.terms))
 	}
 }
 

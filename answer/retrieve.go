@@ -155,7 +155,7 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 		return nil, fmt.Errorf("embedding question: %w", err)
 	}
 	filter := searchFilter(kb, o)
-	with := index.With{Payload: true, Fields: searchFields}
+	with := index.With{Payload: true, Fields: searchFields, ReadOnly: true}
 	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, With: with})
 	if err != nil {
 		return nil, fmt.Errorf("dense search: %w", err)
@@ -188,7 +188,8 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 // searchFields are the payload fields Search reads of each point (see
 // aggregate and lexicon.published): each leg returns up to PerLeg points,
 // and copying their whole payloads out of the store cost more CPU than
-// ranking them.
+// ranking them. Search only reads them (index.With.ReadOnly), so an
+// engine that can share its payloads copies nothing.
 var searchFields = []string{"article_id", "version", "kind", "text", "category", "locale"}
 
 // searchFilter keeps kb's published points, and applies locale, scope and validity.

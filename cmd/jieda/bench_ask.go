@@ -17,6 +17,7 @@ import (
 	"github.com/jieda/jieda/answer"
 	"github.com/jieda/jieda/cmd/jieda/internal/loadgen"
 	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/internal/cputime"
 )
 
 // benchAskKB is the knowledge base bench ask imports.
@@ -55,6 +56,14 @@ type benchAskResult struct {
 	EmbedQPS   float64 `json:"embed_qps_8,omitempty"`
 	EmbedBatch float64 `json:"embed_mean_batch_8,omitempty"`
 	AskToEmbed float64 `json:"ask_to_embed,omitempty"`
+	// AskCPUms is the process's CPU time per question of the saturation
+	// phase (the in-process HTTP clients' included) and EmbedCPUms per
+	// query of the reference runs; CPUAskToEmbed is EmbedCPUms ÷
+	// AskCPUms: ask_to_embed counted in CPU time, which other work on a
+	// shared machine does not move.
+	AskCPUms      float64 `json:"ask_cpu_ms"`
+	EmbedCPUms    float64 `json:"embed_cpu_ms_8,omitempty"`
+	CPUAskToEmbed float64 `json:"cpu_ask_to_embed,omitempty"`
 }
 
 // benchAskOptions are bench ask's flags.
@@ -195,6 +204,7 @@ func (a *app) printBenchAsk(res benchAskResult) {
 	fmt.Fprintf(a.stdout, "saturated    %.1f questions/s (closed loop; p50 %.2f ms, p99 %.2f ms); mean embed batch %.1f\n", res.QPS, res.SatP50ms, res.SatP99ms, res.Batch)
 	if res.EmbedQPS > 0 {
 		fmt.Fprintf(a.stdout, "embedder     %.1f queries/s (bench embed's 8 callers, same run; mean batch %.1f): ask ÷ embed %.2f\n", res.EmbedQPS, res.EmbedBatch, res.AskToEmbed)
+		fmt.Fprintf(a.stdout, "cpu          %.2f ms a question, %.2f ms an embedder query: ask ÷ embed %.2f in CPU time\n", res.AskCPUms, res.EmbedCPUms, res.CPUAskToEmbed)
 	}
 	if res.Rate > 0 {
 		auto := ""
@@ -262,10 +272,10 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 		}
 	}
 	res := benchAskResult{Model: a.model.Info().Name, Store: o.store, Articles: len(arts), Clients: o.clients, Seconds: o.duration.Seconds()}
-	var ref [2]float64
+	var ref, refCPU [2]float64
 	if o.embedRef > 0 {
-		if ref[0], res.EmbedBatch, err = embed.BenchCallers(ctx, a.model, 32, 8, o.embedRef); err != nil {
-			return benchAskResult{}, fmt.Errorf("reference embed run: %w", err)
+		if ref[0], refCPU[0], res.EmbedBatch, err = a.embedReference(ctx, o.embedRef); err != nil {
+			return benchAskResult{}, err
 		}
 	}
 	if err := a.benchAskPhases(ctx, client, base, st.key, queries, o, &res); err != nil {
@@ -273,16 +283,32 @@ func (a *app) benchAsk(ctx context.Context, kbFile string, arts []answer.Article
 	}
 	if o.embedRef > 0 {
 		b := 0.0
-		if ref[1], b, err = embed.BenchCallers(ctx, a.model, 32, 8, o.embedRef); err != nil {
-			return benchAskResult{}, fmt.Errorf("reference embed run: %w", err)
+		if ref[1], refCPU[1], b, err = a.embedReference(ctx, o.embedRef); err != nil {
+			return benchAskResult{}, err
 		}
 		res.EmbedQPS, res.EmbedBatch = (ref[0]+ref[1])/2, (res.EmbedBatch+b)/2
 		res.AskToEmbed = res.QPS / res.EmbedQPS
+		if res.EmbedCPUms = (refCPU[0] + refCPU[1]) / 2; res.AskCPUms > 0 {
+			res.CPUAskToEmbed = res.EmbedCPUms / res.AskCPUms
+		}
 	}
 	if res.Errors > 0 {
 		return res, fmt.Errorf("%d requests failed, the first: %s", res.Errors, res.FirstError)
 	}
 	return res, nil
+}
+
+// embedReference runs bench embed's 8 callers on the server's embedder for
+// d: queries/s, CPU ms per query and the mean batch.
+func (a *app) embedReference(ctx context.Context, d time.Duration) (qps, cpuMs, batch float64, err error) {
+	cpu0, t0 := cputime.Process(), time.Now()
+	if qps, batch, err = embed.BenchCallers(ctx, a.model, 32, 8, d); err != nil {
+		return 0, 0, 0, fmt.Errorf("reference embed run: %w", err)
+	}
+	if n := qps * time.Since(t0).Seconds(); n > 0 {
+		cpuMs = float64((cputime.Process() - cpu0).Microseconds()) / 1000 / n
+	}
+	return qps, cpuMs, batch, nil
 }
 
 // benchAskPhases runs the saturation and the paced phase (profiled when asked).
@@ -307,6 +333,9 @@ func (a *app) benchAskPhases(ctx context.Context, client *http.Client, base, key
 		return err
 	}
 	res.QPS, res.SatP50ms, res.SatP99ms = float64(sat.N())/o.duration.Seconds(), sat.Pct(0.50), sat.Pct(0.99)
+	if sat.N() > 0 {
+		res.AskCPUms = float64(sat.CPU.Microseconds()) / 1000 / float64(sat.N())
+	}
 	res.Requests, res.Errors, res.Decisions = sat.N(), sat.Errors, sat.Decisions
 	if sat.FirstErr != nil {
 		res.FirstError = sat.FirstErr.Error()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -84,6 +85,7 @@ func TestBenchAsk(t *testing.T) {
 				Articles, Clients, Errors   int
 				Answered, Paced, RateIsAuto bool
 				RatioIsQuotient             bool
+				CPUCounted                  bool
 			}
 			got := shape{Store: res.Store, Articles: res.Articles, Clients: res.Clients, Errors: res.Errors,
 				Answered: res.QPS > 0 && sat > 0 && res.Requests > sat, // both phases answered
@@ -91,8 +93,11 @@ func TestBenchAsk(t *testing.T) {
 				// --rate auto offers 70% of the saturation just measured.
 				RateIsAuto:      res.RateAuto && res.Rate == math.Round(0.7*res.QPS),
 				RatioIsQuotient: res.EmbedQPS > 0 && math.Abs(res.AskToEmbed-res.QPS/res.EmbedQPS) < 1e-9,
+				// CPU time is read on Linux (the process clock).
+				CPUCounted: runtime.GOOS != "linux" || res.AskCPUms > 0 && res.EmbedCPUms > 0 &&
+					math.Abs(res.CPUAskToEmbed-res.EmbedCPUms/res.AskCPUms) < 1e-9,
 			}
-			want := shape{Store: tt.store, Articles: 60, Clients: 4, Answered: true, Paced: true, RateIsAuto: true, RatioIsQuotient: true}
+			want := shape{Store: tt.store, Articles: 60, Clients: 4, Answered: true, Paced: true, RateIsAuto: true, RatioIsQuotient: true, CPUCounted: true}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("bench ask (-want +got):\n%s\n%s", diff, stdout)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/internal/cputime"
 )
 
 // BenchOptions sizes a benchmark run. Zero fields take their defaults.
@@ -176,12 +177,12 @@ func RunBench(ctx context.Context, opts BenchOptions) (res BenchResult, err erro
 	}
 	s = nil
 	before := heapAfterGC()
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), cputime.Process()
 	if s, err = Open(ctx, cfg, nil); err != nil {
 		return res, err
 	}
 	res.OpenS = time.Since(start).Seconds()
-	res.OpenCPUS = (processCPU() - cpu).Seconds()
+	res.OpenCPUS = (cputime.Process() - cpu).Seconds()
 	res.BytesPerPoint = float64(int64(heapAfterGC())-int64(before)) / float64(opts.N)
 	log.Info("reopened", "seconds", res.OpenS, "bytes_per_point", math.Round(res.BytesPerPoint))
 	if err := s.WaitIndexed(ctx); err != nil { // nothing pending after a clean close
@@ -203,11 +204,11 @@ func RunBench(ctx context.Context, opts BenchOptions) (res BenchResult, err erro
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
-			t, c := time.Now(), processCPU()
+			t, c := time.Now(), cputime.Process()
 			if err := run(i); err != nil {
 				return nil, nil, err
 			}
-			wall[i], cpu[i] = time.Since(t), processCPU()-c
+			wall[i], cpu[i] = time.Since(t), cputime.Process()-c
 		}
 		return wall, cpu, nil
 	}

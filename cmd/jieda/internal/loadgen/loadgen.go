@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jieda/jieda/answer"
+	"github.com/jieda/jieda/internal/cputime"
 )
 
 // Driver sends the queries round-robin to /v1/ask.
@@ -46,6 +47,10 @@ type Run struct {
 	FirstErr error
 	// Decisions counts the answered questions by decision.
 	Decisions map[answer.Decision]int
+	// CPU is the process's CPU time from the end of the warmup until the
+	// last question returned: the server's and, when it runs in this
+	// process (bench ask), the clients'.
+	CPU time.Duration
 }
 
 // N is how many questions were answered.
@@ -68,6 +73,8 @@ func (dr *Driver) Run(ctx context.Context, clients int, rate float64, warmup, d 
 	res := &Run{Decisions: map[answer.Decision]int{}}
 	start := time.Now()
 	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
+	cpuFrom := make(chan time.Duration, 1)
+	time.AfterFunc(warmup, func() { cpuFrom <- cputime.Process() })
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Add(1)
@@ -115,6 +122,7 @@ func (dr *Driver) Run(ctx context.Context, clients int, rate float64, warmup, d 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	res.CPU = cputime.Process() - <-cpuFrom
 	slices.Sort(res.lat)
 	return res, nil
 }

@@ -1,4 +1,4 @@
-package embedded
+package cputime
 
 import (
 	"time"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// processCPU returns the process's CPU time, all threads, to the
+// Process returns the process's CPU time, all threads, to the
 // nanosecond.
-func processCPU() time.Duration {
+func Process() time.Duration {
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
 		return 0

@@ -72,7 +72,11 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 	return c.top(k, q.n, func(k int) []vecindex.Hit {
 		if c.floats != nil && (k >= q.n || q.n <= max(exactFilteredMax, c.dense.Options().ExactBelow-1)) {
 			// The full vectors are in memory: scanning the candidates
-			// is exact and needs no rescoring.
+			// is exact and needs no rescoring. When they are most of
+			// the collection, concurrent queries share one pass over it.
+			if 2*q.n >= c.floats.Len() {
+				return c.floats.SearchShared(q.dense, k, q.allowed.has)
+			}
 			return c.floats.Search(q.dense, k, q.allowed.each)
 		}
 		if k >= q.n || (!q.all && q.n <= exactFilteredMax) {

@@ -282,3 +282,44 @@ func BenchmarkSparsePruning(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFloatsShared scans a 13,653 × 512 collection (the size of
+// jining's kb_full with the bge-small-zh shape) for the best 200, from
+// 8 goroutines per core at once: each call alone (Search) or in shared
+// scans (SearchShared).
+func BenchmarkFloatsShared(b *testing.B) {
+	const n, dim, k = 13_653, 512, 200
+	r := rand.New(rand.NewPCG(1, 2))
+	f := NewFloats(dim)
+	for slot := range uint32(n) {
+		f.Set(slot, randUnit(r, dim))
+	}
+	qs := make([][]float32, 64)
+	for i := range qs {
+		qs[i] = randUnit(r, dim)
+	}
+	all := func(yield func(uint32) bool) {
+		for slot := range uint32(n) {
+			if !yield(slot) {
+				return
+			}
+		}
+	}
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%t", shared), func(b *testing.B) {
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					q := qs[i%len(qs)]
+					if shared {
+						f.SearchShared(q, k, nil)
+					} else {
+						f.Search(q, k, all)
+					}
+					i++
+				}
+			})
+		})
+	}
+}

@@ -15,6 +15,8 @@ type Floats struct {
 	vecs []float32 // slot s at [s*dim, (s+1)*dim)
 	has  []uint64  // bitset by slot
 	n    int
+
+	scans scanQueue // SearchShared's callers
 }
 
 // NewFloats returns an empty set of vectors of dimension dim.

@@ -3,7 +3,9 @@ package vecindex
 import (
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestFloatsSearchMatchesBruteForce checks Floats' exact scan against the
@@ -104,5 +106,101 @@ func TestRescorerSweepsStayFew(t *testing.T) {
 	}
 	if rs.sweeps > 5 {
 		t.Fatalf("%d sweeps of the candidate list for %d candidates", rs.sweeps, n)
+	}
+}
+
+// TestFloatsSearchShared checks that concurrent SearchShared calls, batched
+// into shared scans, each return exactly what Search returns for them,
+// with and without a filter.
+func TestFloatsSearchShared(t *testing.T) {
+	const dim, n = 64, 3000
+	r := rand.New(rand.NewPCG(5, 6))
+	f := NewFloats(dim)
+	for slot := range uint32(n) {
+		f.Set(slot, randUnit(r, dim))
+	}
+	for slot := uint32(0); slot < n; slot += 5 {
+		f.Delete(slot)
+	}
+	allows := []func(uint32) bool{nil, func(slot uint32) bool { return slot%3 == 0 }}
+	type call struct {
+		q     []float32
+		k     int
+		allow int
+	}
+	calls := make([]call, 400)
+	for i := range calls {
+		calls[i] = call{q: randUnit(r, dim), k: 1 + r.IntN(300), allow: r.IntN(2)}
+	}
+	want := make([][]Hit, len(calls))
+	for i, c := range calls {
+		allow := allows[c.allow]
+		want[i] = f.Search(c.q, c.k, func(yield func(uint32) bool) {
+			for slot := range uint32(n) {
+				if (allow == nil || allow(slot)) && !yield(slot) {
+					return
+				}
+			}
+		})
+	}
+	got := make([][]Hit, len(calls))
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < len(calls); i += 16 {
+				got[i] = f.SearchShared(calls[i].q, calls[i].k, allows[calls[i].allow])
+			}
+		})
+	}
+	wg.Wait()
+	for i := range calls {
+		if !slices.Equal(got[i], want[i]) {
+			t.Fatalf("call %d (k %d): shared scan differs from Search:\n got %v\nwant %v", i, calls[i].k, got[i], want[i])
+		}
+	}
+	if f.SearchShared(make([]float32, dim+1), 5, nil) != nil || f.SearchShared(calls[0].q, 0, nil) != nil {
+		t.Error("a query of the wrong dimension or k 0 returned hits")
+	}
+	s := &f.scans
+	if s.running != 0 || len(s.waiting) != 0 {
+		t.Errorf("after the calls: %d scans running, %d waiting", s.running, len(s.waiting))
+	}
+	if s.served != len(calls) {
+		t.Errorf("scans served %d calls, want %d", s.served, len(calls))
+	}
+
+	// Calls that arrive while the scans are busy share the next one: hold
+	// sharedScans scans in their filters until five more calls wait.
+	procs := sharedScans
+	started, release := make(chan bool), make(chan bool)
+	hold := func() func(uint32) bool {
+		var once sync.Once
+		return func(uint32) bool {
+			once.Do(func() { started <- true; <-release })
+			return true
+		}
+	}
+	scans := s.scans
+	for range procs {
+		wg.Go(func() { f.SearchShared(calls[0].q, 10, hold()) })
+		<-started
+	}
+	for i := range 5 {
+		wg.Go(func() {
+			if got := f.SearchShared(calls[i].q, calls[i].k, allows[calls[i].allow]); !slices.Equal(got, want[i]) {
+				t.Errorf("waiting call %d: got %v, want %v", i, got, want[i])
+			}
+		})
+	}
+	for waiting := 0; waiting < 5; {
+		time.Sleep(time.Millisecond)
+		s.mu.Lock()
+		waiting = len(s.waiting)
+		s.mu.Unlock()
+	}
+	close(release)
+	wg.Wait()
+	if s.scans-scans != procs+1 {
+		t.Errorf("%d held scans and five calls waiting for them took %d scans, want %d", procs, s.scans-scans, procs+1)
 	}
 }

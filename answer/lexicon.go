@@ -30,6 +30,16 @@ type lexicon struct {
 	qidf    map[uint32]float64 // idf by qdf
 	aidf    map[uint32]float64 // idf by adf
 	derived map[string]*artDerived
+
+	// points are the points of the articles' published versions by id:
+	// Search reads what it needs of a point here, so the store returns
+	// ids and scores only. A view (see view) shares its base's.
+	points map[string]*lexPoint
+}
+
+// lexPoint is what Search needs of one point of an article.
+type lexPoint struct {
+	article, kind, text, category, locale string
 }
 
 // artLex is one article's terms.
@@ -43,6 +53,9 @@ type artLex struct {
 	posts map[uint32][]uint16 // (MaxVariants+1 < 1<<16)
 	// answer is the answer body's distinct terms and their classes.
 	answer map[uint32]termClass
+	// points are the published version's points by id (see
+	// articlePoints); nil in a view's changed articles.
+	points map[string]*lexPoint
 }
 
 // artDerived are an article's sums under the lexicon's current IDF.
@@ -79,6 +92,36 @@ func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEn
 
 // with returns a copy of l with the given articles replaced (nil removes one).
 func (l *lexicon) with(changed map[string]*artLex) *lexicon {
+	nl := l.apply(changed)
+	nl.points = maps.Clone(l.points)
+	if nl.points == nil {
+		nl.points = map[string]*lexPoint{}
+	}
+	for id, a := range changed {
+		if old := l.arts[id]; old != nil {
+			for pid := range old.points {
+				delete(nl.points, pid)
+			}
+		}
+		if a != nil {
+			maps.Copy(nl.points, a.points)
+		}
+	}
+	return nl
+}
+
+// view is with for a self-calibration probe, whose changed articles are
+// copies with questions held out: it keeps l's points, as the store
+// returns the kept questions' points under their own ids (and filters out
+// the held-out ones).
+func (l *lexicon) view(changed map[string]*artLex) *lexicon {
+	nl := l.apply(changed)
+	nl.points = l.points
+	return nl
+}
+
+// apply returns a copy of l with the changed articles' terms replaced.
+func (l *lexicon) apply(changed map[string]*artLex) *lexicon {
 	nl := &lexicon{arts: maps.Clone(l.arts), qdf: maps.Clone(l.qdf), adf: maps.Clone(l.adf)}
 	if nl.arts == nil {
 		nl.arts, nl.qdf, nl.adf = map[string]*artLex{}, map[uint32]int32{}, map[uint32]int32{}
@@ -95,6 +138,29 @@ func (l *lexicon) with(changed map[string]*artLex) *lexicon {
 	}
 	nl.derive()
 	return nl
+}
+
+// articlePoints are the points of an article's stored version (see
+// Import), by id: its questions (the standard one first) and its answer.
+// legacy: they have the ids of a store written before ids named versions.
+func articlePoints(kb string, a *Article, legacy bool) map[string]*lexPoint {
+	qs := a.Questions()
+	out := make(map[string]*lexPoint, len(qs)+1)
+	for j := -1; j < len(qs); j++ {
+		p := &lexPoint{article: a.ID, kind: KindAnswer, text: a.Answer, category: a.Category, locale: a.Locale}
+		switch {
+		case j == 0:
+			p.kind, p.text = KindQuestion, qs[j]
+		case j > 0:
+			p.kind, p.text = KindVariant, qs[j]
+		}
+		id := questionPointID(kb, a.ID, a.Version, j)
+		if legacy {
+			id = legacyPointID(kb, a.ID, j)
+		}
+		out[id] = p
+	}
+	return out
 }
 
 func (l *lexicon) count(a *artLex, d int32) {
@@ -288,6 +354,7 @@ func (k *Library) lexiconUpdate(kb string, arts []Article) error {
 			k.lex.invalidate(kb)
 			return fmt.Errorf("article %s: %w", arts[i].ID, err)
 		}
+		al.points = articlePoints(kb, &arts[i], false) // written now: versioned ids
 		changed[strings.Clone(arts[i].ID)] = al
 	}
 	k.lex.update(kb, changed)
@@ -323,6 +390,7 @@ func (k *Library) lexicon(ctx context.Context, kb string) (*lexicon, error) {
 				if err != nil {
 					return nil, fmt.Errorf("article %s: %w", sa.art.ID, err)
 				}
+				al.points = articlePoints(kb, &sa.art, sa.legacy)
 				changed[sa.art.ID] = al
 			}
 			if page.Next == "" {
@@ -334,21 +402,14 @@ func (k *Library) lexicon(ctx context.Context, kb string) (*lexicon, error) {
 	})
 }
 
-// published keeps the points of published article versions: an import
-// writes a version's points before it publishes the article (see
-// KB.Import), and those are not answered from until then.
-func (l *lexicon) published(pts []index.ScoredPoint) []index.ScoredPoint {
-	out := pts[:0:0]
-	for _, p := range pts {
-		id, _ := p.Payload["article_id"].(string)
-		al := l.arts[id]
-		if al == nil {
-			continue
-		}
-		if v, ok := p.Payload["version"].(int64); ok && int(v) != al.version {
-			continue
-		}
-		out = append(out, p)
+// point returns what Search needs of the point with this id: one of a
+// published article version's points (an import writes a version's points
+// before it publishes the article, see KB.Import, and those are not
+// answered from until then), of an article in the lexicon; nil otherwise.
+func (l *lexicon) point(id string) *lexPoint {
+	p := l.points[id]
+	if p == nil || l.arts[p.article] == nil {
+		return nil
 	}
-	return out
+	return p
 }

@@ -155,7 +155,7 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 		return nil, fmt.Errorf("embedding question: %w", err)
 	}
 	filter := searchFilter(kb, o)
-	with := index.With{Payload: true, Fields: searchFields, ReadOnly: true}
+	var with index.With // ids and scores: the lexicon has the rest (lexicon.point)
 	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, With: with})
 	if err != nil {
 		return nil, fmt.Errorf("dense search: %w", err)
@@ -173,7 +173,7 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 			return nil, err
 		}
 	}
-	arts := aggregate(lex.published(dense), lex.published(lexical), o)
+	arts := aggregate(lex.resolve(dense), lex.resolve(lexical), o)
 	if !o.NoRerank {
 		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
 	}
@@ -184,13 +184,6 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 	}
 	return res, nil
 }
-
-// searchFields are the payload fields Search reads of each point (see
-// aggregate and lexicon.published): each leg returns up to PerLeg points,
-// and copying their whole payloads out of the store cost more CPU than
-// ranking them. Search only reads them (index.With.ReadOnly), so an
-// engine that can share its payloads copies nothing.
-var searchFields = []string{"article_id", "version", "kind", "text", "category", "locale"}
 
 // searchFilter keeps kb's published points, and applies locale, scope and validity.
 func searchFilter(kb string, o SearchOptions) *index.Filter {
@@ -215,6 +208,25 @@ func searchFilter(kb string, o SearchOptions) *index.Filter {
 	return f
 }
 
+// pointHit is one point a leg returned, resolved through the lexicon.
+type pointHit struct {
+	id    string
+	p     *lexPoint
+	score float64
+}
+
+// resolve keeps the points of published article versions the lexicon
+// knows (see lexicon.point), in order, with what Search needs of them.
+func (l *lexicon) resolve(pts []index.ScoredPoint) []pointHit {
+	out := make([]pointHit, 0, len(pts))
+	for _, sp := range pts {
+		if p := l.point(sp.ID); p != nil {
+			out = append(out, pointHit{id: sp.ID, p: p, score: float64(sp.Score)})
+		}
+	}
+	return out
+}
+
 // articleAgg collects one article's point scores across both legs.
 type articleAgg struct {
 	c           Candidate
@@ -226,35 +238,31 @@ type articleAgg struct {
 	questionIDs map[string]bool
 }
 
-func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []*articleAgg {
+func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
 	arts := map[string]*articleAgg{}
 	fused := map[string]float64{} // point id → point-level RRF
-	get := func(p *index.ScoredPoint) *articleAgg {
-		id, _ := p.Payload["article_id"].(string)
-		a := arts[id]
+	get := func(p *lexPoint) *articleAgg {
+		a := arts[p.article]
 		if a == nil {
 			a = &articleAgg{questionIDs: map[string]bool{}}
-			a.c.ArticleID = id
-			a.c.Category, _ = p.Payload["category"].(string)
-			a.c.Locale, _ = p.Payload["locale"].(string)
+			a.c.ArticleID = p.article
+			a.c.Category, a.c.Locale = p.category, p.locale
 			a.bestQText = -1
-			arts[id] = a
+			arts[p.article] = a
 		}
 		return a
 	}
 	maxLex := 0.0
-	for _, p := range lexical {
-		maxLex = max(maxLex, float64(p.Score))
+	for _, h := range lexical {
+		maxLex = max(maxLex, h.score)
 	}
-	for leg, list := range [][]index.ScoredPoint{dense, lexical} {
-		for rank := range list {
-			p := &list[rank]
+	for leg, list := range [][]pointHit{dense, lexical} {
+		for rank, h := range list {
+			p := h.p
 			a := get(p)
-			kind, _ := p.Payload["kind"].(string)
-			text, _ := p.Payload["text"].(string)
-			s := float64(p.Score)
+			s := h.score
 			w := 1.0
-			if kind == KindAnswer {
+			if p.kind == KindAnswer {
 				w = o.AnswerWeight
 				if leg == 0 {
 					a.c.AnswerDense = max(a.c.AnswerDense, s)
@@ -262,7 +270,7 @@ func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []*articleAg
 					a.c.AnswerLexical = max(a.c.AnswerLexical, s)
 				}
 			} else {
-				a.questionIDs[p.ID] = true
+				a.questionIDs[h.id] = true
 				if leg == 0 {
 					a.c.DenseScore = max(a.c.DenseScore, s)
 				} else {
@@ -275,13 +283,13 @@ func aggregate(dense, lexical []index.ScoredPoint, o SearchOptions) []*articleAg
 				a.bestLex = max(a.bestLex, w*s/maxLex)
 			}
 			r := w / float64(o.RRFK+rank+1)
-			fused[p.ID] += r
+			fused[h.id] += r
 			a.sumPoint += r
-			a.bestPoint = max(a.bestPoint, fused[p.ID])
+			a.bestPoint = max(a.bestPoint, fused[h.id])
 			// the displayed question: the best-scoring question point by fused score
-			if kind != KindAnswer && fused[p.ID] > a.bestQText {
-				a.bestQText = fused[p.ID]
-				a.c.Question, a.c.Kind = text, kind
+			if p.kind != KindAnswer && fused[h.id] > a.bestQText {
+				a.bestQText = fused[h.id]
+				a.c.Question, a.c.Kind = p.text, p.kind
 			}
 		}
 	}

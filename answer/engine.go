@@ -124,12 +124,17 @@ func NewEngine(ctx context.Context, kb *Library, o Options) (*Engine, error) {
 	if o.Webhook != nil {
 		lookup := func(ctx context.Context, kb string) (string, string, error) {
 			st, _, err := e.Settings.Get(ctx, kb)
-			if err == nil && st.Webhook.URL == "" {
+			hook := st.Webhook
+			if err == nil && hook.URL == "" {
 				// "No webhook" is final for a delivery: not on a cached
 				// read that may predate another replica's setting.
-				st, _, err = e.Settings.Fresh(ctx, kb)
+				hook, err = e.Settings.FreshWebhook(ctx, kb)
 			}
-			return st.Webhook.URL, st.Webhook.Secret, err
+			return hook.URL, hook.Secret, err
+		}
+		e.Handoffs.delivers = func(ctx context.Context, kb string) bool {
+			url, _, err := lookup(ctx, kb)
+			return url != "" || err != nil // on an error the deliverer decides
 		}
 		if e.webhooks, err = NewWebhookDeliverer(e.Handoffs, *o.Webhook, lookup, o.Logger.With("component", "webhook")); err != nil {
 			return nil, err

@@ -261,6 +261,9 @@ type HandoffStore struct {
 	now   func() time.Time
 	locks [64]sync.Mutex // Resolve's and Claim's per-id locks, striped by id hash
 	feed  handoffFeed
+	// delivers reports whether kb's handoffs are to be delivered (see
+	// create); nil: all are, the deliverer deciding.
+	delivers func(ctx context.Context, kb string) bool
 }
 
 // NewHandoffStore returns a HandoffStore over store, creating the
@@ -280,8 +283,9 @@ func NewHandoffStore(ctx context.Context, store index.Store) (*HandoffStore, err
 
 // Create validates h and stores it as a new open handoff. It assigns the
 // ID, CreatedAt and UpdatedAt, the Priority when it is 0, status open, no
-// resolution, and a pending "handoff.created" delivery (the webhook
-// deliverer turns it to "none" when the KB has no webhook).
+// resolution, and a pending "handoff.created" delivery, or "none" when
+// the KB has no webhook (read from the store, not a cache), so that the
+// deliverer has nothing to do for it.
 func (s *HandoffStore) Create(ctx context.Context, h Handoff) (Handoff, error) {
 	return s.create(ctx, h, "")
 }
@@ -302,6 +306,9 @@ func (s *HandoffStore) create(ctx context.Context, h Handoff, convKey string) (H
 	h.CreatedAt, h.UpdatedAt = now, now
 	h.Resolution = nil
 	h.Delivery = Delivery{State: DeliveryPending, Event: EventHandoffCreated, NextAttemptAt: now}
+	if s.delivers != nil && !s.delivers(ctx, h.KB) {
+		h.Delivery = Delivery{State: DeliveryNone, Event: EventHandoffCreated}
+	}
 	doc := h
 	doc.Delivery = Delivery{}
 	js, err := json.Marshal(doc)

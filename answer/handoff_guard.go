@@ -47,7 +47,9 @@ func (e *Engine) handOff(ctx context.Context, q *question, h Handoff) (Handoff, 
 	if err != nil {
 		return Handoff{}, false, fmt.Errorf("creating handoff: %w", err)
 	}
-	e.notify(h.ID)
+	if h.Delivery.State == DeliveryPending {
+		e.notify(h.ID)
+	}
 	return h, false, nil
 }
 

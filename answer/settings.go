@@ -339,6 +339,28 @@ func (s *SettingsStore) Fresh(ctx context.Context, kb string) (Settings, bool, e
 	return s.Get(ctx, kb)
 }
 
+// FreshWebhook is kb's webhook read from the store now, past the cache
+// and without touching it: whether a handoff is to be delivered must not
+// rest on another replica's change not yet seen here, and asking must not
+// cost every question a reload of the settings.
+func (s *SettingsStore) FreshWebhook(ctx context.Context, kb string) (Webhook, error) {
+	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb)}, index.With{Payload: true, Fields: []string{"settings"}, ReadOnly: true})
+	if err != nil || len(recs) == 0 {
+		if err != nil {
+			err = fmt.Errorf("reading settings of %s: %w", kb, err)
+		}
+		return Webhook{}, err
+	}
+	js, _ := recs[0].Payload["settings"].(string)
+	var st struct {
+		Webhook Webhook `json:"webhook"`
+	}
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		return Webhook{}, fmt.Errorf("decoding settings of %s: %w", kb, err)
+	}
+	return st.Webhook, nil
+}
+
 // PutSelf saves kb's self-calibration (report and calibration; a nil
 // calibration leaves the KB on the default) beside its settings.
 func (s *SettingsStore) PutSelf(ctx context.Context, kb string, rep *SelfCalibration, cal *Calibration) error {

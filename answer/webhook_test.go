@@ -561,3 +561,55 @@ func TestWebhookNotify(t *testing.T) {
 		t.Errorf("requests %+v, want one signed", reqs)
 	}
 }
+
+// TestHandoffDeliveryDecidedAtCreate checks that an engine with webhooks
+// on creates the handoffs of a KB without a webhook with nothing to
+// deliver, and decides on the store, not on its cache: a webhook another
+// replica set a moment ago counts.
+func TestHandoffDeliveryDecidedAtCreate(t *testing.T) {
+	ctx := context.Background()
+	k, store := newTestKB(t)
+	cfg := testWebhookConfig()
+	newEngine := func(k *Library) *Engine {
+		e, err := NewEngine(ctx, k, Options{Webhook: &cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := e.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return e
+	}
+	e := newEngine(k)
+	create := func(what string, want DeliveryState) {
+		t.Helper()
+		h, err := e.Handoffs.Create(ctx, sampleHandoff("shop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mustGet(t, e.Handoffs, h.ID).Delivery.State; h.Delivery.State != want || got != want {
+			t.Errorf("%s: delivery %q (stored %q), want %q", what, h.Delivery.State, got, want)
+		}
+	}
+	if _, _, err := e.Settings.Get(ctx, "shop"); err != nil { // cached: no webhook
+		t.Fatal(err)
+	}
+	create("no webhook", DeliveryNone)
+
+	// Another replica over the same store sets one.
+	k2, err := NewLibrary(ctx, store, testEmbedder(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := DefaultSettings("shop")
+	st.Webhook = Webhook{URL: "https://desk.example.com/hook", Secret: "desk-secret-0123456789"}
+	if _, err := newEngine(k2).Settings.Replace(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if cached, _, err := e.Settings.Get(ctx, "shop"); err != nil || cached.Webhook.URL != "" {
+		t.Fatalf("this replica's cache: %+v, %v; want it not to have the webhook yet", cached.Webhook, err)
+	}
+	create("a webhook set on another replica", DeliveryPending)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,13 @@ type artLex struct {
 	posts map[uint32][]uint16 // (MaxVariants+1 < 1<<16)
 	// answer is the answer body's distinct terms and their classes.
 	answer map[uint32]termClass
+	// postTerms and answerTerms are posts' and answer's terms ascending,
+	// postLists and answerClasses their values: score walks them beside
+	// the query's sorted terms instead of looking each term up.
+	postTerms     []uint32
+	postLists     [][]uint16
+	answerTerms   []uint32
+	answerClasses []termClass
 	// points are the published version's points by id (see
 	// articlePoints); nil in a view's changed articles.
 	points map[string]*lexPoint
@@ -86,6 +94,16 @@ func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEn
 	}
 	for _, t := range lexTerms(sp, n) {
 		al.answer[t.id] = t.class
+	}
+	al.postTerms = slices.Sorted(maps.Keys(al.posts))
+	al.postLists = make([][]uint16, len(al.postTerms))
+	for i, t := range al.postTerms {
+		al.postLists[i] = al.posts[t]
+	}
+	al.answerTerms = slices.Sorted(maps.Keys(al.answer))
+	al.answerClasses = make([]termClass, len(al.answerTerms))
+	for i, t := range al.answerTerms {
+		al.answerClasses[i] = al.answer[t]
 	}
 	return al, nil
 }

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -34,7 +35,7 @@ const (
 // queryTerms are a query's terms weighted by the KB's lexicon, each with
 // what score needs of it looked up once per query rather than per article.
 type queryTerms struct {
-	terms []queryTerm // in the query's order
+	terms []queryTerm // by id ascending (score merges them with an article's)
 	total float64     // sum of the weights, synonym terms left out
 	norm  float64     // Euclidean norm of those weights
 	n     int         // articles in the lexicon
@@ -78,6 +79,7 @@ func (l *lexicon) query(terms []lexTerm) queryTerms {
 		}
 	}
 	q.norm = math.Sqrt(q.norm)
+	slices.SortFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(a.id, b.id) })
 	return q
 }
 
@@ -117,7 +119,8 @@ type lexScores struct {
 }
 
 // score computes article id's features for q; an article missing from the
-// lexicon scores zero. It costs a few lookups per query term.
+// lexicon scores zero. It walks the query's terms and the article's, both
+// sorted, side by side.
 func (l *lexicon) score(q queryTerms, id string) lexScores {
 	var s lexScores
 	a, d := l.arts[id], l.derived[id]
@@ -132,10 +135,24 @@ func (l *lexicon) score(q queryTerms, id string) lexScores {
 	}
 	var dot, answerMissing float64
 	maxIDF := idf(len(l.arts), 1)
+	pi, ai := 0, 0 // cursors into the article's sorted terms
 	for _, t := range q.terms {
 		w := t.w
-		ps := a.posts[t.id]
-		c, inAnswer := a.answer[t.id]
+		var ps []uint16
+		for pi < len(a.postTerms) && a.postTerms[pi] < t.id {
+			pi++
+		}
+		if pi < len(a.postTerms) && a.postTerms[pi] == t.id {
+			ps = a.postLists[pi]
+		}
+		var c termClass
+		for ai < len(a.answerTerms) && a.answerTerms[ai] < t.id {
+			ai++
+		}
+		inAnswer := ai < len(a.answerTerms) && a.answerTerms[ai] == t.id
+		if inAnswer {
+			c = a.answerClasses[ai]
+		}
 		if len(ps) == 0 && !inAnswer && maxIDF > 0 && t.canMiss {
 			if t.uni {
 				s.missUni = max(s.missUni, w/maxIDF)

@@ -210,7 +210,6 @@ func searchFilter(kb string, o SearchOptions) *index.Filter {
 
 // pointHit is one point a leg returned, resolved through the lexicon.
 type pointHit struct {
-	id    string
 	p     *lexPoint
 	score float64
 }
@@ -221,7 +220,7 @@ func (l *lexicon) resolve(pts []index.ScoredPoint) []pointHit {
 	out := make([]pointHit, 0, len(pts))
 	for _, sp := range pts {
 		if p := l.point(sp.ID); p != nil {
-			out = append(out, pointHit{id: sp.ID, p: p, score: float64(sp.Score)})
+			out = append(out, pointHit{p: p, score: float64(sp.Score)})
 		}
 	}
 	return out
@@ -229,22 +228,21 @@ func (l *lexicon) resolve(pts []index.ScoredPoint) []pointHit {
 
 // articleAgg collects one article's point scores across both legs.
 type articleAgg struct {
-	c           Candidate
-	bestDense   float64 // best dense score, answer down-weighted
-	bestLex     float64 // best lexical score, answer down-weighted
-	bestPoint   float64 // best point-level fused score
-	sumPoint    float64 // sum of point-level fused scores
-	bestQText   float64 // score that picked c.Question
-	questionIDs map[string]bool
+	c         Candidate
+	bestDense float64 // best dense score, answer down-weighted
+	bestLex   float64 // best lexical score, answer down-weighted
+	bestPoint float64 // best point-level fused score
+	sumPoint  float64 // sum of point-level fused scores
+	bestQText float64 // score that picked c.Question
 }
 
 func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
 	arts := map[string]*articleAgg{}
-	fused := map[string]float64{} // point id → point-level RRF
+	fused := make(map[*lexPoint]float64, len(dense)+len(lexical)) // point → point-level RRF
 	get := func(p *lexPoint) *articleAgg {
 		a := arts[p.article]
 		if a == nil {
-			a = &articleAgg{questionIDs: map[string]bool{}}
+			a = &articleAgg{}
 			a.c.ArticleID = p.article
 			a.c.Category, a.c.Locale = p.category, p.locale
 			a.bestQText = -1
@@ -270,7 +268,6 @@ func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
 					a.c.AnswerLexical = max(a.c.AnswerLexical, s)
 				}
 			} else {
-				a.questionIDs[h.id] = true
 				if leg == 0 {
 					a.c.DenseScore = max(a.c.DenseScore, s)
 				} else {
@@ -283,19 +280,21 @@ func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
 				a.bestLex = max(a.bestLex, w*s/maxLex)
 			}
 			r := w / float64(o.RRFK+rank+1)
-			fused[h.id] += r
+			if _, seen := fused[p]; !seen && p.kind != KindAnswer {
+				a.c.MatchedVariants++ // distinct question points
+			}
+			fused[p] += r
 			a.sumPoint += r
-			a.bestPoint = max(a.bestPoint, fused[h.id])
+			a.bestPoint = max(a.bestPoint, fused[p])
 			// the displayed question: the best-scoring question point by fused score
-			if p.kind != KindAnswer && fused[h.id] > a.bestQText {
-				a.bestQText = fused[h.id]
+			if p.kind != KindAnswer && fused[p] > a.bestQText {
+				a.bestQText = fused[p]
 				a.c.Question, a.c.Kind = p.text, p.kind
 			}
 		}
 	}
 	out := make([]*articleAgg, 0, len(arts))
 	for _, a := range arts {
-		a.c.MatchedVariants = len(a.questionIDs)
 		if a.c.Kind == "" {
 			a.c.Kind = KindAnswer
 		}

@@ -175,10 +175,11 @@ func BenchmarkDenseMemory_100k(b *testing.B) {
 	runtime.KeepAlive(loaded)
 }
 
-// BenchmarkSparseSearch_100k: 100k docs of ~30 terms from a Zipf-like
-// vocabulary of 50k, queries of ~6 terms drawn the same way.
-func BenchmarkSparseSearch_100k(b *testing.B) {
-	const n, vocab, docTerms, queryTerms = 100_000, 50_000, 30, 6
+// zipfSparse returns n documents of ~30 terms drawn from a Zipf-like
+// vocabulary of 50k, 1,000 queries of ~queryTerms drawn the same way, and
+// the queries' term weights.
+func zipfSparse(n, queryTerms int) (*tsparse, [][]uint32, []float32) {
+	const vocab, docTerms = 50_000, 30
 	r := rand.New(rand.NewPCG(1, 2))
 	z := rand.NewZipf(r, 1.1, 2, vocab-1)
 	s := newTS()
@@ -197,7 +198,13 @@ func BenchmarkSparseSearch_100k(b *testing.B) {
 	for i := range qs {
 		qs[i] = zipfTerms(z, queryTerms)
 	}
-	qv := vals(queryTerms)
+	return s, qs, vals(queryTerms)
+}
+
+// BenchmarkSparseSearch_100k: 100k docs of ~30 terms from a Zipf-like
+// vocabulary of 50k, queries of ~6 terms drawn the same way.
+func BenchmarkSparseSearch_100k(b *testing.B) {
+	s, qs, qv := zipfSparse(100_000, 6)
 	for _, k := range []int{10, 100} {
 		b.Run(fmt.Sprintf("k%d", k), func(b *testing.B) {
 			lat := make([]time.Duration, 0, 1<<16)
@@ -245,27 +252,8 @@ func BenchmarkDenseRemove_100k(b *testing.B) {
 // collection size and k: Zipf-drawn documents of 30 terms from a
 // vocabulary of 50k, queries of 12 (the figures behind Sparse.prunes).
 func BenchmarkSparsePruning(b *testing.B) {
-	const vocab, docTerms, queryTerms = 50_000, 30, 12
 	for _, n := range []int{13_600, 100_000, 300_000} {
-		r := rand.New(rand.NewPCG(1, 2))
-		z := rand.NewZipf(r, 1.1, 2, vocab-1)
-		s := newTS()
-		vals := func(n int) []float32 {
-			v := make([]float32, n)
-			for i := range v {
-				v[i] = 0.1 + r.Float32()
-			}
-			return v
-		}
-		for slot := range uint32(n) {
-			terms := zipfTerms(z, docTerms)
-			s.Add(slot, terms, vals(len(terms)))
-		}
-		qs := make([][]uint32, 1000)
-		for i := range qs {
-			qs[i] = zipfTerms(z, queryTerms)
-		}
-		qv := vals(queryTerms)
+		s, qs, qv := zipfSparse(n, 12)
 		for _, k := range []int{10, 100, 200} {
 			for _, mode := range []struct {
 				name string

@@ -161,8 +161,12 @@ func cut(ranked []index.ScoredPoint, threshold *float32) []index.ScoredPoint {
 	return slices.DeleteFunc(ranked, func(p index.ScoredPoint) bool { return p.Score < *threshold })
 }
 
-// materialize fills each result's payload and vectors.
+// materialize fills each result's payload and vectors. ps is the query's
+// own: with neither asked for, its ids and scores are the results.
 func (c *collection) materialize(ps []index.ScoredPoint, with index.With, vr *vectorReader) []index.ScoredPoint {
+	if !with.Payload && (!with.Vectors || vr == nil) {
+		return ps
+	}
 	out := make([]index.ScoredPoint, len(ps))
 	for i, p := range ps {
 		out[i] = index.ScoredPoint{Record: c.record(c.slotOf[p.ID], with, vr), Score: p.Score}

@@ -344,12 +344,12 @@ func (s *SettingsStore) Fresh(ctx context.Context, kb string) (Settings, bool, e
 // rest on another replica's change not yet seen here, and asking must not
 // cost every question a reload of the settings.
 func (s *SettingsStore) FreshWebhook(ctx context.Context, kb string) (Webhook, error) {
-	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb)}, index.With{Payload: true, Fields: []string{"settings"}, ReadOnly: true})
-	if err != nil || len(recs) == 0 {
-		if err != nil {
-			err = fmt.Errorf("reading settings of %s: %w", kb, err)
-		}
-		return Webhook{}, err
+	recs, err := s.store.Get(ctx, SettingsCollection, []string{settingsPointID(kb)}, index.With{Payload: true, Fields: []string{"settings"}})
+	if err != nil {
+		return Webhook{}, fmt.Errorf("reading settings of %s: %w", kb, err)
+	}
+	if len(recs) == 0 {
+		return Webhook{}, nil // never configured
 	}
 	js, _ := recs[0].Payload["settings"].(string)
 	var st struct {

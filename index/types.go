@@ -73,15 +73,8 @@ type With struct {
 	// Fields, when set, limits a returned payload to these top-level keys
 	// (Qdrant's with_payload include): a search that needs a few fields of
 	// many points copies only those.
-	Fields []string
-	// ReadOnly promises that the caller only reads the returned payloads:
-	// an engine may then hand out the payload it holds, shared with other
-	// readers and never changed afterwards (a later write replaces it),
-	// instead of copying the Fields asked for. Such a payload has at least
-	// those fields and may have more. A search that reads a few fields of
-	// hundreds of points then copies nothing.
-	ReadOnly bool
-	Vectors  bool
+	Fields  []string
+	Vectors bool
 }
 
 // Record is a point as read back. Dense vectors come back L2-normalized

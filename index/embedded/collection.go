@@ -305,10 +305,7 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 // gives the vectors (needed when with.Vectors is set).
 func (c *collection) record(slot uint32, with index.With, vr *vectorReader) index.Record {
 	r := index.Record{ID: c.ids[slot]}
-	switch {
-	case with.Payload && with.ReadOnly:
-		r.Payload = c.payloads[slot] // never changed in place: writes replace it
-	case with.Payload:
+	if with.Payload {
 		r.Payload = index.CopyFields(c.payloads[slot], with.Fields)
 	}
 	if with.Vectors && vr != nil {

@@ -129,53 +129,6 @@ func testPayloadFields(e *env) {
 	}
 }
 
-// testPayloadReadOnly checks With.ReadOnly: every read still returns at
-// least the Fields asked for, with their values, and a payload read so is
-// a snapshot: writes to the point afterwards (merge, overwrite, upsert)
-// leave what was returned as it was.
-func testPayloadReadOnly(e *env) {
-	name := e.collection("readonly", 2, true)
-	e.upsert(name, index.Point{ID: id(1), Dense: []float32{1, 1}, Sparse: &index.Sparse{Indices: []uint32{1}, Values: []float32{1}},
-		Payload: index.Payload{"a": "x", "nested": map[string]any{"k": "v"}, "skip": "me"}})
-	with := index.With{Payload: true, Fields: []string{"a", "nested"}, ReadOnly: true}
-	var held []index.Payload
-	read := func() {
-		got, err := e.s.Get(e.ctx, name, ids(1), with)
-		e.must(err)
-		scored, err := e.s.Query(e.ctx, name, index.QueryRequest{Dense: []float32{1, 1}, Limit: 10, With: with})
-		e.must(err)
-		lex, err := e.s.Query(e.ctx, name, index.QueryRequest{Sparse: &index.Sparse{Indices: []uint32{1}, Values: []float32{1}}, Limit: 10, With: with})
-		e.must(err)
-		for _, r := range append(got, records(append(scored, lex...))...) {
-			held = append(held, r.Payload)
-		}
-	}
-	read()
-	if len(held) != 3 {
-		e.Fatalf("%d records, want 3", len(held))
-	}
-	for i, p := range held {
-		e.diff(fmt.Sprintf("read %d: asked fields", i), index.Payload{"a": "x", "nested": map[string]any{"k": "v"}},
-			index.Payload{"a": p["a"], "nested": p["nested"]})
-	}
-	e.must(e.s.SetPayload(e.ctx, name, ids(1), index.Payload{"a": "y", "nested": map[string]any{"k": "w"}}))
-	read()
-	e.must(e.s.OverwritePayload(e.ctx, name, ids(1), index.Payload{"a": "z"}))
-	read()
-	e.upsert(name, index.Point{ID: id(1), Dense: []float32{1, 1}, Sparse: &index.Sparse{Indices: []uint32{1}, Values: []float32{1}},
-		Payload: index.Payload{"a": "last"}})
-	want := []string{"x", "y", "z"}
-	for i, p := range held {
-		if a := p["a"]; a != want[i/3] {
-			e.Errorf("payload %d read before write %d: a = %v since, want %q", i, i/3+1, a, want[i/3])
-		}
-	}
-	for i, p := range held[:6] {
-		k := map[string]any{"k": []string{"v", "w"}[i/3]}
-		e.diff(fmt.Sprintf("payload %d: nested since", i), k, p["nested"])
-	}
-}
-
 // records returns the points of scored results.
 func records(ps []index.ScoredPoint) []index.Record {
 	out := make([]index.Record, len(ps))

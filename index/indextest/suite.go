@@ -42,7 +42,6 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 		{"Points/UpsertGet", testUpsertGet},
 		{"Points/GetWith", testGetWith},
 		{"Points/PayloadFields", testPayloadFields},
-		{"Points/PayloadReadOnly", testPayloadReadOnly},
 		{"Points/ReplaceAndDelete", testReplaceAndDelete},
 		{"Points/DeleteByFilter", testDeleteByFilter},
 		{"Points/SetAndOverwritePayload", testSetOverwritePayload},

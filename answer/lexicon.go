@@ -50,15 +50,13 @@ type artLex struct {
 	version int
 	// questions holds each question's distinct terms.
 	questions [][]lexTerm
-	// posts lists, for each term, the questions that have it.
-	posts map[uint32][]uint16 // (MaxVariants+1 < 1<<16)
-	// answer is the answer body's distinct terms and their classes.
-	answer map[uint32]termClass
-	// postTerms and answerTerms are posts' and answer's terms ascending,
-	// postLists and answerClasses their values: score walks them beside
-	// the query's sorted terms instead of looking each term up.
-	postTerms     []uint32
-	postLists     [][]uint16
+	// postTerms are the questions' distinct terms, ascending, and
+	// postLists[i] the questions that have postTerms[i] (MaxVariants+1 <
+	// 1<<16). score walks them beside the query's sorted terms.
+	postTerms []uint32
+	postLists [][]uint16
+	// answerTerms are the answer body's distinct terms, ascending, and
+	// answerClasses their classes.
 	answerTerms   []uint32
 	answerClasses []termClass
 	// points are the published version's points by id (see
@@ -76,7 +74,8 @@ type artDerived struct {
 // newArtLex tokenizes an article's questions and answer.
 func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEncoder) (*artLex, error) {
 	qs := a.Questions()
-	al := &artLex{version: a.Version, questions: make([][]lexTerm, 0, len(qs)), posts: map[uint32][]uint16{}, answer: map[uint32]termClass{}}
+	al := &artLex{version: a.Version, questions: make([][]lexTerm, 0, len(qs))}
+	posts := map[uint32][]uint16{}
 	for i, q := range qs {
 		n, err := norm(q)
 		if err != nil {
@@ -85,25 +84,26 @@ func newArtLex(a *Article, norm func(string) (string, error), sp *embed.SparseEn
 		ts := lexTerms(sp, n)
 		al.questions = append(al.questions, ts)
 		for _, t := range ts {
-			al.posts[t.id] = append(al.posts[t.id], uint16(i))
+			posts[t.id] = append(posts[t.id], uint16(i))
 		}
 	}
 	n, err := norm(a.Answer)
 	if err != nil {
 		return nil, err
 	}
+	answer := map[uint32]termClass{}
 	for _, t := range lexTerms(sp, n) {
-		al.answer[t.id] = t.class
+		answer[t.id] = t.class
 	}
-	al.postTerms = slices.Sorted(maps.Keys(al.posts))
+	al.postTerms = slices.Sorted(maps.Keys(posts))
 	al.postLists = make([][]uint16, len(al.postTerms))
 	for i, t := range al.postTerms {
-		al.postLists[i] = al.posts[t]
+		al.postLists[i] = posts[t]
 	}
-	al.answerTerms = slices.Sorted(maps.Keys(al.answer))
+	al.answerTerms = slices.Sorted(maps.Keys(answer))
 	al.answerClasses = make([]termClass, len(al.answerTerms))
 	for i, t := range al.answerTerms {
-		al.answerClasses[i] = al.answer[t]
+		al.answerClasses[i] = answer[t]
 	}
 	return al, nil
 }
@@ -182,12 +182,12 @@ func articlePoints(kb string, a *Article, legacy bool) map[string]*lexPoint {
 }
 
 func (l *lexicon) count(a *artLex, d int32) {
-	for id := range a.posts {
+	for _, id := range a.postTerms {
 		if l.qdf[id] += d; l.qdf[id] <= 0 {
 			delete(l.qdf, id)
 		}
 	}
-	for id := range a.answer {
+	for _, id := range a.answerTerms {
 		if l.adf[id] += d; l.adf[id] <= 0 {
 			delete(l.adf, id)
 		}
@@ -210,8 +210,8 @@ func (l *lexicon) derive() {
 	for id, a := range l.arts {
 		d := &artDerived{questionSum: make([]float64, len(a.questions))}
 		nq := float64(max(1, len(a.questions)))
-		for t, ps := range a.posts {
-			w := l.qidf[t] * float64(len(ps)) / nq
+		for i, t := range a.postTerms {
+			w := l.qidf[t] * float64(len(a.postLists[i])) / nq
 			d.centroidNorm += w * w
 		}
 		d.centroidNorm = math.Sqrt(d.centroidNorm)
@@ -220,8 +220,8 @@ func (l *lexicon) derive() {
 				d.questionSum[i] += l.termWeight(t)
 			}
 		}
-		for t, c := range a.answer {
-			d.answerSum += c.scale(l.aidf[t])
+		for i, t := range a.answerTerms {
+			d.answerSum += a.answerClasses[i].scale(l.aidf[t])
 		}
 		l.derived[id] = d
 	}

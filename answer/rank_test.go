@@ -236,7 +236,12 @@ func TestLexiconFollowsImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(fresh.answer, l.arts["gift-card"].answer); diff != "" {
+	type answerTerms struct {
+		Terms   []uint32
+		Classes []termClass
+	}
+	got := l.arts["gift-card"]
+	if diff := cmp.Diff(answerTerms{fresh.answerTerms, fresh.answerClasses}, answerTerms{got.answerTerms, got.answerClasses}); diff != "" {
 		t.Errorf("lexicon answer terms after concurrent imports (-want +got):\n%s", diff)
 	}
 }

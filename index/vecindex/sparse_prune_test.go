@@ -176,7 +176,7 @@ func TestSparseAutoPrunes(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	z := rand.NewZipf(r, 1.1, 2, 999)
 	s := newTS()
-	for slot := range uint32(20_000) {
+	for slot := range uint32(50_000) {
 		terms := zipfTerms(z, 1+r.IntN(20))
 		vals := make([]float32, len(terms))
 		for i := range vals {
@@ -214,10 +214,10 @@ func TestSparsePrunesBySize(t *testing.T) {
 		postings, k int
 		want        bool
 	}{
-		{pruneMinPostings, 10, false},
-		{pruneMinPostings + 1, 10, true},
-		{40_000, 19, true},
-		{40_000, 20, false},
+		{pruneMinPostings, 4, false},
+		{pruneMinPostings + 1, 4, true},
+		{40_000, 4, true},
+		{40_000, 5, false},
 		{40_000, 200, false},
 	} {
 		if got := s.prunes(c.postings, c.k); got != c.want {

@@ -71,19 +71,20 @@ func (s *Sparse) search(indices []uint32, values []float32, k int, allow func(sl
 // pruneMinPostings scoring them all is cheaper. And pruning only skips
 // work once θ, the k-th score, sits high among the scores: when k is more
 // than a pruneMinDocsPerResult-th of the collection nearly every term
-// stays essential, and the bookkeeping costs more than it saves. Measured
-// (median µs, scoring all vs pruned): jining's 806-article KB, 13,653
-// points, lexical queries of ~50 terms and ~38k postings, k 200: 208 vs
-// 752; Zipf-drawn documents of 30 terms and queries of 12 (a temporary
-// benchmark): 13.6k k 200 187 vs 415, 100k k 100 832 vs 969, 100k k 10 787
-// vs 386, 300k k 100 1,921 vs 1,647.
+// stays essential, and the bookkeeping costs more than it saves.
+// BenchmarkSparsePruning (Zipf-drawn documents of 30 terms, queries of
+// 12), µs, scoring all vs pruned, two interleaved runs each: 100k k 10
+// 472 vs 392, 100k k 100 556 vs 861, 300k k 10 1,374 vs 930, 300k k 100
+// 1,449 vs 1,762, 1M k 10 4,490 vs 2,453, 1M k 100 4,676 vs 4,207. And
+// jining's 806-article KB, 13,653 points, lexical queries of ~50 terms
+// and ~38k postings, k 200: 208 vs 752.
 func (s *Sparse) prunes(postings, k int) bool {
 	return postings > pruneMinPostings && s.live >= pruneMinDocsPerResult*k
 }
 
 const (
 	pruneMinPostings      = 4096
-	pruneMinDocsPerResult = 1024
+	pruneMinDocsPerResult = 4096
 )
 
 // qterm is one query term present in the index: its position in the
@@ -100,9 +101,7 @@ type qterm struct {
 }
 
 type sparseScratch struct {
-	scores []float32
-	seen   []uint64
-	top    topK
+	top topK
 
 	terms     []qterm
 	order     []*qterm
@@ -142,48 +141,88 @@ func (s *Sparse) queryTerms(sc *sparseScratch, indices []uint32, values []float3
 	return total
 }
 
-// searchAll scores every document sharing a term, term at a time.
+// searchAll scores every document sharing a term, a window of document
+// ids at a time and term at a time within it: the window's sums stay in
+// the first-level cache, where one array for the whole collection made
+// each posting a cache miss at a few hundred thousand documents. Each
+// document's terms are still summed in query order.
 func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) bool) []Hit {
-	if len(sc.scores) < len(s.slots) {
-		sc.scores = make([]float32, len(s.slots)+len(s.slots)/8)
-		sc.seen = make([]uint64, (len(sc.scores)+63)/64)
-	}
-	scores, seen := sc.scores, sc.seen
-	for _, t := range sc.terms {
-		w, vals := t.w, t.p.vals[:len(t.p.docs)]
-		for j, id := range t.p.docs {
-			// The conversion rounds the product before the add (no fused
-			// multiply-add), as searchPruned does.
-			scores[id] += float32(w * vals[j])
-			seen[id>>6] |= 1 << (id & 63)
-		}
-	}
+	terms := sc.terms
+	buf, touched := &sc.buf, &sc.touched
 	top := &sc.top
 	top.reset(min(k, s.live))
-	for wi, word := range seen[:(len(s.slots)+63)/64] {
-		if word == 0 {
-			continue
+	floor := float32(math.Inf(-1)) // the worst kept score once top is full
+	for {
+		lo := uint32(math.MaxUint32)
+		for i := range terms {
+			if t := &terms[i]; t.i < len(t.p.docs) {
+				lo = min(lo, t.p.docs[t.i])
+			}
 		}
-		seen[wi] = 0
-		for word != 0 {
-			id := uint32(wi<<6 + bits.TrailingZeros64(word))
-			word &= word - 1
-			score := scores[id]
-			scores[id] = 0
-			if s.isDead(id) {
+		if lo == math.MaxUint32 {
+			break
+		}
+		for i := range terms {
+			t := &terms[i]
+			t.i = addWindow(buf, touched, t.p.docs, t.p.vals, t.w, t.i, lo)
+		}
+		for wi := range touched {
+			word := touched[wi]
+			if word == 0 {
 				continue
 			}
-			h := Hit{Slot: s.slots[id], Score: score}
-			if top.full() && !better(h, top.worst()) {
-				continue
+			touched[wi] = 0
+			for word != 0 {
+				off := uint32(wi<<6 + bits.TrailingZeros64(word))
+				word &= word - 1
+				score := buf[off]
+				buf[off] = 0
+				id := lo + off
+				if score < floor || s.isDead(id) {
+					continue
+				}
+				h := Hit{Slot: s.slots[id], Score: score}
+				if top.full() && !better(h, top.worst()) {
+					continue
+				}
+				if allow != nil && !allow(h.Slot) {
+					continue
+				}
+				top.push(h)
+				if top.full() {
+					floor = top.worst().Score
+				}
 			}
-			if allow != nil && !allow(h.Slot) {
-				continue
-			}
-			top.push(h)
 		}
 	}
 	return top.sorted()
+}
+
+// addWindow adds w × the term's values at postings i, i+1, ... of the
+// documents in [lo, lo+pruneWindow) into buf, marks them in touched, and
+// returns the position of the first posting past the window. A function
+// of its own so that the loop keeps its variables in registers.
+func addWindow(buf *[pruneWindow]float32, touched *[pruneWindow / 64]uint64, docs []uint32, vals []float32, w float32, i int, lo uint32) int {
+	vals = vals[:len(docs)]
+	// Postings are in document order: their touched bits are gathered a
+	// word at a time, not set one by one.
+	word, mask := uint32(0), uint64(0)
+	for ; i < len(docs); i++ {
+		d := docs[i] - lo
+		if d >= pruneWindow { // docs[i] ≥ lo: the callers' lo is no later than any cursor
+			break
+		}
+		// The conversion rounds the product before the add (no fused
+		// multiply-add), as searchPruned does.
+		buf[d] += float32(w * vals[i])
+		if d>>6 != word {
+			touched[word] |= mask
+			word, mask = d>>6, 0
+		}
+		mask |= 1 << (d & 63)
+	}
+	touched[word] |= mask
+	return i
 }
 
 // pruneWindow is the number of document ids searchPruned scores at once.
@@ -264,12 +303,7 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 
 		// The essential terms' sums, term at a time.
 		for _, t := range win[wne:] {
-			docs, vals, w := t.p.docs, t.p.vals, t.w
-			for j := t.i; j < len(docs) && uint64(docs[j]) < hi; j++ {
-				d := docs[j] - uint32(lo)
-				buf[d] += float32(w * vals[j])
-				touched[d>>6] |= 1 << (d & 63)
-			}
+			addWindow(buf, touched, t.p.docs, t.p.vals, t.w, t.i, uint32(lo)) // t.i stays: seek reads the window again
 		}
 		for wi := range touched {
 			word := touched[wi]

@@ -231,7 +231,7 @@ func (c *collection) keepFloats(slot uint32, vec []float32) {
 	if c.floats == nil || vec == nil {
 		return
 	}
-	if (c.floats.Len()+1)*4*c.cfg.Dim > c.floatLimit {
+	if (c.floats.Len()+1)*vecindex.FloatsBytesPerVector(c.cfg.Dim) > c.floatLimit {
 		c.floats = nil
 		return
 	}

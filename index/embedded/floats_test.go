@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jieda/jieda/index"
+	"github.com/jieda/jieda/index/vecindex"
 )
 
 // TestFloatCacheLimit grows a collection past the memory kept for its full
@@ -16,7 +17,8 @@ import (
 // force over the same vectors throughout, with it and without it.
 func TestFloatCacheLimit(t *testing.T) {
 	ctx := context.Background()
-	const dim = 256 // 1 KiB a vector: 1 MiB holds 1,024
+	const dim = 256
+	fit := (1 << 20) / vecindex.FloatsBytesPerVector(dim) // vectors 1 MiB holds
 	cfg := testConfig(t.TempDir())
 	cfg.FloatCacheMB = 1
 	s := open(t, cfg)
@@ -52,24 +54,24 @@ func TestFloatCacheLimit(t *testing.T) {
 			}
 		}
 	}
-	upsert(0, 1000)
-	for n := range 1000 {
+	upsert(0, fit)
+	for n := range fit {
 		live[n] = true
 	}
 	if !kept() {
-		t.Fatal("1,000 vectors of 1 KiB: full vectors not kept under a 1 MiB limit")
+		t.Fatalf("%d vectors of %d dimensions: full vectors not kept under a 1 MiB limit", fit, dim)
 	}
 	check("kept")
-	upsert(1000, 1100)
-	for n := 1000; n < 1100; n++ {
+	upsert(fit, fit+100)
+	for n := fit; n < fit+100; n++ {
 		live[n] = true
 	}
 	if kept() {
-		t.Fatal("1,100 vectors of 1 KiB: full vectors still kept over a 1 MiB limit")
+		t.Fatalf("%d vectors of %d dimensions: full vectors still kept over a 1 MiB limit", fit+100, dim)
 	}
 	check("dropped")
 	var gone []string
-	for n := 0; n < 1100; n += 2 {
+	for n := 0; n < fit+100; n += 2 {
 		gone = append(gone, testID(n))
 		delete(live, n)
 	}
@@ -78,7 +80,7 @@ func TestFloatCacheLimit(t *testing.T) {
 	must(t, s.Close())
 	s = open(t, cfg)
 	if !kept() {
-		t.Fatal("550 vectors after reopening: full vectors not read back")
+		t.Fatalf("%d vectors after reopening: full vectors not read back", len(live))
 	}
 	check("reopened")
 	got, err := s.Get(ctx, "c", []string{testID(1)}, index.With{Vectors: true})

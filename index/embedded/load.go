@@ -275,7 +275,7 @@ func (c *collection) loadFloats(db *bolt.Bucket) error {
 	if c.floats == nil {
 		return nil
 	}
-	if c.n*4*c.cfg.Dim > c.floatLimit {
+	if c.n*vecindex.FloatsBytesPerVector(c.cfg.Dim) > c.floatLimit {
 		c.floats = nil
 		return nil
 	}

@@ -83,7 +83,32 @@ func dotI8I8Asm512(a, b []int8) int32 {
 	return dotI8I8AVX512(&a[0], &b[0], len(a))
 }
 
+// dotF16AVX2 and dotF16AVX512 are the kernels of dotF16 in dot_amd64.s.
+//
+//go:noescape
+func dotF16AVX2(a *float32, b *uint16, n int) float32
+
+//go:noescape
+func dotF16AVX512(a *float32, b *uint16, n int) float32
+
+func dotF16Asm512(a []float32, b []uint16) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotF16AVX512(&a[0], &b[0], len(a))
+}
+
+func dotF16Asm2(a []float32, b []uint16) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	return dotF16AVX2(&a[0], &b[0], len(a))
+}
+
 var (
+	hasAVX2F16  = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
 	hasAVX2     = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512   = cpu.X86.HasAVX512F
 	hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
@@ -95,6 +120,12 @@ func init() {
 		dot, dotI8 = dotAsm512, dotI8Asm512
 	case hasAVX2:
 		dot, dotI8 = dotAsm2, dotI8Asm2
+	}
+	switch {
+	case hasAVX512 && hasAVX2F16:
+		dotF16, halfScans = dotF16Asm512, true
+	case hasAVX2F16:
+		dotF16, halfScans = dotF16Asm2, true
 	}
 	switch {
 	case hasAVX512BW:

@@ -459,3 +459,146 @@ ii2done:
 	VZEROUPPER
 	MOVL AX, ret+24(FP)
 	RET
+
+// func dotF16AVX2(a *float32, b *uint16, n int) float32
+// Σ a[i]·b[i] with b's halves widened by VCVTPH2PS (F16C).
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f16loop32:
+	CMPQ        CX, $32
+	JL          f16loop8
+	VCVTPH2PS   (DI), Y4
+	VCVTPH2PS   16(DI), Y5
+	VCVTPH2PS   32(DI), Y6
+	VCVTPH2PS   48(DI), Y7
+	VFMADD231PS (SI), Y4, Y0
+	VFMADD231PS 32(SI), Y5, Y1
+	VFMADD231PS 64(SI), Y6, Y2
+	VFMADD231PS 96(SI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $64, DI
+	SUBQ        $32, CX
+	JMP         f16loop32
+
+f16loop8:
+	CMPQ        CX, $8
+	JL          f16reduce
+	VCVTPH2PS   (DI), Y4
+	VFMADD231PS (SI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $16, DI
+	SUBQ        $8, CX
+	JMP         f16loop8
+
+f16reduce:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+
+f16scalar:
+	TESTQ       CX, CX
+	JE          f16done
+	MOVWLZX     (DI), AX
+	VMOVD       AX, X1
+	VCVTPH2PS   X1, X1
+	VFMADD231SS (SI), X1, X0
+	ADDQ        $4, SI
+	ADDQ        $2, DI
+	DECQ        CX
+	JMP         f16scalar
+
+f16done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotF16AVX512(a *float32, b *uint16, n int) float32
+TEXT ·dotF16AVX512(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+f16z64:
+	CMPQ        CX, $64
+	JL          f16z16
+	VCVTPH2PS   (DI), Z4
+	VCVTPH2PS   32(DI), Z5
+	VCVTPH2PS   64(DI), Z6
+	VCVTPH2PS   96(DI), Z7
+	VFMADD231PS (SI), Z4, Z0
+	VFMADD231PS 64(SI), Z5, Z1
+	VFMADD231PS 128(SI), Z6, Z2
+	VFMADD231PS 192(SI), Z7, Z3
+	ADDQ        $256, SI
+	ADDQ        $128, DI
+	SUBQ        $64, CX
+	JMP         f16z64
+
+f16z16:
+	CMPQ        CX, $16
+	JL          f16zreduce
+	VCVTPH2PS   (DI), Z4
+	VFMADD231PS (SI), Z4, Z0
+	ADDQ        $64, SI
+	ADDQ        $32, DI
+	SUBQ        $16, CX
+	JMP         f16z16
+
+f16zreduce:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+
+f16z8:
+	CMPQ        CX, $8
+	JL          f16zreduce256
+	VCVTPH2PS   (DI), Y4
+	VFMADD231PS (SI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $16, DI
+	SUBQ        $8, CX
+	JMP         f16z8
+
+f16zreduce256:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+
+f16zscalar:
+	TESTQ       CX, CX
+	JE          f16zdone
+	MOVWLZX     (DI), AX
+	VMOVD       AX, X1
+	VCVTPH2PS   X1, X1
+	VFMADD231SS (SI), X1, X0
+	ADDQ        $4, SI
+	ADDQ        $2, DI
+	DECQ        CX
+	JMP         f16zscalar
+
+f16zdone:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

@@ -34,3 +34,14 @@ func dotI8I8Kernels() map[string]func(a, b []int8) int32 {
 	}
 	return m
 }
+
+func dotF16Kernels() map[string]func(a []float32, b []uint16) float32 {
+	m := map[string]func(a []float32, b []uint16) float32{"go": dotF16Go, "default": dotF16}
+	if hasAVX2F16 {
+		m["avx2"] = dotF16Asm2
+	}
+	if hasAVX512 && hasAVX2F16 {
+		m["avx512"] = dotF16Asm512
+	}
+	return m
+}

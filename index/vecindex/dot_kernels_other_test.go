@@ -13,3 +13,7 @@ func dotI8Kernels() map[string]func(a []float32, b []int8) float32 {
 func dotI8I8Kernels() map[string]func(a, b []int8) int32 {
 	return map[string]func(a, b []int8) int32{"go": dotI8I8Go, "default": dotI8I8}
 }
+
+func dotF16Kernels() map[string]func(a []float32, b []uint16) float32 {
+	return map[string]func(a []float32, b []uint16) float32{"go": dotF16Go, "default": dotF16}
+}

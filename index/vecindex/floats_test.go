@@ -1,6 +1,7 @@
 package vecindex
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -202,5 +203,102 @@ func TestFloatsSearchShared(t *testing.T) {
 	wg.Wait()
 	if s.scans-scans != procs+1 {
 		t.Errorf("%d held scans and five calls waiting for them took %d scans, want %d", procs, s.scans-scans, procs+1)
+	}
+}
+
+// TestFloatsHalfScanExact checks that scans of the half copy give Search's
+// results to the bit where half precision cannot tell vectors apart:
+// near-duplicates whose halves are equal, exact duplicates (ties by slot),
+// values too large for a half, and values too small for one.
+func TestFloatsHalfScanExact(t *testing.T) {
+	const dim = 48
+	r := rand.New(rand.NewPCG(7, 8))
+	f := NewFloats(dim)
+	base := randUnit(r, dim)
+	slot := uint32(0)
+	add := func(v []float32) {
+		f.Set(slot, v)
+		slot++
+	}
+	for range 600 { // near-duplicates of base
+		v := slices.Clone(base)
+		for i := range v {
+			v[i] += (r.Float32() - 0.5) * 1e-4
+		}
+		add(v)
+	}
+	for range 50 { // exact duplicates
+		add(slices.Clone(base))
+	}
+	for range 300 {
+		add(randUnit(r, dim))
+	}
+	huge := randUnit(r, dim)
+	huge[3] = 1e6 // past the largest half: scored on the full vector
+	add(huge)
+	tiny := randUnit(r, dim)
+	for i := range tiny {
+		tiny[i] *= 1e-7 // half subnormals
+	}
+	add(tiny)
+	if halfScans && len(f.halves) != len(f.vecs) {
+		t.Fatalf("half copy holds %d values, full vectors %d", len(f.halves), len(f.vecs))
+	}
+	all := func(yield func(uint32) bool) {
+		for s := range slot {
+			if !yield(s) {
+				return
+			}
+		}
+	}
+	queries := [][]float32{base, huge, tiny}
+	for range 40 {
+		q := slices.Clone(base)
+		for i := range q {
+			q[i] += (r.Float32() - 0.5) * 1e-3
+		}
+		queries = append(queries, q, randUnit(r, dim))
+	}
+	for i, q := range queries {
+		for _, k := range []int{1, 10, 200, 2000} {
+			want := f.Search(q, k, all)
+			if got := f.SearchShared(q, k, nil); !slices.Equal(got, want) {
+				t.Fatalf("query %d, k %d: shared scan differs from Search:\n got %v\nwant %v", i, k, got, want)
+			}
+		}
+	}
+}
+
+// TestCandKeyOrder checks that candidate keys sort by upper bound
+// descending, then slot ascending, and never lower a bound.
+func TestCandKeyOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	bounds := []float64{math.Inf(-1), -3, -1e-30, 0, 1e-30, 0.25, 1, 3, math.Inf(1)}
+	for range 200 {
+		bounds = append(bounds, r.NormFloat64())
+	}
+	type cand struct {
+		ub   float64
+		slot uint32
+	}
+	var cands []cand
+	var keys []uint64
+	for _, ub := range bounds {
+		for _, slot := range []uint32{0, 7, math.MaxUint32} {
+			cands = append(cands, cand{ub, slot})
+			keys = append(keys, candKey(ub, slot))
+		}
+	}
+	for i, k := range keys {
+		if got := float64(keyBound(k)); got < cands[i].ub || uint32(k) != cands[i].slot {
+			t.Fatalf("candKey(%v, %d): bound %v, slot %d", cands[i].ub, cands[i].slot, got, uint32(k))
+		}
+	}
+	slices.Sort(keys)
+	for i := 1; i < len(keys); i++ {
+		a, b := keys[i-1], keys[i]
+		if keyBound(a) < keyBound(b) || keyBound(a) == keyBound(b) && uint32(a) > uint32(b) {
+			t.Fatalf("keys out of order: (%v, %d) before (%v, %d)", keyBound(a), uint32(a), keyBound(b), uint32(b))
+		}
 	}
 }

@@ -34,8 +34,10 @@ type lexicon struct {
 
 	// points are the points of the articles' published versions by id:
 	// Search reads what it needs of a point here, so the store returns
-	// ids and scores only. A view (see view) shares its base's.
+	// ids and scores only. A view (see view) shares its base's, which
+	// may then hold points of articles the view does not (shared).
 	points map[string]*lexPoint
+	shared bool
 }
 
 // lexPoint is what Search needs of one point of an article.
@@ -134,7 +136,7 @@ func (l *lexicon) with(changed map[string]*artLex) *lexicon {
 // the held-out ones).
 func (l *lexicon) view(changed map[string]*artLex) *lexicon {
 	nl := l.apply(changed)
-	nl.points = l.points
+	nl.points, nl.shared = l.points, true
 	return nl
 }
 
@@ -426,8 +428,8 @@ func (k *Library) lexicon(ctx context.Context, kb string) (*lexicon, error) {
 // answered from until then), of an article in the lexicon; nil otherwise.
 func (l *lexicon) point(id string) *lexPoint {
 	p := l.points[id]
-	if p == nil || l.arts[p.article] == nil {
-		return nil
+	if p == nil || l.shared && l.arts[p.article] == nil {
+		return nil // (with keeps points to its articles' own)
 	}
 	return p
 }

@@ -98,6 +98,49 @@ func TestLexiconCopyOnWrite(t *testing.T) {
 	}
 }
 
+// TestLexiconPoints checks which points a lexicon resolves: those of its
+// articles' published versions; a removed article's points are gone from
+// a copy made by with, and a view, which shares its base's points, does
+// not resolve the points of an article it holds out.
+func TestLexiconPoints(t *testing.T) {
+	sp, err := embed.NewSparseEncoder(embed.DefaultSparseConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id, q, ans string) *artLex {
+		a := &Article{ID: id, Question: q, Answer: ans, Version: 1}
+		al, err := newArtLex(a, embed.Normalize, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		al.points = articlePoints("shop", a, false)
+		return al
+	}
+	a, b := mk("a", "怎么退货", "七天内可退"), mk("b", "怎么换货", "联系客服")
+	base := (&lexicon{}).with(map[string]*artLex{"a": a, "b": b})
+	resolves := func(l *lexicon, al *artLex) int {
+		n := 0
+		for id := range al.points {
+			if l.point(id) != nil {
+				n++
+			}
+		}
+		return n
+	}
+	if resolves(base, a) != len(a.points) || resolves(base, b) != len(b.points) {
+		t.Fatalf("base resolves %d of a's %d points and %d of b's %d", resolves(base, a), len(a.points), resolves(base, b), len(b.points))
+	}
+	if l := base.with(map[string]*artLex{"b": nil}); resolves(l, b) != 0 || resolves(l, a) != len(a.points) {
+		t.Errorf("with b removed: resolves %d of b's points, %d of a's", resolves(l, b), resolves(l, a))
+	}
+	if l := base.view(map[string]*artLex{"b": nil}); resolves(l, b) != 0 || resolves(l, a) != len(a.points) {
+		t.Errorf("view holding b out: resolves %d of b's points, %d of a's", resolves(l, b), resolves(l, a))
+	}
+	if base.point("no-such-point") != nil {
+		t.Error("an unknown id resolved")
+	}
+}
+
 // siblingArticles are articles that share their question templates and
 // differ in one term, as a curated KB's paraphrases often do.
 func siblingArticles() []Article {

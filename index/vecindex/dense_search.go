@@ -1,9 +1,7 @@
 package vecindex
 
 import (
-	"cmp"
 	"math"
-	"slices"
 )
 
 // Search returns the k best live slots allowed by allow (nil allows all),
@@ -180,27 +178,15 @@ func (d *Dense) scanPending(q []float32, allow func(slot uint32) bool, top *topK
 	})
 }
 
-// rescorer turns quantized scores into the exact top k. Each candidate's
-// exact score lies within ±‖q‖·bound of its quantized one; candidates
-// whose upper bound is below the k-th best lower bound seen are dropped
-// as they come, and the rest are rescored from the highest upper bound
-// down until the next cannot reach the k-th exact score (ties included:
-// only a strictly lower bound stops).
+// rescorer turns quantized scores into the exact top k: each candidate's
+// exact score lies within ±‖q‖·bound of its quantized one (see bounded).
+// Without an exact source the quantized scores are the results.
 type rescorer struct {
-	q      []float32
-	qnorm  float64
-	exact  Exact
-	top    topK     // exact hits
-	lows   minFloat // the k best lower bounds
-	cands  []rcand
-	prune  int // sweep cands of hopeless candidates at this length
-	sweeps int // sweeps so far (tests check they stay few)
-	buf    []float32
-}
-
-type rcand struct {
-	ub, approx float64
-	node       uint32
+	bounded
+	q     []float32
+	qnorm float64
+	exact Exact
+	buf   []float32
 }
 
 func (d *Dense) newRescorer(q []float32, k int, exact Exact) *rescorer {
@@ -209,23 +195,8 @@ func (d *Dense) newRescorer(q []float32, k int, exact Exact) *rescorer {
 		n2 += float64(x) * float64(x)
 	}
 	rs := &rescorer{q: q, qnorm: math.Sqrt(n2) * (1 + 1e-6), exact: exact}
-	rs.top.reset(k)
-	rs.lows.k = k
-	rs.prune = 4*k + 1024
+	rs.reset(k)
 	return rs
-}
-
-// floor is the score every result will have at least: the k-th best of
-// the exact scores and lower bounds seen.
-func (rs *rescorer) floor() float64 {
-	f := math.Inf(-1)
-	if rs.lows.full() {
-		f = rs.lows.min()
-	}
-	if rs.top.full() {
-		f = max(f, float64(rs.top.worst().Score))
-	}
-	return f
 }
 
 // offer considers node c.id with quantized score c.score.
@@ -237,43 +208,20 @@ func (rs *rescorer) offer(d *Dense, c cand) {
 		}
 		return
 	}
-	delta := rs.qnorm * float64(recBound(d.rec(c.id)))
-	ub := float64(c.score) + delta
-	if ub < rs.floor() {
-		return
-	}
-	rs.lows.push(float64(c.score) - delta)
-	rs.cands = append(rs.cands, rcand{ub, float64(c.score), c.id})
-	if len(rs.cands) >= rs.prune {
-		f := rs.floor()
-		rs.cands = slices.DeleteFunc(rs.cands, func(r rcand) bool { return r.ub < f })
-		rs.sweeps++
-		// When scores crowd together few candidates drop: wait for the list
-		// to double before the next sweep, so sweeps stay linear in total.
-		rs.prune = max(rs.prune, 2*len(rs.cands))
-	}
+	rs.bounded.offer(float64(c.score), rs.qnorm*float64(recBound(d.rec(c.id))), c.id)
 }
 
-// finish rescores what can still make the top k and returns it sorted.
+// finish rescores what can still make the top k and returns it sorted. A
+// node whose full vector cannot be read keeps its quantized score.
 func (rs *rescorer) finish(d *Dense) []Hit {
-	slices.SortFunc(rs.cands, func(a, b rcand) int {
-		return cmp.Or(cmp.Compare(b.ub, a.ub), cmp.Compare(a.node, b.node))
-	})
-	for _, c := range rs.cands {
-		if rs.top.full() && c.ub < float64(rs.top.worst().Score) {
-			break
-		}
-		slot := d.slots[c.node]
-		h := Hit{Slot: slot, Score: float32(c.approx)}
+	return rs.bounded.finish(func(node uint32) Hit {
+		slot := d.slots[node]
 		if v, ok := rs.exact(slot, rs.buf); ok && len(v) == d.dim {
 			rs.buf = v
-			h.Score = dot(rs.q, v)
+			return Hit{Slot: slot, Score: dot(rs.q, v)}
 		}
-		if !rs.top.full() || better(h, rs.top.worst()) {
-			rs.top.push(h)
-		}
-	}
-	return rs.top.sorted()
+		return Hit{Slot: slot, Score: d.score(rs.q, node)}
+	})
 }
 
 // minFloat keeps the k largest values pushed; min is the smallest kept.

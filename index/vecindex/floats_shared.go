@@ -131,20 +131,21 @@ func (f *Floats) scan(batch []*scanReq) {
 }
 
 // scanHalves is scan on the half copy: each vector's half-precision score
-// a lies within d = ‖q‖·bound of the score its full vector gets, so a
-// vector whose a + d falls below the k-th best a − d seen cannot make
-// the top k; the rest are rescored on their full vectors, highest a + d
-// first, until the next cannot reach the k-th exact score. The results
-// are scan's, to the bit. A vector whose values do not fit a half (an
+// a lies within d = ‖q‖·bound of the score its full vector gets, so the
+// exact top k follows from rescoring on the full vectors only the
+// candidates that can still make it (see bounded). The results are
+// scan's, to the bit. A vector whose values do not fit a half (an
 // infinite bound) is scored on its full vector at once.
 func (f *Floats) scanHalves(batch []*scanReq) {
-	cs := make([]halfCands, len(batch))
+	cs := make([]bounded, len(batch))
+	qnorms := make([]float64, len(batch))
 	for i, r := range batch {
 		var n2 float64
 		for _, x := range r.q {
 			n2 += float64(x) * float64(x)
 		}
-		cs[i] = halfCands{qnorm: math.Sqrt(n2) * (1 + 1e-6), lows: minFloat{k: r.k}, floor: math.Inf(-1), prune: 4*r.k + 1024}
+		qnorms[i] = math.Sqrt(n2) * (1 + 1e-6)
+		cs[i].reset(r.k)
 	}
 	for wi, word := range f.has {
 		for word != 0 {
@@ -157,97 +158,18 @@ func (f *Floats) scanHalves(batch []*scanReq) {
 				if r.allow != nil && !r.allow(slot) {
 					continue
 				}
-				c := &cs[i]
 				if math.IsInf(bound, 1) {
-					c.offer(float64(dot(r.q, f.vecs[at:at+f.dim:at+f.dim])), 0, slot)
+					cs[i].offer(float64(dot(r.q, f.vecs[at:at+f.dim:at+f.dim])), 0, slot)
 					continue
 				}
-				a, d := float64(dotF16(r.q, h)), c.qnorm*bound
-				if a+d >= c.floor {
-					c.offer(a, d, slot)
-				}
+				cs[i].offer(float64(dotF16(r.q, h)), qnorms[i]*bound, slot)
 			}
 		}
 	}
 	for i, r := range batch {
-		r.hits = cs[i].finish(f, r.q, r.k)
+		r.hits = cs[i].finish(func(slot uint32) Hit {
+			at := int(slot) * f.dim
+			return Hit{Slot: slot, Score: dot(r.q, f.vecs[at:at+f.dim:at+f.dim])}
+		})
 	}
-}
-
-// halfCands is one request's candidates in a scan of the half copy.
-type halfCands struct {
-	qnorm float64
-	lows  minFloat // the k best lower bounds
-	floor float64  // the least of lows once full: a candidate's upper bound must reach it
-	cands []uint64 // candKey of each candidate
-	prune int      // sweep cands at this length
-}
-
-// candKey packs a candidate so that keys in ascending order are upper
-// bounds descending, then slots ascending. The bound is kept as a float32
-// rounded up: never below the true one.
-func candKey(ub float64, slot uint32) uint64 {
-	u := float32(ub)
-	if float64(u) < ub {
-		u = math.Nextafter32(u, float32(math.Inf(1)))
-	}
-	b := math.Float32bits(u)
-	if b>>31 != 0 { // negative: larger magnitudes order first
-		b = ^b
-	} else {
-		b |= 1 << 31
-	}
-	return uint64(^b)<<32 | uint64(slot)
-}
-
-// keyBound returns the upper bound candKey packed in k.
-func keyBound(k uint64) float32 {
-	b := ^uint32(k >> 32)
-	if b>>31 != 0 {
-		b &^= 1 << 31
-	} else {
-		b = ^b
-	}
-	return math.Float32frombits(b)
-}
-
-// offer keeps slot, scored a ± d, as a candidate.
-func (c *halfCands) offer(a, d float64, slot uint32) {
-	c.lows.push(a - d)
-	if c.lows.full() {
-		c.floor = c.lows.min()
-	}
-	c.cands = append(c.cands, candKey(a+d, slot))
-	if len(c.cands) >= c.prune {
-		c.sweep()
-		// When scores crowd together few drop: wait for the list to
-		// double before the next sweep.
-		c.prune = max(c.prune, 2*len(c.cands))
-	}
-}
-
-// sweep drops the candidates whose upper bound is below the floor.
-func (c *halfCands) sweep() {
-	c.cands = slices.DeleteFunc(c.cands, func(k uint64) bool { return float64(keyBound(k)) < c.floor })
-}
-
-// finish rescores, highest upper bound first, the candidates that can
-// still make the top k, and returns it.
-func (c *halfCands) finish(f *Floats, q []float32, k int) []Hit {
-	c.sweep()
-	slices.Sort(c.cands)
-	var top topK
-	top.reset(k)
-	for _, key := range c.cands {
-		if top.full() && keyBound(key) < top.worst().Score {
-			break
-		}
-		slot := uint32(key)
-		at := int(slot) * f.dim
-		h := Hit{Slot: slot, Score: dot(q, f.vecs[at:at+f.dim:at+f.dim])}
-		if !top.full() || better(h, top.worst()) {
-			top.push(h)
-		}
-	}
-	return top.sorted()
 }

@@ -101,7 +101,8 @@ type qterm struct {
 }
 
 type sparseScratch struct {
-	top topK
+	top  topK
+	seed topK
 
 	terms     []qterm
 	order     []*qterm
@@ -111,6 +112,7 @@ type sparseScratch struct {
 	touched   [pruneWindow / 64]uint64
 	slack     float64 // the float32 rounding a score's sum can add
 	boundable bool    // every bound is finite
+	nonneg    bool    // no contribution is below 0
 }
 
 // queryTerms fills sc.terms with the query's terms that have postings, in
@@ -119,6 +121,7 @@ func (s *Sparse) queryTerms(sc *sparseScratch, indices []uint32, values []float3
 	sc.terms = sc.terms[:0]
 	total := 0
 	var sumAbs float64
+	sc.nonneg = true
 	for i, t := range indices {
 		p := s.terms[t]
 		if p == nil {
@@ -131,6 +134,7 @@ func (s *Sparse) queryTerms(sc *sparseScratch, indices []uint32, values []float3
 			hi, lo = lo, hi
 		}
 		sc.terms = append(sc.terms, qterm{pos: i, w: w, p: p, ub: max(float64(hi), 0)})
+		sc.nonneg = sc.nonneg && lo >= 0
 		sumAbs += max(math.Abs(float64(hi)), math.Abs(float64(lo)))
 		total += len(p.docs)
 	}
@@ -232,8 +236,9 @@ const pruneWindow = 4096
 // document ids at a time; n is the query's length.
 //
 // In each window every term can contribute at most the bound of its
-// blocks that overlap the window (its window bound). Once k results are
-// held, with θ the k-th score, a window whose bounds cannot sum to θ is
+// blocks that overlap the window (its window bound). θ is a score the
+// k-th result is sure to reach: from the start the seed's, then the k-th
+// score held once k results are. A window whose bounds cannot sum to θ is
 // skipped whole. Otherwise the terms are ordered by window bound,
 // ascending, and the longest prefix whose bounds together cannot reach θ
 // is non-essential: a document only they contain cannot reach θ. The
@@ -264,9 +269,12 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 
 	top := &sc.top
 	top.reset(min(k, s.live))
-	theta := math.Inf(-1)
+	theta := s.seed(sc, k, allow)
 	ne := 0 // order[:ne] are non-essential over the whole lists
 	for lo := uint64(0); ; {
+		for ne < m && prefix[ne+1]+slack < theta {
+			ne++
+		}
 		next := uint64(math.MaxUint32)
 		for _, t := range order[ne:] {
 			if t.reach(lo) {
@@ -288,7 +296,7 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 			}
 		}
 		sc.win = win
-		if top.full() && total+slack < theta {
+		if total+slack < theta {
 			lo = hi
 			continue
 		}
@@ -320,22 +328,20 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 				// The bound first: it needs nothing but the sum, and drops
 				// most candidates before their document is looked at.
 				bound := float64(sum) + rest
-				if top.full() && bound+slack < theta || s.isDead(d) || allow != nil && !allow(s.slots[d]) {
+				if bound+slack < theta || s.isDead(d) || allow != nil && !allow(s.slots[d]) {
 					continue
 				}
-				if top.full() {
-					keep := true
-					for j := 0; keep && j < len(probes); j++ {
-						t := probes[j]
-						bound -= t.wub
-						if c, ok := t.seek(d); ok {
-							bound += float64(c)
-						}
-						keep = bound+slack >= theta
+				keep := true
+				for j := 0; keep && j < len(probes); j++ {
+					t := probes[j]
+					bound -= t.wub
+					if c, ok := t.seek(d); ok {
+						bound += float64(c)
 					}
-					if !keep {
-						continue
-					}
+					keep = bound+slack >= theta
+				}
+				if !keep {
+					continue
 				}
 				var score float32
 				for i := range terms {
@@ -345,17 +351,50 @@ func (s *Sparse) searchPruned(sc *sparseScratch, k int, allow func(slot uint32) 
 				}
 				top.push(Hit{Slot: s.slots[d], Score: score})
 				if top.full() {
-					theta = float64(top.worst().Score)
+					theta = max(theta, float64(top.worst().Score))
 				}
 			}
-		}
-		for ne < m && prefix[ne+1]+slack < theta {
-			ne++
 		}
 		lo = hi
 	}
 	return top.sorted()
 }
+
+// seed returns a score that the k-th result is sure to reach, or -Inf: the
+// k-th largest contribution the query's term of largest bound makes on
+// its own to a live, allowed document. When no contribution is below 0, a
+// document's float32 sum is never below any one of its terms (rounding is
+// monotonic), so that score is reached by k documents. Pruning against it
+// from the first window skips nothing that could make the top k, where
+// waiting for k results to fill the heap walked the first windows whole:
+// with k 100 over a million documents, a third of the collection before θ
+// rose. Terms of more than seedMaxPostings postings are not walked.
+func (s *Sparse) seed(sc *sparseScratch, k int, allow func(slot uint32) bool) float64 {
+	theta := math.Inf(-1)
+	if !sc.nonneg || len(sc.order) == 0 {
+		return theta
+	}
+	t := sc.order[len(sc.order)-1]
+	if len(t.p.docs) < k || len(t.p.docs) > seedMaxPostings {
+		return theta
+	}
+	top := &sc.seed
+	top.reset(k)
+	for i, d := range t.p.docs {
+		h := Hit{Slot: s.slots[d], Score: float32(t.w * t.p.vals[i])}
+		if top.full() && !better(h, top.worst()) || s.isDead(d) || allow != nil && !allow(h.Slot) {
+			continue
+		}
+		top.push(h)
+	}
+	if top.full() {
+		theta = float64(top.worst().Score)
+	}
+	return theta
+}
+
+// seedMaxPostings bounds the postings seed walks.
+const seedMaxPostings = 1 << 16
 
 // windowBound returns the largest contribution t can make to a document in
 // [lo, hi): the largest bound of its blocks holding postings there (0

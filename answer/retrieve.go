@@ -67,9 +67,13 @@ type SearchOptions struct {
 
 	// exclude keeps points out of the search (self-calibration's held-out
 	// questions and articles), and lex, when set, is the lexicon the
-	// reranker uses instead of the KB's (one without those items).
+	// reranker uses instead of the KB's (one without those items). exact
+	// asks the store for the dense leg without approximation: what
+	// self-calibration fits then depends on the KB alone, not on how the
+	// HNSW graph was built or how far its background linking had got.
 	exclude []index.Condition
 	lex     *lexicon
+	exact   bool
 }
 
 func (o SearchOptions) withDefaults() SearchOptions {
@@ -156,7 +160,7 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 	}
 	filter := searchFilter(kb, o)
 	var with index.With // ids and scores: the lexicon has the rest (lexicon.point)
-	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, With: with})
+	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, Exact: o.exact, With: with})
 	if err != nil {
 		return nil, fmt.Errorf("dense search: %w", err)
 	}

@@ -79,6 +79,7 @@ func (e *Engine) view(kb string, base *lexicon, arts map[string]*calArticle, h h
 		changed[id] = al
 	}
 	so.lex = base.view(changed)
+	so.exact = true
 	so.exclude = nil
 	if len(dropIDs) > 0 {
 		sort.Strings(dropIDs)

@@ -155,7 +155,11 @@ type QueryRequest struct {
 	Offset int
 	// ScoreThreshold drops results scoring below it (the fused score for hybrid).
 	ScoreThreshold *float32
-	With           With
+	// Exact searches the dense leg without approximation (a scan, not the
+	// HNSW graph; Qdrant's search parameter exact): slower, for
+	// measurements that must not vary with how a graph was built.
+	Exact bool
+	With  With
 }
 
 // ScoredPoint is one query result.

@@ -19,6 +19,7 @@ type query struct {
 	fusion    index.Fusion
 	rrfK      int
 	threshold *float32
+	exact     bool // the dense leg scans: no graph
 	// allowed is the set of slots the filter admits (c.live when all).
 	allowed bitmap
 	n       int
@@ -57,6 +58,7 @@ func (c *collection) prepareQuery(req index.QueryRequest) (query, error) {
 		return q, fmt.Errorf("%w: score threshold must be finite", index.ErrInvalidArgument)
 	}
 	q.threshold = req.ScoreThreshold
+	q.exact = req.Exact
 	q.allowed, q.n, q.all = c.matching(req.Filter)
 	return q, nil
 }
@@ -70,7 +72,7 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 		return []index.ScoredPoint{}
 	}
 	return c.top(k, q.n, func(k int) []vecindex.Hit {
-		if c.floats != nil && (k >= q.n || q.n <= max(exactFilteredMax, c.dense.Options().ExactBelow-1)) {
+		if c.floats != nil && (q.exact || k >= q.n || q.n <= max(exactFilteredMax, c.dense.Options().ExactBelow-1)) {
 			// The full vectors are in memory: scanning the candidates
 			// is exact and needs no rescoring. When they are most of
 			// the collection, concurrent queries share one pass over it.
@@ -79,8 +81,9 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 			}
 			return c.floats.Search(q.dense, k, q.allowed.each)
 		}
-		if k >= q.n || (!q.all && q.n <= exactFilteredMax) {
-			// Few candidates: scoring them all is exact and cheap.
+		if q.exact || k >= q.n || (!q.all && q.n <= exactFilteredMax) {
+			// Asked to be exact, or few candidates: scoring them all is
+			// exact and cheap.
 			return c.dense.SearchExact(q.dense, k, q.allowed.has, q.vec.exact())
 		}
 		return c.dense.Search(q.dense, k, q.allowed.has, q.vec.exact())

@@ -373,6 +373,11 @@ func testQueryReference(e *env) {
 			got, err := e.s.Query(e.ctx, name, req)
 			e.must(err)
 			checkRanked(e, fmt.Sprintf("query %d %s", q, describe(req)), want, all, got)
+			exact := req
+			exact.Exact = true
+			got, err = e.s.Query(e.ctx, name, exact)
+			e.must(err)
+			checkRanked(e, fmt.Sprintf("query %d %s, exact", q, describe(req)), want, all, got)
 
 			if req.Offset == 0 {
 				full, _ := m.query(index.QueryRequest{Dense: req.Dense, Sparse: req.Sparse, Fusion: req.Fusion, RRFK: req.RRFK,

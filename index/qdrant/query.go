@@ -17,6 +17,7 @@ type queryParts struct {
 	query    *qc.Query
 	using    *string
 	filter   *qc.Filter
+	params   *qc.SearchParams // exact search of a dense-only query
 }
 
 // build maps a validated query. A hybrid query prefetches prefetch
@@ -27,16 +28,20 @@ type queryParts struct {
 func (q query) build(prefetch int) queryParts {
 	req := q.req
 	f := toFilter(req.Filter)
+	var params *qc.SearchParams
+	if req.Exact {
+		params = &qc.SearchParams{Exact: qc.PtrOf(true)}
+	}
 	switch {
 	case q.dense && !q.sparse:
-		return queryParts{query: qc.NewQueryDense(req.Dense), using: qc.PtrOf(index.DenseVectorName), filter: f}
+		return queryParts{query: qc.NewQueryDense(req.Dense), using: qc.PtrOf(index.DenseVectorName), filter: f, params: params}
 	case q.sparse && !q.dense:
 		return queryParts{query: qc.NewQuerySparse(req.Sparse.Indices, req.Sparse.Values),
 			using: qc.PtrOf(index.SparseVectorName), filter: f}
 	}
 	lim := qc.PtrOf(uint64(prefetch))
 	parts := queryParts{prefetch: []*qc.PrefetchQuery{
-		{Query: qc.NewQueryDense(req.Dense), Using: qc.PtrOf(index.DenseVectorName), Filter: f, Limit: lim},
+		{Query: qc.NewQueryDense(req.Dense), Using: qc.PtrOf(index.DenseVectorName), Filter: f, Limit: lim, Params: params},
 		{Query: qc.NewQuerySparse(req.Sparse.Indices, req.Sparse.Values), Using: qc.PtrOf(index.SparseVectorName), Filter: f, Limit: lim},
 	}}
 	if req.Fusion == index.FusionDBSF {
@@ -77,6 +82,7 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 				Query:          parts.query,
 				Using:          parts.using,
 				Filter:         parts.filter,
+				Params:         parts.params,
 				ScoreThreshold: req.ScoreThreshold,
 				Limit:          qc.PtrOf(uint64(ask)),
 				WithPayload:    withPayload(req.With),
@@ -128,6 +134,7 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 			Query:          parts.query,
 			Using:          parts.using,
 			Filter:         parts.filter,
+			Params:         parts.params,
 			ScoreThreshold: req.ScoreThreshold,
 			WithPayload:    withPayload(req.With),
 			WithVectors:    withVectors(req.With),

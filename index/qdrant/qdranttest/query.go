@@ -58,15 +58,34 @@ func nearest(q *qc.Query, using *string, req *index.QueryRequest) error {
 	return nil
 }
 
+// exactOnly reads search params that ask for an exact search and nothing
+// else (the fake's search is exact either way); any other is unsupported.
+func exactOnly(p *qc.SearchParams) (bool, error) {
+	if p == nil {
+		return false, nil
+	}
+	rest := proto.Clone(p).(*qc.SearchParams)
+	rest.Exact = nil
+	if !proto.Equal(rest, &qc.SearchParams{}) {
+		return false, unsupported("search params other than exact")
+	}
+	return p.GetExact(), nil
+}
+
 // decode maps a query body to an index request: a nearest query on one
 // vector, or a dense and a sparse prefetch (same filter, same limit) fused
 // by RRF or DBSF. Qdrant's RRF k scores 0-based positions, so index's k
 // is Qdrant's minus one.
 func (b queryBody) decode() (index.QueryRequest, error) {
 	var req index.QueryRequest
-	if b.params != nil || b.lookup {
-		return req, unsupported("search params or lookup_from")
+	if b.lookup {
+		return req, unsupported("lookup_from")
 	}
+	exact, err := exactOnly(b.params)
+	if err != nil {
+		return req, err
+	}
+	req.Exact = exact
 	if b.query == nil {
 		return req, unsupported("a query without a query (scroll via query)")
 	}
@@ -113,9 +132,14 @@ func (b queryBody) decode() (index.QueryRequest, error) {
 	var legFilter *qc.Filter
 	var legLimit uint64
 	for i, pf := range b.prefetch {
-		if len(pf.GetPrefetch()) > 0 || pf.Params != nil || pf.ScoreThreshold != nil || pf.LookupFrom != nil {
-			return req, unsupported("nested prefetch, params, score_threshold or lookup_from in a prefetch")
+		if len(pf.GetPrefetch()) > 0 || pf.ScoreThreshold != nil || pf.LookupFrom != nil {
+			return req, unsupported("nested prefetch, score_threshold or lookup_from in a prefetch")
 		}
+		exact, err := exactOnly(pf.Params)
+		if err != nil {
+			return req, err
+		}
+		req.Exact = req.Exact || exact
 		lim := uint64(10)
 		if pf.Limit != nil {
 			lim = pf.GetLimit()

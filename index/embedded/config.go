@@ -14,7 +14,7 @@ type Config struct {
 	Path string `mapstructure:"-"`
 	// ExactBelow is the collection size under which dense search is an exact
 	// scan; at and above it an HNSW graph answers (0: always the graph).
-	// Key store.embedded.exact_below, default 20000.
+	// Key store.embedded.exact_below, default 5000.
 	ExactBelow int `mapstructure:"exact_below"`
 	// HNSWM is the graph's neighbours per node. Key store.embedded.hnsw_m,
 	// default 16.
@@ -77,7 +77,7 @@ func (c Config) floatBytes() int { return c.FloatCacheMB << 20 }
 func DefaultConfig() Config {
 	return Config{
 		Path:               "data",
-		ExactBelow:         20000,
+		ExactBelow:         5000,
 		HNSWM:              16,
 		HNSWEfConstruction: 200,
 		HNSWEfSearch:       128,

@@ -24,7 +24,7 @@ import (
 // Every subtest creates its own collections under fresh random names and
 // deletes them when it ends, so stores backed by one shared server (a real
 // Qdrant) do not collide; the suite never assumes the store starts empty.
-// Collections stay far below 20,000 points, where engines must be exact.
+// Collections stay far below 5,000 points, where engines must be exact.
 func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	tests := []struct {
 		name string

@@ -9,9 +9,11 @@ import (
 // DenseOptions tunes the dense index. Zero fields take their defaults.
 type DenseOptions struct {
 	// ExactBelow: searches scan exactly while Len() < ExactBelow and use the
-	// HNSW graph at or above (default 20,000; negative means 0). The graph
+	// HNSW graph at or above (default 5,000; negative means 0). The graph
 	// is kept up to date from the first point either way, so crossing the
-	// threshold costs nothing.
+	// threshold costs nothing. The default is Qdrant's full_scan_threshold
+	// (10,000 KB, 1 KB counting as a vector of 256 dimensions) at 512
+	// dimensions.
 	ExactBelow int
 	// M is the number of HNSW neighbors per node on the upper layers; the
 	// bottom layer keeps up to 2×M (default 16, at most 128).
@@ -30,7 +32,7 @@ type DenseOptions struct {
 
 // Option defaults.
 const (
-	DefaultExactBelow     = 20_000
+	DefaultExactBelow     = 5_000
 	DefaultM              = 16
 	DefaultEfConstruction = 200
 	DefaultEfSearch       = 128

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jieda/jieda/embed"
+	"github.com/jieda/jieda/index"
 )
 
 // TestSelfCalibrationOnImport imports the sample KB as a shop would: it
@@ -349,4 +351,60 @@ func TestNoSelfCalibrationOption(t *testing.T) {
 func hasPosting(a *artLex, t uint32) bool {
 	_, ok := slices.BinarySearch(a.postTerms, t)
 	return ok
+}
+
+// exactRecorder counts the dense searches of the points collection by
+// whether they asked the store for an exact search.
+type exactRecorder struct {
+	index.Store
+	exact, approximate atomic.Int64
+}
+
+func (s *exactRecorder) Query(ctx context.Context, col string, req index.QueryRequest) ([]index.ScoredPoint, error) {
+	if col == PointsCollection && req.Dense != nil {
+		if req.Exact {
+			s.exact.Add(1)
+		} else {
+			s.approximate.Add(1)
+		}
+	}
+	return s.Store.Query(ctx, col, req)
+}
+
+// TestSelfCalibrationSearchesExactly: self-calibration's probes ask for
+// exact dense searches, so what a KB fits does not depend on how its HNSW
+// graph was built; customers' questions take the graph.
+func TestSelfCalibrationSearchesExactly(t *testing.T) {
+	ctx := context.Background()
+	_, store := newTestKB(t)
+	rec := &exactRecorder{Store: store}
+	k, err := NewLibrary(ctx, rec, testEmbedder(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(ctx, k, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := e.ImportArticles(ctx, "shop", sampleArticles(t)[:60], nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.WaitCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec.exact.Load() == 0 || rec.approximate.Load() != 0 {
+		t.Fatalf("self-calibration: %d exact dense searches, %d not: want all exact", rec.exact.Load(), rec.approximate.Load())
+	}
+	exact := rec.exact.Load()
+	if _, err := e.Ask(ctx, AskRequest{KB: "shop", Question: "运费怎么算？"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.exact.Load() != exact || rec.approximate.Load() != 1 {
+		t.Errorf("a customer's question: %d more exact searches, %d not: want one, not exact", rec.exact.Load()-exact, rec.approximate.Load())
+	}
 }

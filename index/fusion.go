@@ -65,23 +65,29 @@ func FuseDBSF(lists ...[]ScoredPoint) []ScoredPoint {
 	})
 }
 
+// fuse sums each point's scores over the lists it appears in, in list
+// order, and keeps the point as the first list holding it has it.
 func fuse(lists [][]ScoredPoint, scores func([]ScoredPoint) []float64) []ScoredPoint {
-	total := map[string]float64{}
-	first := map[string]ScoredPoint{}
+	n := 0
+	for _, list := range lists {
+		n += len(list)
+	}
+	at := make(map[string]int, n) // id → position in out
+	out := make([]ScoredPoint, 0, n)
+	total := make([]float64, 0, n)
 	for _, list := range lists {
 		for i, s := range scores(list) {
-			p := list[i]
-			if _, ok := first[p.ID]; !ok {
-				first[p.ID] = p
+			if j, ok := at[list[i].ID]; ok {
+				total[j] += s
+				continue
 			}
-			total[p.ID] += s
+			at[list[i].ID] = len(out)
+			out = append(out, list[i])
+			total = append(total, s)
 		}
 	}
-	out := make([]ScoredPoint, 0, len(total))
-	for id, s := range total {
-		p := first[id]
-		p.Score = float32(s)
-		out = append(out, p)
+	for i := range out {
+		out[i].Score = float32(total[i])
 	}
 	SortScored(out)
 	return out

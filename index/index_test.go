@@ -89,6 +89,11 @@ func TestFusion(t *testing.T) {
 	if rrf[0].ID != "a" || rrf[1].ID != "c" || rrf[2].ID != "b" {
 		t.Errorf("RRF order %v", rrf)
 	}
+	// A point in both lists is kept as the first list has it.
+	a[2].Payload, b[0].Payload = Payload{"leg": "first"}, Payload{"leg": "second"}
+	if c := FuseRRF(60, a, b)[1]; c.ID != "c" || c.Payload["leg"] != "first" {
+		t.Errorf("RRF kept %s with payload %v, want c as the first list has it", c.ID, c.Payload)
+	}
 	// DBSF as Qdrant: sample σ, mean±3σ mapped to [0,1], no clamping.
 	d := FuseDBSF(a)
 	mean := 0.5

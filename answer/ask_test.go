@@ -10,9 +10,18 @@ import (
 // newTestEngine is an Engine over a fresh store with arts imported into kb.
 func newTestEngine(t *testing.T, kb string, arts []Article) *Engine {
 	t.Helper()
-	ctx := context.Background()
 	k, _ := newTestKB(t)
-	e, err := NewEngine(ctx, k, Options{})
+	e := openEngine(t, k, Options{})
+	if err := e.ImportArticles(context.Background(), kb, arts, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// openEngine opens an engine over k and closes it when the test ends.
+func openEngine(t *testing.T, k *Library, opts Options) *Engine {
+	t.Helper()
+	e, err := NewEngine(context.Background(), k, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,9 +30,6 @@ func newTestEngine(t *testing.T, kb string, arts []Article) *Engine {
 			t.Error(err)
 		}
 	})
-	if err := e.ImportArticles(ctx, kb, arts, nil); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 

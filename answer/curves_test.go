@@ -14,15 +14,7 @@ func outcomesEngine(t *testing.T) *Engine {
 	t.Helper()
 	ctx := context.Background()
 	k, _ := newTestKB(t)
-	e, err := NewEngine(ctx, k, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	e := openEngine(t, k, Options{})
 	arts := []Article{
 		{ID: "ship-fee", Question: "运费怎么算", Variants: []string{"邮费多少钱"}, Answer: "满99元包邮。", Category: "shipping"},
 		{ID: "invoice", Question: "怎么开发票", Variants: []string{"发票在哪里申请"}, Answer: "在订单详情页申请。", Category: "invoices"},

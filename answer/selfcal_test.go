@@ -320,15 +320,7 @@ func TestCloseInterruptsCalibrationResumeFinishes(t *testing.T) {
 func TestNoSelfCalibrationOption(t *testing.T) {
 	ctx := context.Background()
 	k, _ := newTestKB(t)
-	e, err := NewEngine(ctx, k, Options{NoSelfCalibration: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	e := openEngine(t, k, Options{NoSelfCalibration: true})
 	if err := e.ImportArticles(ctx, "shop", sampleArticles(t)[:40], nil); err != nil {
 		t.Fatal(err)
 	}
@@ -382,15 +374,7 @@ func TestSelfCalibrationSearchesExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEngine(ctx, k, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	e := openEngine(t, k, Options{})
 	if err := e.ImportArticles(ctx, "shop", sampleArticles(t)[:60], nil); err != nil {
 		t.Fatal(err)
 	}

@@ -111,3 +111,13 @@ func keyBound(k uint64) float32 {
 	}
 	return math.Float32frombits(b)
 }
+
+// boundNorm is ‖q‖ padded upward, the factor that turns a stored vector's
+// error bound into a bound on its score's error.
+func boundNorm(q []float32) float64 {
+	var n2 float64
+	for _, x := range q {
+		n2 += float64(x) * float64(x)
+	}
+	return math.Sqrt(n2) * (1 + 1e-6)
+}

@@ -190,11 +190,7 @@ type rescorer struct {
 }
 
 func (d *Dense) newRescorer(q []float32, k int, exact Exact) *rescorer {
-	var n2 float64
-	for _, x := range q {
-		n2 += float64(x) * float64(x)
-	}
-	rs := &rescorer{q: q, qnorm: math.Sqrt(n2) * (1 + 1e-6), exact: exact}
+	rs := &rescorer{q: q, qnorm: boundNorm(q), exact: exact}
 	rs.reset(k)
 	return rs
 }

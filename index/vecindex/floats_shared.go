@@ -140,11 +140,7 @@ func (f *Floats) scanHalves(batch []*scanReq) {
 	cs := make([]bounded, len(batch))
 	qnorms := make([]float64, len(batch))
 	for i, r := range batch {
-		var n2 float64
-		for _, x := range r.q {
-			n2 += float64(x) * float64(x)
-		}
-		qnorms[i] = math.Sqrt(n2) * (1 + 1e-6)
+		qnorms[i] = boundNorm(r.q)
 		cs[i].reset(r.k)
 	}
 	for wi, word := range f.has {

@@ -176,6 +176,7 @@ each bench on a fresh copy of it, so repeated runs skip the import.`,
 	f.StringVar(&o.profiles.CPU, "cpuprofile", "", "write a CPU profile of the HTTP phases to this file")
 	f.StringVar(&o.profiles.Mutex, "mutexprofile", "", "write a mutex contention profile of the HTTP phases to this file")
 	f.StringVar(&o.profiles.Block, "blockprofile", "", "write a blocking profile of the HTTP phases to this file")
+	f.StringVar(&o.profiles.Allocs, "memprofile", "", "write an allocation profile to this file (from the process's start; the HTTP phases dominate it)")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jieda/jieda/index"
 )
@@ -99,5 +100,43 @@ func TestRunBenchProfile(t *testing.T) {
 	}
 	if res.DenseCPUP50MS != 0 || res.SparseCPUP50MS != 0 || res.HybridCPUP50MS != 0 {
 		t.Errorf("per-query CPU figures reported under the profiler: %+v", res)
+	}
+}
+
+// BenchmarkUpsertIndexed writes one point at a time, as the handoff and
+// event logs do, into collections of 10k and 100k points with an
+// integer and a datetime payload index: a new point (the latest time)
+// and a change to an older one.
+func BenchmarkUpsertIndexed(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			ctx := context.Background()
+			cfg := testConfig(b.TempDir())
+			cfg.NoSync = true
+			s := open(b, cfg)
+			must(b, s.CreateCollection(ctx, index.CollectionConfig{Name: "log", Dim: 4}))
+			must(b, s.CreatePayloadIndex(ctx, "log", "at", index.FieldDatetime))
+			must(b, s.CreatePayloadIndex(ctx, "log", "rank", index.FieldInteger))
+			base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			point := func(i int) index.Point {
+				return index.Point{ID: benchID(i), Dense: []float32{1, float32(i % 7), 0, 1},
+					Payload: index.Payload{"at": base.Add(time.Duration(i) * time.Second).Format(time.RFC3339), "rank": int64(i % 5)}}
+			}
+			var batch []index.Point
+			for i := range n {
+				if batch = append(batch, point(i)); len(batch) == 1000 {
+					must(b, s.Upsert(ctx, "log", batch))
+					batch = batch[:0]
+				}
+			}
+			i := n
+			for b.Loop() {
+				must(b, s.Upsert(ctx, "log", []index.Point{point(i)}))
+				old := point(i - n/2)
+				old.Payload["rank"] = int64(9)
+				must(b, s.Upsert(ctx, "log", []index.Point{old}))
+				i++
+			}
+		})
 	}
 }

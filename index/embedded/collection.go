@@ -167,7 +167,7 @@ func (c *collection) apply(ops []op) {
 	}
 	unindex := func(slot uint32) {
 		for name, fi := range c.fields {
-			fi.remove(updates[name], slot, index.Values(c.payloads[slot], name))
+			fi.remove(updates[name], slot, index.Values(c.payloads[slot], name), c.ids)
 		}
 	}
 	reindex := func(slot uint32) {

@@ -62,7 +62,11 @@
 // Filters are answered from the payload indexes when every condition is on
 // an indexed field of a matching type; otherwise the indexed must clauses
 // narrow the candidates and index.Filter.Match decides, so results are
-// always exactly the reference semantics.
+// always exactly the reference semantics. A numeric or datetime index
+// keeps its values in sorted slices that each write changes in place: a
+// point found by binary search and removed, the added ones merged from
+// the back, so appending the latest time (handoffs, events, audit
+// entries) costs the same at any size.
 //
 // Backup streams a consistent snapshot (one bbolt read transaction) while
 // the store serves, framed by a header (magic, format version, each

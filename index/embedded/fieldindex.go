@@ -77,14 +77,34 @@ func (fi *fieldIndex) keys(vals []any) []key {
 // indexUpdate gathers one write's changes to a field index so sorted lists
 // are rebuilt once per write, not once per point.
 type indexUpdate struct {
+	// dropped counts the points whose entries remove took out of the
+	// sorted lists at once; past dropOneByOneMax, removed collects the
+	// others' slots for one sweep in commit.
+	dropped   int
 	removed   bitmap
-	anyRemove bool
 	values    []entry
 	asc, desc []entry
 }
 
-// remove drops slot's values (vals are the values of its old payload).
-func (fi *fieldIndex) remove(u *indexUpdate, slot uint32, vals []any) {
+// dropOneByOneMax is the number of points a write removes from an index
+// one at a time, each entry found by binary search; the rest go in one
+// sweep of the lists.
+const dropOneByOneMax = 32
+
+// orders are the sort orders of a field index's lists: values by key then
+// slot (the slot only to find an entry fast), asc by key then point id,
+// desc by key descending then point id. ids maps slots to point ids.
+func orders(ids []string) (byKey, asc, desc func(a, b entry) int) {
+	byKey = func(a, b entry) int { return cmp.Or(a.key.compare(b.key), cmp.Compare(a.slot, b.slot)) }
+	asc = func(a, b entry) int { return cmp.Or(a.key.compare(b.key), cmp.Compare(ids[a.slot], ids[b.slot])) }
+	desc = func(a, b entry) int { return cmp.Or(b.key.compare(a.key), cmp.Compare(ids[a.slot], ids[b.slot])) }
+	return byKey, asc, desc
+}
+
+// remove drops slot's values (vals are the values of its old payload);
+// ids maps slots to point ids and must still hold slot's, and every entry
+// in the lists must belong to a slot ids holds.
+func (fi *fieldIndex) remove(u *indexUpdate, slot uint32, vals []any, ids []string) {
 	switch fi.typ {
 	case index.FieldKeyword:
 		for _, v := range vals {
@@ -117,10 +137,44 @@ func (fi *fieldIndex) remove(u *indexUpdate, slot uint32, vals []any) {
 			}
 		}
 	}
-	if len(fi.keys(vals)) > 0 {
-		u.removed.set(slot)
-		u.anyRemove = true
+	ks := fi.keys(vals)
+	if len(ks) == 0 {
+		return
 	}
+	if u.dropped == dropOneByOneMax {
+		u.removed.set(slot)
+		return
+	}
+	u.dropped++
+	byKey, asc, desc := orders(ids)
+	for _, k := range ks {
+		fi.values = dropEntry(fi.values, entry{k, slot}, byKey)
+	}
+	lo, hi := span(ks)
+	fi.asc = dropEntry(fi.asc, entry{lo, slot}, asc)
+	fi.desc = dropEntry(fi.desc, entry{hi, slot}, desc)
+}
+
+// dropEntry removes e from list, sorted by cmpf, when it is there.
+func dropEntry(list []entry, e entry, cmpf func(a, b entry) int) []entry {
+	if i, ok := slices.BinarySearchFunc(list, e, cmpf); ok {
+		return slices.Delete(list, i, i+1)
+	}
+	return list
+}
+
+// span returns the smallest and the largest of ks (not empty).
+func span(ks []key) (lo, hi key) {
+	lo, hi = ks[0], ks[0]
+	for _, k := range ks[1:] {
+		if k.compare(lo) < 0 {
+			lo = k
+		}
+		if k.compare(hi) > 0 {
+			hi = k
+		}
+	}
+	return lo, hi
 }
 
 // add indexes slot's values (vals are the values of its new payload).
@@ -161,59 +215,59 @@ func (fi *fieldIndex) add(u *indexUpdate, slot uint32, vals []any) {
 	if len(ks) == 0 {
 		return
 	}
-	lo, hi := ks[0], ks[0]
+	lo, hi := span(ks)
 	for _, k := range ks {
 		u.values = append(u.values, entry{k, slot})
-		if k.compare(lo) < 0 {
-			lo = k
-		}
-		if k.compare(hi) > 0 {
-			hi = k
-		}
 	}
 	u.asc = append(u.asc, entry{lo, slot})
 	u.desc = append(u.desc, entry{hi, slot})
 }
 
 // commit applies the sorted-list part of an update; ids maps slots to ids
-// and must already hold the new points.
+// and must already hold the new points. The lists change in place: a
+// write costs what it removes and adds (a point appended in key order,
+// the common case for creation times, is an append), not a copy of every
+// list.
 func (fi *fieldIndex) commit(u *indexUpdate, ids []string) {
 	if !fi.typ.Orderable() {
 		return
 	}
-	byKey := func(a, b entry) int { return a.key.compare(b.key) }
-	asc := func(a, b entry) int { return cmp.Or(a.key.compare(b.key), cmp.Compare(ids[a.slot], ids[b.slot])) }
-	desc := func(a, b entry) int { return cmp.Or(b.key.compare(a.key), cmp.Compare(ids[a.slot], ids[b.slot])) }
-	fi.values = mergeSorted(fi.values, u, u.values, byKey)
-	fi.asc = mergeSorted(fi.asc, u, u.asc, asc)
-	fi.desc = mergeSorted(fi.desc, u, u.desc, desc)
+	if len(u.removed) > 0 {
+		gone := func(e entry) bool { return u.removed.has(e.slot) }
+		fi.values = slices.DeleteFunc(fi.values, gone)
+		fi.asc = slices.DeleteFunc(fi.asc, gone)
+		fi.desc = slices.DeleteFunc(fi.desc, gone)
+	}
+	byKey, asc, desc := orders(ids)
+	fi.values = mergeSorted(fi.values, u.values, byKey)
+	fi.asc = mergeSorted(fi.asc, u.asc, asc)
+	fi.desc = mergeSorted(fi.desc, u.desc, desc)
 }
 
-// mergeSorted drops the removed slots from list and merges add into it.
-func mergeSorted(list []entry, u *indexUpdate, add []entry, cmpf func(a, b entry) int) []entry {
-	if u.anyRemove {
-		list = slices.DeleteFunc(list, func(e entry) bool { return u.removed.has(e.slot) })
-	}
+// mergeSorted merges add into list in place (list grows like append),
+// from the back: each added entry's place is found by binary search and
+// the entries after it move as one block, so an entry added at the end
+// (the latest time) moves nothing. Equal entries keep the list's first.
+func mergeSorted(list, add []entry, cmpf func(a, b entry) int) []entry {
 	if len(add) == 0 {
 		return list
 	}
 	slices.SortFunc(add, cmpf)
-	if len(list) == 0 {
-		return append(list, add...)
+	n, m := len(list), len(add)
+	list = slices.Grow(list, m)[:n+m]
+	end := n // list[:end] holds the old entries not yet moved
+	for j := m - 1; j >= 0; j-- {
+		at, _ := slices.BinarySearchFunc(list[:end], add[j], func(e, a entry) int {
+			if cmpf(e, a) <= 0 {
+				return -1
+			}
+			return 1
+		})
+		copy(list[at+j+1:end+j+1], list[at:end])
+		list[at+j] = add[j]
+		end = at
 	}
-	out := make([]entry, 0, len(list)+len(add))
-	i, j := 0, 0
-	for i < len(list) && j < len(add) {
-		if cmpf(add[j], list[i]) < 0 {
-			out = append(out, add[j])
-			j++
-		} else {
-			out = append(out, list[i])
-			i++
-		}
-	}
-	out = append(out, list[i:]...)
-	return append(out, add[j:]...)
+	return list
 }
 
 func b2i(b bool) int {

@@ -112,45 +112,51 @@ func testScrollByID(e *env) {
 // orderData are the payloads of testScrollOrderBy: integer, float and
 // datetime fields with ties, missing and null values and values of other types.
 func orderData(rng *rand.Rand) map[string]index.Payload {
-	zones := []string{"Z", "+02:00", "-05:30", "+00:00"}
-	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	out := map[string]index.Payload{}
 	for n := range 40 {
-		p := index.Payload{"grp": int64(n % 2)}
-		switch rng.IntN(10) {
-		case 0:
-		case 1:
-			p["i"] = nil
-		case 2:
-			p["i"] = "7" // a string is not an integer
-		default:
-			p["i"] = int64(rng.IntN(6) - 2)
-		}
-		switch rng.IntN(10) {
-		case 0:
-		case 1:
-			p["f"] = true
-		case 2, 3:
-			p["f"] = int64(rng.IntN(3))
-		default:
-			p["f"] = []float64{-1.5, 0.25, 0.5, 1e-3, 2.75}[rng.IntN(5)]
-		}
-		if rng.IntN(8) != 0 {
-			t := base.Add(time.Duration(rng.IntN(5)) * time.Hour)
-			z := zones[rng.IntN(len(zones))]
-			loc := time.UTC
-			if z != "Z" {
-				off, _ := time.Parse("-07:00", z)
-				_, secs := off.Zone()
-				loc = time.FixedZone(z, secs)
-			}
-			p["t"] = t.In(loc).Format("2006-01-02T15:04:05") + z
-		} else if rng.IntN(2) == 0 {
-			p["t"] = "not a time"
-		}
-		out[randomID(rng)] = p
+		out[randomID(rng)] = orderPayload(rng, n)
 	}
 	return out
+}
+
+// orderPayload is one point of orderData (the n-th: grp is n's parity),
+// with a field m of two integers.
+func orderPayload(rng *rand.Rand, n int) index.Payload {
+	zones := []string{"Z", "+02:00", "-05:30", "+00:00"}
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	p := index.Payload{"grp": int64(n % 2), "m": []any{int64(rng.IntN(8)), int64(rng.IntN(8))}}
+	switch rng.IntN(10) {
+	case 0:
+	case 1:
+		p["i"] = nil
+	case 2:
+		p["i"] = "7" // a string is not an integer
+	default:
+		p["i"] = int64(rng.IntN(6) - 2)
+	}
+	switch rng.IntN(10) {
+	case 0:
+	case 1:
+		p["f"] = true
+	case 2, 3:
+		p["f"] = int64(rng.IntN(3))
+	default:
+		p["f"] = []float64{-1.5, 0.25, 0.5, 1e-3, 2.75}[rng.IntN(5)]
+	}
+	if rng.IntN(8) != 0 {
+		t := base.Add(time.Duration(rng.IntN(5)) * time.Hour)
+		z := zones[rng.IntN(len(zones))]
+		loc := time.UTC
+		if z != "Z" {
+			off, _ := time.Parse("-07:00", z)
+			_, secs := off.Zone()
+			loc = time.FixedZone(z, secs)
+		}
+		p["t"] = t.In(loc).Format("2006-01-02T15:04:05") + z
+	} else if rng.IntN(2) == 0 {
+		p["t"] = "not a time"
+	}
+	return p
 }
 
 // orderedIDs is the reference order of a scroll by key: points with a
@@ -218,22 +224,78 @@ func testScrollOrderBy(e *env) {
 	e.must(e.s.CreatePayloadIndex(e.ctx, name, "f", index.FieldFloat))
 	e.must(e.s.CreatePayloadIndex(e.ctx, name, "t", index.FieldDatetime))
 	e.must(e.s.CreatePayloadIndex(e.ctx, name, "grp", index.FieldInteger))
+	e.must(e.s.CreatePayloadIndex(e.ctx, name, "m", index.FieldInteger))
 
 	odd := &index.Filter{Must: []index.Condition{index.MatchInteger("grp", 1)}}
-	for _, key := range []string{"i", "f", "t"} {
-		for _, dir := range []index.Direction{index.Asc, index.Desc} {
-			for _, f := range []*index.Filter{nil, odd} {
-				want := orderedIDs(payloads, f, key, key == "t", dir)
-				if len(want) < 10 {
-					e.Fatalf("order by %s: only %d points to order", key, len(want))
-				}
-				for _, limit := range []int{1, 3, 7, 100} {
-					what := fmt.Sprintf("order by %s dir %d filtered %t", key, dir, f != nil)
-					scrollAll(e, name, what, index.ScrollRequest{Filter: f, Limit: limit, OrderBy: &index.OrderBy{Key: key, Direction: dir}}, want)
+	// Ranges read the indexes' sorted values (points with several values
+	// included), ordered scrolls their sorted extremes.
+	ranges := []*index.Filter{
+		{Must: []index.Condition{index.NumberRange("m", index.Range{Gte: index.F(3), Lt: index.F(5)})}},
+		{Must: []index.Condition{index.NumberRange("i", index.Range{Gte: index.F(0), Lt: index.F(3)})}},
+		{Must: []index.Condition{index.NumberRange("f", index.Range{Gt: index.F(0.25)})}},
+		{Must: []index.Condition{index.TimeRange("t", index.DatetimeRange{Gte: time.Date(2024, 5, 1, 13, 0, 0, 0, time.UTC), Lte: time.Date(2024, 5, 1, 15, 0, 0, 0, time.UTC)})}},
+	}
+	check := func(stage string) {
+		for _, key := range []string{"i", "f", "t"} {
+			for _, dir := range []index.Direction{index.Asc, index.Desc} {
+				for _, f := range []*index.Filter{nil, odd} {
+					want := orderedIDs(payloads, f, key, key == "t", dir)
+					if len(want) < 10 {
+						e.Fatalf("%s: order by %s: only %d points to order", stage, key, len(want))
+					}
+					for _, limit := range []int{1, 3, 7, 100} {
+						what := fmt.Sprintf("%s: order by %s dir %d filtered %t", stage, key, dir, f != nil)
+						scrollAll(e, name, what, index.ScrollRequest{Filter: f, Limit: limit, OrderBy: &index.OrderBy{Key: key, Direction: dir}}, want)
+					}
 				}
 			}
 		}
+		for i, f := range ranges {
+			var want []string
+			for pid, p := range payloads {
+				if f.Match(pid, p) {
+					want = append(want, pid)
+				}
+			}
+			slices.Sort(want)
+			scrollAll(e, name, fmt.Sprintf("%s: range %d", stage, i), index.ScrollRequest{Filter: f, Limit: 1000}, want)
+		}
 	}
+	check("indexes built")
+
+	// The indexes follow writes: points changed or deleted one at a time
+	// (each removal found by key) and many in one write (one sweep).
+	var all []string
+	for pid := range payloads {
+		all = append(all, pid)
+	}
+	slices.Sort(all)
+	for n := range 40 {
+		pid := all[rng.IntN(len(all))]
+		if _, ok := payloads[pid]; ok && n%5 == 4 {
+			e.must(e.s.Delete(e.ctx, name, []string{pid}))
+			delete(payloads, pid)
+			continue
+		}
+		p := orderPayload(rng, n)
+		e.upsert(name, index.Point{ID: pid, Dense: []float32{1, 0}, Payload: p})
+		payloads[pid] = p
+	}
+	check("after single writes")
+	var batch []index.Point
+	for n := range 10 {
+		batch = append(batch, index.Point{ID: randomID(rng), Dense: []float32{1, 0}, Payload: orderPayload(rng, n)})
+	}
+	for n, pid := range all {
+		if _, ok := payloads[pid]; ok {
+			batch = append(batch, index.Point{ID: pid, Dense: []float32{1, 0}, Payload: orderPayload(rng, n)})
+		}
+	}
+	e.upsert(name, batch...)
+	for _, pt := range batch {
+		payloads[pt.ID] = pt.Payload
+	}
+	check("after a write of every point")
 
 	// Points written between pages appear where they belong.
 	req := index.ScrollRequest{Limit: 5, OrderBy: &index.OrderBy{Key: "i"}}

@@ -210,6 +210,9 @@ func EmbedStats(ctx context.Context, c *http.Client, base string) ([2]float64, e
 // Profiles are the profiles bench ask writes of its HTTP phases.
 type Profiles struct {
 	CPU, Mutex, Block string
+	// Allocs is the allocation profile: cumulative from the process's
+	// start, which the HTTP phases dominate (compare with -base for more).
+	Allocs string
 }
 
 // Start starts the asked-for profiles; stop writes them.
@@ -234,7 +237,7 @@ func (p Profiles) Start() (stop func() error, err error) {
 			pprof.StopCPUProfile()
 			err = cpu.Close()
 		}
-		for _, w := range []struct{ name, file string }{{"mutex", p.Mutex}, {"block", p.Block}} {
+		for _, w := range []struct{ name, file string }{{"mutex", p.Mutex}, {"block", p.Block}, {"allocs", p.Allocs}} {
 			if w.file != "" {
 				err = errors.Join(err, writeProfile(w.name, w.file))
 			}

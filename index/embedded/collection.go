@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -216,13 +217,17 @@ func (c *collection) apply(ops []op) {
 	for name, fi := range c.fields {
 		fi.commit(updates[name], c.ids)
 	}
-	if removed != nil {
+	switch {
+	case len(removed) > dropOneByOneMax:
 		c.order = slices.DeleteFunc(c.order, func(id string) bool { return removed[id] })
+	case len(removed) > 0:
+		for id := range removed {
+			if i, ok := slices.BinarySearch(c.order, id); ok {
+				c.order = slices.Delete(c.order, i, i+1)
+			}
+		}
 	}
-	if len(added) > 0 {
-		slices.Sort(added)
-		c.order = mergeStrings(c.order, added)
-	}
+	c.order = mergeSorted(c.order, added, strings.Compare)
 }
 
 // keepFloats keeps a new live slot's dense vector in full precision, or
@@ -267,25 +272,6 @@ func (c *collection) finish(ops []op) int {
 		}
 	}
 	return removed
-}
-
-// mergeStrings merges sorted b into sorted a, in place from the back (a
-// grows by appending, so no write allocates the whole list again; ids
-// added after every existing one cost only their own copy).
-func mergeStrings(a, b []string) []string {
-	n, m := len(a), len(b)
-	a = slices.Grow(a, m)[:n+m]
-	i, j := n-1, m-1
-	for k := n + m - 1; j >= 0; k-- {
-		if i >= 0 && a[i] > b[j] {
-			a[k] = a[i]
-			i--
-		} else {
-			a[k] = b[j]
-			j--
-		}
-	}
-	return a
 }
 
 // buildIndex builds a payload index over the live points; only the writer

@@ -244,32 +244,6 @@ func (fi *fieldIndex) commit(u *indexUpdate, ids []string) {
 	fi.desc = mergeSorted(fi.desc, u.desc, desc)
 }
 
-// mergeSorted merges add into list in place (list grows like append),
-// from the back: each added entry's place is found by binary search and
-// the entries after it move as one block, so an entry added at the end
-// (the latest time) moves nothing. Equal entries keep the list's first.
-func mergeSorted(list, add []entry, cmpf func(a, b entry) int) []entry {
-	if len(add) == 0 {
-		return list
-	}
-	slices.SortFunc(add, cmpf)
-	n, m := len(list), len(add)
-	list = slices.Grow(list, m)[:n+m]
-	end := n // list[:end] holds the old entries not yet moved
-	for j := m - 1; j >= 0; j-- {
-		at, _ := slices.BinarySearchFunc(list[:end], add[j], func(e, a entry) int {
-			if cmpf(e, a) <= 0 {
-				return -1
-			}
-			return 1
-		})
-		copy(list[at+j+1:end+j+1], list[at:end])
-		list[at+j] = add[j]
-		end = at
-	}
-	return list
-}
-
 func b2i(b bool) int {
 	if b {
 		return 1

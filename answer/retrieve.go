@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jieda/jieda/embed"
@@ -177,7 +178,9 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 			return nil, err
 		}
 	}
-	arts := aggregate(lex.resolve(dense), lex.resolve(lexical), o)
+	sc := scratchPool.Get().(*searchScratch)
+	defer scratchPool.Put(sc)
+	arts := sc.aggregate(lex.resolve(dense), lex.resolve(lexical), o)
 	if !o.NoRerank {
 		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
 	}
@@ -240,13 +243,13 @@ type articleAgg struct {
 	bestQText float64 // score that picked c.Question
 }
 
-func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
-	arts := map[string]*articleAgg{}
-	fused := make(map[*lexPoint]float64, len(dense)+len(lexical)) // point → point-level RRF
+func (sc *searchScratch) aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
+	sc.reset()
+	arts, fused := sc.arts, sc.fused // fused: point → point-level RRF
 	get := func(p *lexPoint) *articleAgg {
 		a := arts[p.article]
 		if a == nil {
-			a = &articleAgg{}
+			a = sc.newArticle()
 			a.c.ArticleID = p.article
 			a.c.Category, a.c.Locale = p.category, p.locale
 			a.bestQText = -1
@@ -297,7 +300,7 @@ func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
 			}
 		}
 	}
-	out := make([]*articleAgg, 0, len(arts))
+	out := sc.out
 	for _, a := range arts {
 		if a.c.Kind == "" {
 			a.c.Kind = KindAnswer
@@ -341,7 +344,47 @@ func aggregate(dense, lexical []pointHit, o SearchOptions) []*articleAgg {
 		}
 	}
 	sortArticles(out)
+	sc.out = out // its array, grown, for the next search
 	return out
+}
+
+// searchScratch is the working memory of one Search, reused through
+// scratchPool: the articles its points belong to, allocated in chunks
+// (pointers to them stay valid), and the maps gathering them. Kept per
+// Search, they were a fifth of the bytes a question allocated.
+type searchScratch struct {
+	arts   map[string]*articleAgg
+	fused  map[*lexPoint]float64
+	chunks [][]articleAgg
+	used   int // articles handed out from chunks
+	out    []*articleAgg
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &searchScratch{arts: map[string]*articleAgg{}, fused: map[*lexPoint]float64{}}
+}}
+
+// articleChunk is the number of articles a chunk of searchScratch holds.
+const articleChunk = 64
+
+func (sc *searchScratch) reset() {
+	clear(sc.arts)
+	clear(sc.fused)
+	sc.used = 0
+	clear(sc.out[:cap(sc.out)]) // drop the last search's pointers
+	sc.out = sc.out[:0]
+}
+
+// newArticle returns a zeroed article from the chunks.
+func (sc *searchScratch) newArticle() *articleAgg {
+	c, i := sc.used/articleChunk, sc.used%articleChunk
+	if c == len(sc.chunks) {
+		sc.chunks = append(sc.chunks, make([]articleAgg, articleChunk))
+	}
+	sc.used++
+	a := &sc.chunks[c][i]
+	*a = articleAgg{}
+	return a
 }
 
 // sortArticles orders articles by score, best first, ties by id.

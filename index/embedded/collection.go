@@ -25,12 +25,15 @@ type collection struct {
 	gen     uint64 // bumped by every committed write
 	indexes map[string]index.FieldType
 
-	slotOf   map[string]uint32 // id → slot
-	ids      []string          // slot → id ("" when free)
-	payloads []index.Payload   // slot → canonical payload
-	live     bitmap            // slots holding a visible point
-	n        int               // live points
-	order    []string          // live ids, sorted
+	slotOf map[string]uint32 // id → slot
+	ids    []string          // slot → id ("" when free)
+	// payloads holds each slot's payload as stored (JSON that decodes to
+	// the canonical payload; see payload): one pointer a point for the
+	// garbage collector to follow, where a decoded map is one per value.
+	payloads [][]byte
+	live     bitmap   // slots holding a visible point
+	n        int      // live points
+	order    []string // live ids, sorted
 
 	dense  *vecindex.Dense  // nil when Dim == 0
 	sparse *vecindex.Sparse // nil when !Sparse
@@ -116,7 +119,7 @@ func (c *collection) grow(slot uint32) {
 	}
 	n := max(int(slot)+1, len(c.ids)+len(c.ids)/4)
 	c.ids = append(c.ids, make([]string, n-len(c.ids))...)
-	c.payloads = append(c.payloads, make([]index.Payload, n-len(c.payloads))...)
+	c.payloads = append(c.payloads, make([][]byte, n-len(c.payloads))...)
 	if w := (n + 63) / 64; w > len(c.live) {
 		c.live = append(c.live, make(bitmap, w-len(c.live))...)
 	}
@@ -136,6 +139,7 @@ type op struct {
 	// vectors set only for upserts
 	upsert  bool
 	payload index.Payload
+	raw     []byte // payload's JSON, as stored
 	dense   []float32
 	sparse  *index.Sparse
 }
@@ -167,13 +171,17 @@ func (c *collection) apply(ops []op) {
 		updates[name] = &indexUpdate{}
 	}
 	unindex := func(slot uint32) {
+		if len(c.fields) == 0 {
+			return
+		}
+		old := c.payload(slot)
 		for name, fi := range c.fields {
-			fi.remove(updates[name], slot, index.Values(c.payloads[slot], name), c.ids)
+			fi.remove(updates[name], slot, index.Values(old, name), c.ids)
 		}
 	}
-	reindex := func(slot uint32) {
+	reindex := func(slot uint32, p index.Payload) {
 		for name, fi := range c.fields {
-			fi.add(updates[name], slot, index.Values(c.payloads[slot], name))
+			fi.add(updates[name], slot, index.Values(p, name))
 		}
 	}
 	var added []string
@@ -211,8 +219,8 @@ func (c *collection) apply(ops []op) {
 				c.sparse.Add(o.slot, o.sparse.Indices, o.sparse.Values)
 			}
 		}
-		c.payloads[o.slot] = o.payload
-		reindex(o.slot)
+		c.payloads[o.slot] = o.raw
+		reindex(o.slot, o.payload)
 	}
 	for name, fi := range c.fields {
 		fi.commit(updates[name], c.ids)
@@ -274,13 +282,41 @@ func (c *collection) finish(ops []op) int {
 	return removed
 }
 
-// buildIndex builds a payload index over the live points; only the writer
-// (or the loader) calls it.
-func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
+// payload decodes slot's payload (nil for a free slot). Stored payloads
+// were decoded once when written or loaded, so decoding cannot fail.
+func (c *collection) payload(slot uint32) index.Payload {
+	if c.payloads[slot] == nil {
+		return nil
+	}
+	p, _ := index.DecodePayload(c.payloads[slot])
+	return p
+}
+
+// selectFields keeps the fields of p (a fresh decode: nothing to copy)
+// that fields names, or all of them when fields is nil.
+func selectFields(p index.Payload, fields []string) index.Payload {
+	if p == nil {
+		p = index.Payload{}
+	}
+	if fields == nil {
+		return p
+	}
+	out := make(index.Payload, len(fields))
+	for _, k := range fields {
+		if v, ok := p[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// buildIndex builds a payload index over the live points, whose payloads
+// payloadOf returns; only the writer (or the loader) calls it.
+func (c *collection) buildIndex(field string, typ index.FieldType, payloadOf func(slot uint32) index.Payload) *fieldIndex {
 	fi := newFieldIndex(typ)
 	u := &indexUpdate{}
 	c.live.each(func(slot uint32) bool {
-		fi.add(u, slot, index.Values(c.payloads[slot], field))
+		fi.add(u, slot, index.Values(payloadOf(slot), field))
 		return true
 	})
 	fi.commit(u, c.ids)
@@ -292,7 +328,7 @@ func (c *collection) buildIndex(field string, typ index.FieldType) *fieldIndex {
 func (c *collection) record(slot uint32, with index.With, vr *vectorReader) index.Record {
 	r := index.Record{ID: c.ids[slot]}
 	if with.Payload {
-		r.Payload = index.CopyFields(c.payloads[slot], with.Fields)
+		r.Payload = selectFields(c.payload(slot), with.Fields)
 	}
 	if with.Vectors && vr != nil {
 		if vr.dense != nil {

@@ -24,7 +24,7 @@ func (c *collection) matching(f *index.Filter) (set bitmap, n int, all bool) {
 	}
 	set = newBitmap(len(c.live) * 64)
 	cand.each(func(slot uint32) bool {
-		if c.live.has(slot) && f.Match(c.ids[slot], c.payloads[slot]) {
+		if c.live.has(slot) && f.Match(c.ids[slot], c.payload(slot)) {
 			set[slot/64] |= 1 << (slot % 64)
 			n++
 		}

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,8 @@ import (
 type loaded struct {
 	id      string
 	rec     record
-	payload index.Payload
+	payload index.Payload // decoded: checked, and read by the payload indexes
+	raw     []byte        // as stored, copied out of the database
 	err     error
 }
 
@@ -97,8 +99,17 @@ func (s *Store) loadCollection(name string) (c *collection, err error) {
 			})
 		})
 	}
-	for field, typ := range c.indexes {
-		c.fields[field] = c.buildIndex(field, typ)
+	if len(c.indexes) > 0 {
+		decoded := make([]index.Payload, len(c.payloads))
+		for i := range points {
+			decoded[points[i].rec.slot] = points[i].payload
+		}
+		for field, typ := range c.indexes {
+			c.fields[field] = c.buildIndex(field, typ, func(slot uint32) index.Payload { return decoded[slot] })
+		}
+	}
+	for i := range points {
+		points[i].payload = nil // the indexes are built: let the maps go
 	}
 	<-graphRead
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -184,6 +195,7 @@ func decodePoints(pb *bolt.Bucket) ([]loaded, error) {
 					continue
 				}
 				p.payload, p.err = index.DecodePayload(p.rec.payload)
+				p.raw = bytes.Clone(p.rec.payload)
 				p.rec.payload = nil
 			}
 		})
@@ -216,7 +228,7 @@ func (c *collection) fill(points []loaded) error {
 		}
 		c.live.set(slot)
 		c.ids[slot] = p.id
-		c.payloads[slot] = p.payload
+		c.payloads[slot] = p.raw
 		c.slotOf[p.id] = slot
 		c.order = append(c.order, p.id) // bbolt iterates keys in id order
 	}

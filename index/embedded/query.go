@@ -277,7 +277,7 @@ func (s *Store) withVectors(c *collection, q *query, with index.With) (done func
 // reports that the first limit groups each hold size hits.
 func (c *collection) group(ranked []index.ScoredPoint, key string, size, limit int) (out []*index.Group, full bool) {
 	out = index.GroupHits(ranked, size, func(hit index.ScoredPoint) []any {
-		return index.Values(c.payloads[c.slotOf[hit.ID]], key)
+		return index.Values(c.payload(c.slotOf[hit.ID]), key)
 	})
 	if len(out) < limit {
 		return out, false

@@ -69,7 +69,7 @@ func (c *collection) matcher(f *index.Filter) func(slot uint32) bool {
 	}
 	cand, ok := c.candidates(f)
 	return func(slot uint32) bool {
-		return (!ok || cand.has(slot)) && f.Match(c.ids[slot], c.payloads[slot])
+		return (!ok || cand.has(slot)) && f.Match(c.ids[slot], c.payload(slot))
 	}
 }
 

@@ -394,7 +394,7 @@ func (s *Store) CreatePayloadIndex(ctx context.Context, collection, field string
 	if err != nil {
 		return fmt.Errorf("creating payload index %s.%s: %w", collection, field, err)
 	}
-	fi := c.buildIndex(field, typ)
+	fi := c.buildIndex(field, typ, c.payload)
 	s.mu.Lock()
 	c.indexes[field] = typ
 	c.fields[field] = fi

@@ -240,6 +240,7 @@ func (c *collection) validPoint(p index.Point) (op, []byte, error) {
 	if o.payload, err = index.DecodePayload(b); err != nil {
 		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
 	}
+	o.raw = b
 	if o.dense, err = index.NormalizeDense(c.cfg, p.Dense); err != nil {
 		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
 	}
@@ -361,7 +362,11 @@ func (s *Store) updatePayloadLocked(c *collection, ids []string, payload index.P
 	ops := make([]op, len(ids))
 	for i, id := range ids {
 		slot := c.slotOf[id]
-		ops[i] = op{id: id, old: slot, hadOld: true, slot: slot, payload: update(c.payloads[slot], p)}
+		o := op{id: id, old: slot, hadOld: true, slot: slot, payload: update(c.payload(slot), p)}
+		if o.raw, err = json.Marshal(o.payload); err != nil {
+			return err
+		}
+		ops[i] = o
 	}
 	return s.commit(c, ops, false, nil, func(b buckets, i int, _ uint64) error {
 		o := &ops[i]
@@ -370,9 +375,7 @@ func (s *Store) updatePayloadLocked(c *collection, ids []string, payload index.P
 		if err != nil {
 			return fmt.Errorf("point %s: %w", o.id, err)
 		}
-		if rec.payload, err = json.Marshal(o.payload); err != nil {
-			return err
-		}
+		rec.payload = o.raw
 		return b.points.Put(k, encodeRecord(rec))
 	})
 }

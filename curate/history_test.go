@@ -356,6 +356,11 @@ func TestRollbackWithoutHook(t *testing.T) {
 	b := a
 	b.Answer = "请联系客服"
 	historyDo(t, clock, answer.ChangeInfo{Author: "bob"}, importOne(eng, b))
+	// NewEngine sets up the shared library: no self-calibration of the
+	// first engine may be reading it meanwhile.
+	if err := eng.WaitCalibrations(ctx); err != nil {
+		t.Fatal(err)
+	}
 	bare, err := answer.NewEngine(ctx, eng.Library, answer.Options{}) // the same KB, nobody observing
 	if err != nil {
 		t.Fatal(err)

@@ -111,7 +111,7 @@ func (s *Store) Upsert(ctx context.Context, collection string, points []index.Po
 		return err
 	}
 	for {
-		ops, recs, err := c.validPoints(points)
+		ops, err := c.validPoints(points)
 		if err != nil {
 			return err
 		}
@@ -128,36 +128,34 @@ func (s *Store) Upsert(ctx context.Context, collection string, points []index.Po
 			c = now
 			continue
 		}
-		err = s.upsert(c, ops, recs)
+		err = s.upsert(c, ops)
 		unlock()
 		return err
 	}
 }
 
 // validPoints validates a batch; a later point wins over an earlier one
-// with the same id. recs holds each op's payload JSON.
-func (c *collection) validPoints(points []index.Point) (ops []op, recs [][]byte, err error) {
-	ops = make([]op, 0, len(points))
-	recs = make([][]byte, 0, len(points))
+// with the same id.
+func (c *collection) validPoints(points []index.Point) ([]op, error) {
+	ops := make([]op, 0, len(points))
 	pos := make(map[string]int, len(points))
 	for _, p := range points {
-		o, payload, err := c.validPoint(p)
+		o, err := c.validPoint(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if i, ok := pos[o.id]; ok {
-			ops[i], recs[i] = o, payload
+			ops[i] = o
 			continue
 		}
 		pos[o.id] = len(ops)
 		ops = append(ops, o)
-		recs = append(recs, payload)
 	}
-	return ops, recs, nil
+	return ops, nil
 }
 
 // upsert writes validated ops; the caller holds writeMu.
-func (s *Store) upsert(c *collection, ops []op, recs [][]byte) error {
+func (s *Store) upsert(c *collection, ops []op) error {
 	// A point keeps its slot when its vectors are unchanged (nothing for
 	// the indexes to do); otherwise it gets a fresh one (see collection).
 	keep := make([]bool, len(ops))
@@ -191,7 +189,7 @@ func (s *Store) upsert(c *collection, ops []op, recs [][]byte) error {
 	}
 	return s.commit(c, ops, true, slots, func(b buckets, i int, gen uint64) error {
 		o := &ops[i]
-		if err := b.points.Put(idKey(o.id), encodeRecord(record{slot: o.slot, gen: gen, payload: recs[i]})); err != nil {
+		if err := b.points.Put(idKey(o.id), encodeRecord(record{slot: o.slot, gen: gen, payload: o.raw})); err != nil {
 			return err
 		}
 		if keep[i] {
@@ -223,35 +221,33 @@ func (b buckets) holds(slot uint32, dense []float32, sparse *index.Sparse) bool 
 	return bytes.Equal(sp, encodeSparse(sparse))
 }
 
-// validPoint checks a point against the collection and returns its op and
-// payload JSON.
-func (c *collection) validPoint(p index.Point) (op, []byte, error) {
+// validPoint checks a point against the collection and returns its op
+// (with the payload decoded and as JSON).
+func (c *collection) validPoint(p index.Point) (op, error) {
 	o := op{upsert: true}
 	var err error
 	if o.id, err = index.CanonicalID(p.ID); err != nil {
-		return o, nil, err
+		return o, err
 	}
 	// The stored JSON is the input's encoding: it decodes to the canonical
 	// payload (what index.CanonicalPayload computes the same way).
-	b, err := json.Marshal(p.Payload)
-	if err != nil {
-		return o, nil, fmt.Errorf("point %s: %w: payload is not JSON: %w", o.id, index.ErrInvalidArgument, err)
+	if o.raw, err = json.Marshal(p.Payload); err != nil {
+		return o, fmt.Errorf("point %s: %w: payload is not JSON: %w", o.id, index.ErrInvalidArgument, err)
 	}
-	if o.payload, err = index.DecodePayload(b); err != nil {
-		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
+	if o.payload, err = index.DecodePayload(o.raw); err != nil {
+		return o, fmt.Errorf("point %s: %w", o.id, err)
 	}
-	o.raw = b
 	if o.dense, err = index.NormalizeDense(c.cfg, p.Dense); err != nil {
-		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
+		return o, fmt.Errorf("point %s: %w", o.id, err)
 	}
 	if o.dense == nil && c.cfg.Dim > 0 {
-		return o, nil, fmt.Errorf("point %s: %w: collection %s needs a dense vector of %d dimensions",
+		return o, fmt.Errorf("point %s: %w: collection %s needs a dense vector of %d dimensions",
 			o.id, index.ErrInvalidArgument, c.cfg.Name, c.cfg.Dim)
 	}
 	if o.sparse, err = index.CheckSparse(c.cfg, p.Sparse); err != nil {
-		return o, nil, fmt.Errorf("point %s: %w", o.id, err)
+		return o, fmt.Errorf("point %s: %w", o.id, err)
 	}
-	return o, b, nil
+	return o, nil
 }
 
 // canonicalIDs validates ids and returns the existing ones, canonical and
@@ -322,7 +318,10 @@ func (s *Store) DeleteByFilter(ctx context.Context, collection string, f *index.
 // SetPayload merges payload's top-level keys into each existing point's payload.
 func (s *Store) SetPayload(ctx context.Context, collection string, ids []string, payload index.Payload) error {
 	return s.updatePayload(ctx, collection, ids, payload, func(old, p index.Payload) index.Payload {
-		merged := index.CopyPayload(old)
+		merged := old // a fresh decode of the stored payload: ours to change
+		if merged == nil {
+			merged = index.Payload{}
+		}
 		for k, v := range p {
 			merged[k] = index.CopyValue(v)
 		}

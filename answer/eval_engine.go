@@ -21,6 +21,8 @@ type AskEvalOptions struct {
 	CrossFit bool
 	// SweepThresholds are the answer thresholds of the sweep table (default 0.05 … 0.95).
 	SweepThresholds []float64
+	// Outcomes keeps each question's outcome in the report (Outcomes).
+	Outcomes bool
 }
 
 // AskEvalReport is what Engine.Evaluate measures: the ranking figures of
@@ -46,6 +48,30 @@ type AskEvalReport struct {
 	Calibration string                `json:"calibration"`
 	Thresholds  Thresholds            `json:"thresholds"`
 	Sweep       []SweepRow            `json:"sweep"`
+	// Outcomes is each question's outcome, in query order, when
+	// AskEvalOptions.Outcomes asks for them.
+	Outcomes []QuestionOutcome `json:"-"`
+}
+
+// QuestionOutcome is what one labeled question got: the record to read
+// when a figure needs explaining (jieda eval --outcomes).
+type QuestionOutcome struct {
+	Query    string   `json:"query"`
+	Expect   string   `json:"expect"`
+	Decision Decision `json:"decision"`
+	Answered string   `json:"answered,omitempty"`
+	// Verdict: "right" (the expected article answered), "wrong" (another
+	// article answered, or an out-of-scope question answered), "missed"
+	// (an in-scope question not answered) or "held" (an out-of-scope
+	// question not answered).
+	Verdict string        `json:"verdict"`
+	Reason  HandoffReason `json:"reason,omitempty"`
+	// Confidence is that the top article is right; Rank the expected
+	// article's 1-based rank among the candidates (0: absent or out of scope).
+	Confidence float64  `json:"confidence"`
+	Rank       int      `json:"rank"`
+	Top        string   `json:"top,omitempty"`
+	Features   Features `json:"features,omitempty"`
 }
 
 // askResult is one question's outcome.
@@ -57,6 +83,7 @@ type askResult struct {
 	conf     float64
 	topRight bool
 	features Features
+	top      string // the top candidate's article
 	ms       float64
 }
 
@@ -114,7 +141,39 @@ func (e *Engine) Evaluate(ctx context.Context, kb string, queries []LabeledQuery
 		rep.Calibration = "cross-fit (2 folds: fitted on one half, measured on the other)"
 	}
 	rep.summarize(queries, res, opts.SweepThresholds)
+	if opts.Outcomes {
+		rep.Outcomes = outcomes(queries, res)
+	}
 	return rep, nil
+}
+
+func verdict(expect string, r askResult) string {
+	switch {
+	case r.decision == DecisionAnswer && r.answered == expect:
+		return "right"
+	case r.decision == DecisionAnswer:
+		return "wrong"
+	case expect != "":
+		return "missed"
+	default:
+		return "held"
+	}
+}
+
+func outcomes(queries []LabeledQuery, res []askResult) []QuestionOutcome {
+	out := make([]QuestionOutcome, len(queries))
+	for i, q := range queries {
+		r := res[i]
+		out[i] = QuestionOutcome{
+			Query: q.Query, Expect: q.Expect, Decision: r.decision, Answered: r.answered,
+			Verdict:    verdict(q.Expect, r),
+			Confidence: r.conf, Rank: r.rank, Top: r.top, Features: r.features,
+		}
+		if r.decision == DecisionHandoff {
+			out[i].Reason = r.reason
+		}
+	}
+	return out
 }
 
 // askAll asks queries[idx] concurrently, filling res.
@@ -157,7 +216,10 @@ func (e *Engine) askAll(ctx context.Context, kb string, queries []LabeledQuery, 
 						break
 					}
 				}
-				r.topRight = len(tr.Candidates) > 0 && tr.Candidates[0].ArticleID == q.Expect
+				if len(tr.Candidates) > 0 {
+					r.top = tr.Candidates[0].ArticleID
+				}
+				r.topRight = r.top != "" && r.top == q.Expect
 			}
 			res[i] = r
 		}()

@@ -18,7 +18,7 @@ import (
 const evalKB = "eval"
 
 func (a *app) evalCommand() *cobra.Command {
-	var kbFile, queriesFile, agg, calFile, resolvedFile string
+	var kbFile, queriesFile, agg, calFile, resolvedFile, outcomesFile string
 	var asJSON, crossFit bool
 	var blendWeight, learnFrom float64
 	cmd := &cobra.Command{
@@ -116,11 +116,16 @@ simulated customer picks the expected clarify option; the rest is measured with 
 					rep.Learning = &learning
 					measured = queries[cut:]
 				}
-				rep.AskEvalReport, err = eng.Evaluate(ctx, evalKB, measured, answer.AskEvalOptions{CrossFit: crossFit})
+				rep.AskEvalReport, err = eng.Evaluate(ctx, evalKB, measured, answer.AskEvalOptions{CrossFit: crossFit, Outcomes: outcomesFile != ""})
 				return err
 			})
 			if err != nil {
 				return err
+			}
+			if outcomesFile != "" {
+				if err := writeOutcomes(outcomesFile, rep.Outcomes); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
@@ -141,9 +146,27 @@ simulated customer picks the expected clarify option; the rest is measured with 
 	cmd.Flags().StringVar(&agg, "aggregation", string(answer.DefaultAggregation), "article score aggregation: "+joinAggs())
 	cmd.Flags().Float64Var(&blendWeight, "blend-weight", 0, "lexical weight of the blend aggregation (0: the default)")
 	cmd.Flags().Float64Var(&learnFrom, "learn-from", 0, "replay this first fraction of the queries (file order) as live traffic whose handoffs a simulated agent resolves and whose clarifies a simulated customer answers, then measure the rest (implies --cross-fit=false)")
+	cmd.Flags().StringVar(&outcomesFile, "outcomes", "", "write each measured question's outcome (decision, verdict, confidence, rank, features) to this JSONL file")
 	_ = cmd.MarkFlagRequired("kb")
 	_ = cmd.MarkFlagRequired("queries")
 	return cmd
+}
+
+// writeOutcomes writes one JSON line per question outcome.
+func writeOutcomes(path string, outs []answer.QuestionOutcome) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false)
+	for _, o := range outs {
+		if err := enc.Encode(o); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return f.Close()
 }
 
 // evalReport is the answer metrics, plus curation's when --resolved is given.

@@ -63,9 +63,11 @@ func TestEvalCalibrateAsk(t *testing.T) {
 	if s := rep["answered"].(float64) + rep["clarify_rate"].(float64) + rep["handoff_rate"].(float64); s < 0.999 || s > 1.001 {
 		t.Errorf("answered + clarify + handoff = %v, want 1", s)
 	}
-	if code, out, _ := run(t, t.Context(), "eval", "--kb", kb, "--queries", queries); code != 0 || !strings.Contains(out, "threshold sweep") {
+	outcomes := filepath.Join(dir, "outcomes.jsonl")
+	if code, out, _ := run(t, t.Context(), "eval", "--kb", kb, "--queries", queries, "--outcomes", outcomes); code != 0 || !strings.Contains(out, "threshold sweep") {
 		t.Errorf("eval table: exit %d\n%s", code, out)
 	}
+	checkOutcomes(t, outcomes, rep)
 
 	data := filepath.Join(dir, "data")
 	if code, _, errOut := run(t, t.Context(), "--data", data, "import", "articles", kb, "--kb", "youxuan"); code != 0 {
@@ -222,5 +224,52 @@ func TestSelfCalibrationCLI(t *testing.T) {
 	}
 	if code, _, errOut := run(t, t.Context(), "eval", "--kb", kb, "--queries", queries, "--learn-from", "1"); code == 0 || !strings.Contains(errOut, "learn-from") {
 		t.Errorf("eval --learn-from 1: exit %d, %s", code, errOut)
+	}
+}
+
+// checkOutcomes reads eval --outcomes' file and checks that it holds one
+// record per query whose verdicts add up to rep's figures.
+func checkOutcomes(t *testing.T, path string, rep map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]int{}
+	answered, oos, hit1 := 0, 0, 0
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, l := range lines {
+		var o answer.QuestionOutcome
+		if err := json.Unmarshal([]byte(l), &o); err != nil {
+			t.Fatalf("outcome %q: %v", l, err)
+		}
+		if o.Query == "" || o.Confidence < 0 || o.Confidence > 1 {
+			t.Errorf("outcome %+v", o)
+		}
+		verdicts[o.Verdict]++
+		if o.Decision == answer.DecisionAnswer {
+			answered++
+		}
+		if o.Expect == "" {
+			oos++
+		}
+		if o.Rank == 1 {
+			hit1++
+		}
+	}
+	if n := len(lines); float64(n) != rep["queries"].(float64) {
+		t.Fatalf("%d outcomes for %v queries", n, rep["queries"])
+	}
+	near := func(name string, got, want float64) {
+		if got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("%s from the outcomes %v, report %v", name, got, want)
+		}
+	}
+	inScope := float64(len(lines) - oos)
+	near("answer_precision", float64(verdicts["right"])/float64(answered), rep["answer_precision"].(float64))
+	near("answer_coverage", float64(verdicts["right"])/inScope, rep["answer_coverage"].(float64))
+	near("hit1", float64(hit1)/inScope, rep["hit1"].(float64))
+	if verdicts["right"]+verdicts["wrong"] != answered || verdicts["missed"]+verdicts["held"]+answered != len(lines) {
+		t.Errorf("verdicts %v do not partition %d outcomes (%d answered)", verdicts, len(lines), answered)
 	}
 }

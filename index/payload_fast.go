@@ -3,16 +3,18 @@ package index
 import (
 	"math"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // decodeFast decodes the JSON that json.Marshal writes for most payloads
 // into canonical form without encoding/json's reflection and buffers (an
 // engine decodes every stored payload when it opens: a million at a
-// time). It accepts one object, optionally surrounded by whitespace, whose
-// strings hold valid UTF-8 and no escape or control character; anything
-// else (escapes, invalid input, trailing data, a non-object) returns ok
-// false, and DecodePayload's encoding/json path decides. Where it accepts
+// time, and every payload a read returns). It accepts one object,
+// optionally surrounded by whitespace, whose strings hold valid UTF-8, no
+// raw control character and no lone surrogate escape; anything else
+// (invalid input, trailing data, a non-object) returns ok false, and
+// DecodePayload's encoding/json path decides. Where it accepts
 // an input it returns what that path returns (FuzzDecodePayload checks).
 func decodeFast(b []byte) (p Payload, ok bool) {
 	d := fastDecoder{b: b}
@@ -162,7 +164,7 @@ func (d *fastDecoder) more(closing byte) (more, ok bool) {
 	return false, false
 }
 
-// str reads a string without escapes or control characters, valid UTF-8.
+// str reads a string of valid UTF-8 without control characters.
 func (d *fastDecoder) str() (any, bool) {
 	start := d.i + 1
 	ascii := true
@@ -175,13 +177,102 @@ func (d *fastDecoder) str() (any, bool) {
 			}
 			d.i = j + 1
 			return string(s), true
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			return d.escaped(start, j)
+		case c < 0x20:
 			return nil, false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
 	return nil, false
+}
+
+// escaped finishes a string whose first escape is at j, decoding escapes
+// as encoding/json does. A surrogate escape that is not half of a valid
+// pair (encoding/json writes U+FFFD for it) goes the slow way, as do
+// control characters and invalid UTF-8. Escapes only ever yield whole
+// runes, so the result is valid UTF-8 exactly when its raw runs are.
+func (d *fastDecoder) escaped(start, j int) (any, bool) {
+	buf := make([]byte, 0, j-start+16)
+	buf = append(buf, d.b[start:j]...)
+	for j < len(d.b) {
+		c := d.b[j]
+		switch {
+		case c == '"':
+			if !utf8.Valid(buf) {
+				return nil, false
+			}
+			d.i = j + 1
+			return string(buf), true
+		case c < 0x20:
+			return nil, false
+		case c != '\\':
+			buf = append(buf, c)
+			j++
+			continue
+		}
+		if j+1 >= len(d.b) {
+			return nil, false
+		}
+		switch e := d.b[j+1]; e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(d.b[j+2:])
+			if !ok {
+				return nil, false
+			}
+			if utf16.IsSurrogate(r) {
+				lo, ok := hex4(d.b[min(j+8, len(d.b)):])
+				if !ok || d.b[j+6] != '\\' || d.b[j+7] != 'u' {
+					return nil, false
+				}
+				if r = utf16.DecodeRune(r, lo); r == utf8.RuneError {
+					return nil, false
+				}
+				j += 6
+			}
+			buf = utf8.AppendRune(buf, r)
+			j += 4
+		default:
+			return nil, false
+		}
+		j += 2
+	}
+	return nil, false
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // number reads a JSON number as canonical does: an integer literal (no

@@ -294,7 +294,7 @@ func (e *Engine) retrieve(ctx context.Context, q *question) (*retrieval, error) 
 	for _, c := range head(cands, 3) {
 		ids = append(ids, c.ArticleID)
 	}
-	if r.arts, err = e.Library.Articles(ctx, req.KB, ids); err != nil {
+	if r.arts, err = e.Library.rankedArticles(ctx, req.KB, ids); err != nil {
 		return nil, err
 	}
 	if _, ok := r.arts[ids[0]]; !ok {

@@ -73,6 +73,7 @@ type Library struct {
 	logger *slog.Logger
 	now    func() time.Time
 	lex    lexicons // per-KB term statistics for reranking (see lexicon.go)
+	cache  articleCache
 }
 
 // NewLibrary returns a Library over store, creating its collections and payload

@@ -160,17 +160,27 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 		return nil, fmt.Errorf("embedding question: %w", err)
 	}
 	filter := searchFilter(kb, o)
+	sc := scratchPool.Get().(*searchScratch)
+	defer func() {
+		// drop this search's lexicon pointers (a reloaded lexicon's points
+		// are not kept alive by a pooled scratch)
+		clear(sc.denseHits)
+		clear(sc.lexicalHits)
+		scratchPool.Put(sc)
+	}()
 	var with index.With // ids and scores: the lexicon has the rest (lexicon.point)
-	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, Exact: o.exact, With: with})
+	dense, err := k.store.Query(ctx, PointsCollection, index.QueryRequest{Dense: vecs[0], Filter: filter, Limit: o.PerLeg, Exact: o.exact, With: with, Into: sc.dense})
 	if err != nil {
 		return nil, fmt.Errorf("dense search: %w", err)
 	}
+	sc.dense = dense
 	var lexical []index.ScoredPoint
 	if sv := queryVector(k.sparse, norm); len(sv.Indices) > 0 {
-		lexical, err = k.store.Query(ctx, PointsCollection, index.QueryRequest{Sparse: &sv, Filter: filter, Limit: o.PerLeg, With: with})
+		lexical, err = k.store.Query(ctx, PointsCollection, index.QueryRequest{Sparse: &sv, Filter: filter, Limit: o.PerLeg, With: with, Into: sc.lexical})
 		if err != nil {
 			return nil, fmt.Errorf("lexical search: %w", err)
 		}
+		sc.lexical = lexical
 	}
 	lex := o.lex // a view without held-out items (self-calibration), else the KB's
 	if lex == nil {
@@ -178,9 +188,8 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 			return nil, err
 		}
 	}
-	sc := scratchPool.Get().(*searchScratch)
-	defer scratchPool.Put(sc)
-	arts := sc.aggregate(lex.resolve(dense), lex.resolve(lexical), o)
+	sc.denseHits, sc.lexicalHits = lex.resolve(sc.denseHits[:0], dense), lex.resolve(sc.lexicalHits[:0], lexical)
+	arts := sc.aggregate(sc.denseHits, sc.lexicalHits, o)
 	if !o.NoRerank {
 		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
 	}
@@ -221,10 +230,10 @@ type pointHit struct {
 	score float64
 }
 
-// resolve keeps the points of published article versions the lexicon
-// knows (see lexicon.point), in order, with what Search needs of them.
-func (l *lexicon) resolve(pts []index.ScoredPoint) []pointHit {
-	out := make([]pointHit, 0, len(pts))
+// resolve appends to out the points of published article versions the
+// lexicon knows (see lexicon.point), in order, with what Search needs of
+// them.
+func (l *lexicon) resolve(out []pointHit, pts []index.ScoredPoint) []pointHit {
 	for _, sp := range pts {
 		if p := l.point(sp.ID); p != nil {
 			out = append(out, pointHit{p: p, score: float64(sp.Score)})
@@ -353,11 +362,15 @@ func (sc *searchScratch) aggregate(dense, lexical []pointHit, o SearchOptions) [
 // (pointers to them stay valid), and the maps gathering them. Kept per
 // Search, they were a fifth of the bytes a question allocated.
 type searchScratch struct {
-	arts   map[string]*articleAgg
-	fused  map[*lexPoint]float64
-	chunks [][]articleAgg
-	used   int // articles handed out from chunks
-	out    []*articleAgg
+	// dense and lexical are the store's result buffers (QueryRequest.Into),
+	// denseHits and lexicalHits their points resolved.
+	dense, lexical         []index.ScoredPoint
+	denseHits, lexicalHits []pointHit
+	arts                   map[string]*articleAgg
+	fused                  map[*lexPoint]float64
+	chunks                 [][]articleAgg
+	used                   int // articles handed out from chunks
+	out                    []*articleAgg
 }
 
 var scratchPool = sync.Pool{New: func() any {

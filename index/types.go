@@ -160,6 +160,12 @@ type QueryRequest struct {
 	// measurements that must not vary with how a graph was built.
 	Exact bool
 	With  With
+	// Into, when set, is a buffer the results may be written into: the
+	// returned slice may share its array, whose earlier contents the
+	// caller must no longer use. It saves a query's result allocation
+	// for a caller that queries in a loop (the embedded store uses it for
+	// a single-leg search; others may ignore it).
+	Into []ScoredPoint
 }
 
 // ScoredPoint is one query result.

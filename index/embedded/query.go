@@ -27,6 +27,8 @@ type query struct {
 	// vec reads the full vectors (see vectors.go): the dense leg rescores
 	// with them, results with vectors copy them.
 	vec *vectorReader
+	// into is the caller's result buffer (QueryRequest.Into).
+	into []index.ScoredPoint
 }
 
 // prepare validates the parts of a request Query and QueryGroups share and
@@ -59,6 +61,7 @@ func (c *collection) prepareQuery(req index.QueryRequest) (query, error) {
 	}
 	q.threshold = req.ScoreThreshold
 	q.exact = req.Exact
+	q.into = req.Into
 	q.allowed, q.n, q.all = c.matching(req.Filter)
 	return q, nil
 }
@@ -66,12 +69,13 @@ func (c *collection) prepareQuery(req index.QueryRequest) (query, error) {
 // hybrid reports whether the query fuses two legs.
 func (q *query) hybrid() bool { return q.dense != nil && q.sparse != nil }
 
-// denseLeg returns the k best allowed points by cosine similarity.
-func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
+// denseLeg returns the k best allowed points by cosine similarity, in
+// into's array when it is large enough.
+func (c *collection) denseLeg(q *query, k int, into []index.ScoredPoint) []index.ScoredPoint {
 	if k <= 0 || q.n == 0 || c.dense == nil {
 		return []index.ScoredPoint{}
 	}
-	return c.top(k, q.n, func(k int) []vecindex.Hit {
+	return c.top(k, q.n, into, func(k int) []vecindex.Hit {
 		if c.floats != nil && (q.exact || k >= q.n || q.n <= max(exactFilteredMax, c.dense.Options().ExactBelow-1)) {
 			// The full vectors are in memory: scanning the candidates
 			// is exact and needs no rescoring. When they are most of
@@ -94,12 +98,13 @@ func (c *collection) denseLeg(q *query, k int) []index.ScoredPoint {
 // search scans the candidates instead of walking the HNSW graph.
 const exactFilteredMax = 2000
 
-// sparseLeg returns the k best allowed points sharing a term with the query.
-func (c *collection) sparseLeg(q *query, k int) []index.ScoredPoint {
+// sparseLeg returns the k best allowed points sharing a term with the
+// query, in into's array when it is large enough.
+func (c *collection) sparseLeg(q *query, k int, into []index.ScoredPoint) []index.ScoredPoint {
 	if k <= 0 || q.n == 0 || c.sparse == nil {
 		return []index.ScoredPoint{}
 	}
-	return c.top(k, q.n, func(k int) []vecindex.Hit {
+	return c.top(k, q.n, into, func(k int) []vecindex.Hit {
 		return c.sparse.Search(q.sparse.Indices, q.sparse.Values, k, q.allowed.has)
 	})
 }
@@ -110,13 +115,14 @@ func (c *collection) sparseLeg(q *query, k int) []index.ScoredPoint {
 // It asks for one more than k first: enough to see that no tie straddles
 // the k-th place, which is the common case (every extra dense result
 // costs an exact rescoring).
-func (c *collection) top(k, most int, search func(k int) []vecindex.Hit) []index.ScoredPoint {
+func (c *collection) top(k, most int, into []index.ScoredPoint, search func(k int) []vecindex.Hit) []index.ScoredPoint {
 	for ask := min(k+1, most); ; ask = min(2*ask, most) {
 		hits := search(ask)
-		out := make([]index.ScoredPoint, len(hits))
+		out := slices.Grow(into[:0], len(hits))[:len(hits)]
 		for i, h := range hits {
 			out[i] = index.ScoredPoint{Record: index.Record{ID: c.ids[h.Slot]}, Score: h.Score}
 		}
+		into = out
 		index.SortScored(out)
 		if len(out) < ask || ask >= most || len(out) <= k || out[k-1].Score != out[len(out)-1].Score {
 			return out[:min(k, len(out))]
@@ -129,19 +135,19 @@ func (c *collection) top(k, most int, search func(k int) []vecindex.Hit) []index
 func (c *collection) rank(q *query, k, prefetch int) []index.ScoredPoint {
 	switch {
 	case q.sparse == nil:
-		return c.denseLeg(q, k)
+		return c.denseLeg(q, k, q.into)
 	case q.dense == nil:
-		return c.sparseLeg(q, k)
+		return c.sparseLeg(q, k, q.into)
 	}
 	var d, s []index.ScoredPoint
 	if c.n < parallelLegsFrom {
-		d, s = c.denseLeg(q, prefetch), c.sparseLeg(q, prefetch)
+		d, s = c.denseLeg(q, prefetch, nil), c.sparseLeg(q, prefetch, nil)
 	} else {
 		// Both legs cost milliseconds here: run them side by side (the
 		// caller's read lock covers both).
 		var wg sync.WaitGroup
-		wg.Go(func() { s = c.sparseLeg(q, prefetch) })
-		d = c.denseLeg(q, prefetch)
+		wg.Go(func() { s = c.sparseLeg(q, prefetch, nil) })
+		d = c.denseLeg(q, prefetch, nil)
 		wg.Wait()
 	}
 	if q.fusion == index.FusionDBSF {

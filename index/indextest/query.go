@@ -366,6 +366,7 @@ func testQueryReference(e *env) {
 	for _, p := range pts {
 		m.put(e, p)
 	}
+	var buf []index.ScoredPoint
 	for q := range 4 {
 		dense, sparse := pickQuery(e, m, rng)
 		for _, req := range queryVariants(dense, sparse) {
@@ -378,6 +379,15 @@ func testQueryReference(e *env) {
 			got, err = e.s.Query(e.ctx, name, exact)
 			e.must(err)
 			checkRanked(e, fmt.Sprintf("query %d %s, exact", q, describe(req)), want, all, got)
+			// Into: the same results in a buffer the last query's results
+			// are still in (a store may write into it or not).
+			into := req
+			into.Into = buf
+			got, err = e.s.Query(e.ctx, name, into)
+			e.must(err)
+			checkRanked(e, fmt.Sprintf("query %d %s, into a used buffer", q, describe(req)), want, all, got)
+			buf = append(got[:0:0], got...)
+			buf = append(buf, sp("stale", 9))[:len(got)]
 
 			if req.Offset == 0 {
 				full, _ := m.query(index.QueryRequest{Dense: req.Dense, Sparse: req.Sparse, Fusion: req.Fusion, RRFK: req.RRFK,

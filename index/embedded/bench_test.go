@@ -140,3 +140,36 @@ func BenchmarkUpsertIndexed(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQueryFiltered asks a dense search of 200 results under a
+// two-condition keyword filter, as Search asks its points collection
+// (kb and status), at 100k points.
+func BenchmarkQueryFiltered(b *testing.B) {
+	ctx := context.Background()
+	cfg := testConfig(b.TempDir())
+	cfg.NoSync = true
+	s := open(b, cfg)
+	must(b, s.CreateCollection(ctx, index.CollectionConfig{Name: "q", Dim: 64}))
+	must(b, s.CreatePayloadIndex(ctx, "q", "kb", index.FieldKeyword))
+	must(b, s.CreatePayloadIndex(ctx, "q", "status", index.FieldKeyword))
+	const n = 100_000
+	data := newBenchData(n, 64, 64, 1)
+	for lo := 0; lo < n; lo += 1000 {
+		pts := data.points(lo, min(lo+1000, n))
+		for i := range pts {
+			pts[i].Sparse = nil
+			pts[i].Payload = index.Payload{"kb": []string{"shop", "other"}[(lo+i)%2], "status": []string{"published", "draft"}[(lo+i)%5/4]}
+		}
+		must(b, s.Upsert(ctx, "q", pts))
+	}
+	must(b, s.WaitIndexed(ctx))
+	filter := &index.Filter{Must: []index.Condition{index.MatchKeyword("kb", "shop"), index.MatchKeyword("status", "published")}}
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := s.Query(ctx, "q", index.QueryRequest{Dense: data.queries[i%64], Filter: filter, Limit: 200}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

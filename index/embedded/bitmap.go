@@ -3,12 +3,42 @@ package embedded
 import (
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // bitmap is a set of slots, one bit each.
 type bitmap []uint64
 
 func newBitmap(n int) bitmap { return make(bitmap, (n+63)/64) }
+
+// bitmapPools hold the scratch bitmaps a filter's evaluation takes (each
+// as large as the collection: 16 KB at a million points), by capacity:
+// pool i holds bitmaps of 1<<i words.
+var bitmapPools [48]sync.Pool
+
+// scratchBitmap returns an empty bitmap of words words, from a pool when
+// one is free; give it back with release once nothing reads it.
+func scratchBitmap(words int) bitmap {
+	i := bits.Len(uint(max(words, 1) - 1))
+	if p, ok := bitmapPools[i].Get().(*bitmap); ok {
+		b := (*p)[:words]
+		clear(b)
+		return b
+	}
+	return make(bitmap, words, 1<<i)
+}
+
+// release gives a scratch bitmap back to its pool; the caller must hold
+// no other reference to it. A bitmap of another capacity (not from
+// scratchBitmap, or grown since) is left to the collector.
+func (b bitmap) release() {
+	c := cap(b)
+	if c == 0 || c&(c-1) != 0 {
+		return
+	}
+	b = b[:0]
+	bitmapPools[bits.Len(uint(c-1))].Put(&b)
+}
 
 func (b bitmap) has(i uint32) bool {
 	w := int(i / 64)

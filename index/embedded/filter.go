@@ -22,7 +22,7 @@ func (c *collection) matching(f *index.Filter) (set bitmap, n int, all bool) {
 	if !ok {
 		cand = c.live
 	}
-	set = newBitmap(len(c.live) * 64)
+	set = scratchBitmap(len(c.live))
 	cand.each(func(slot uint32) bool {
 		if c.live.has(slot) && f.Match(c.ids[slot], c.payload(slot)) {
 			set[slot/64] |= 1 << (slot % 64)
@@ -30,6 +30,9 @@ func (c *collection) matching(f *index.Filter) (set bitmap, n int, all bool) {
 		}
 		return true
 	})
+	if ok {
+		cand.release()
+	}
 	return set, n, false
 }
 
@@ -37,32 +40,40 @@ func (c *collection) matching(f *index.Filter) (set bitmap, n int, all bool) {
 // condition needs the payloads.
 func (c *collection) exact(f *index.Filter) (bitmap, bool) {
 	words := len(c.live)
-	out := newBitmap(words * 64)
+	out := scratchBitmap(words)
 	copy(out, c.live)
 	for _, cond := range f.Must {
 		s, ok := c.exactCond(cond)
 		if !ok {
+			out.release()
 			return nil, false
 		}
 		out.and(s)
+		s.release()
 	}
 	if len(f.Should) > 0 {
-		any := newBitmap(words * 64)
+		any := scratchBitmap(words)
 		for _, cond := range f.Should {
 			s, ok := c.exactCond(cond)
 			if !ok {
+				any.release()
+				out.release()
 				return nil, false
 			}
 			any.or(s)
+			s.release()
 		}
 		out.and(any)
+		any.release()
 	}
 	for _, cond := range f.MustNot {
 		s, ok := c.exactCond(cond)
 		if !ok {
+			out.release()
 			return nil, false
 		}
 		out.andNot(s)
+		s.release()
 	}
 	return out, true
 }
@@ -75,13 +86,14 @@ func (c *collection) exactCond(cond index.Condition) (bitmap, bool) {
 		if fi == nil {
 			return nil, false
 		}
-		out := newBitmap(len(c.live) * 64)
+		out := scratchBitmap(len(c.live))
 		if !fi.lookup(cond.Field, out) {
+			out.release()
 			return nil, false
 		}
 		return out, true
 	case cond.HasID != nil:
-		out := newBitmap(len(c.live) * 64)
+		out := scratchBitmap(len(c.live))
 		for _, id := range cond.HasID {
 			if cid, err := index.CanonicalID(id); err == nil {
 				if slot, ok := c.slotOf[cid]; ok {
@@ -107,24 +119,28 @@ func (c *collection) candidates(f *index.Filter) (bitmap, bool) {
 				out = s
 			} else {
 				out.and(s)
+				s.release()
 			}
 		}
 	}
 	if len(f.Should) > 0 {
-		any := newBitmap(len(c.live) * 64)
+		any := scratchBitmap(len(c.live))
 		for _, cond := range f.Should {
 			s, ok := c.exactCond(cond)
 			if !ok {
+				any.release()
 				any = nil
 				break
 			}
 			any.or(s)
+			s.release()
 		}
 		if any != nil {
 			if out == nil {
 				out = any
 			} else {
 				out.and(any)
+				any.release()
 			}
 		}
 	}

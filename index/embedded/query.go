@@ -66,6 +66,13 @@ func (c *collection) prepareQuery(req index.QueryRequest) (query, error) {
 	return q, nil
 }
 
+// release gives back the filter's bitmap (c.live itself when unfiltered).
+func (q *query) release() {
+	if !q.all {
+		q.allowed.release()
+	}
+}
+
 // hybrid reports whether the query fuses two legs.
 func (q *query) hybrid() bool { return q.dense != nil && q.sparse != nil }
 
@@ -205,6 +212,7 @@ func (s *Store) Query(ctx context.Context, collection string, req index.QueryReq
 	if err != nil {
 		return nil, err
 	}
+	defer q.release()
 	done, err := s.withVectors(c, &q, req.With)
 	if err != nil {
 		return nil, err
@@ -241,6 +249,7 @@ func (s *Store) QueryGroups(ctx context.Context, collection string, req index.Qu
 	if err != nil {
 		return nil, err
 	}
+	defer q.release()
 	done, err := s.withVectors(c, &q, req.With)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,10 @@ func (s *Store) Count(ctx context.Context, collection string, f *index.Filter) (
 	if err := f.Validate(); err != nil {
 		return 0, err
 	}
-	_, n, _ := c.matching(f)
+	set, n, all := c.matching(f)
+	if !all {
+		set.release()
+	}
 	return n, nil
 }
 

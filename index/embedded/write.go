@@ -306,12 +306,15 @@ func (s *Store) DeleteByFilter(ctx context.Context, collection string, f *index.
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	set, _, _ := c.matching(f)
+	set, _, all := c.matching(f)
 	var ids []string
 	set.each(func(slot uint32) bool {
 		ids = append(ids, c.ids[slot])
 		return true
 	})
+	if !all {
+		set.release()
+	}
 	return s.delete(c, ids)
 }
 

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +88,34 @@ func TestRankedArticlesOtherReplica(t *testing.T) {
 			t.Fatalf("after reloads b still reads %+v", got)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestArticleCacheBounded: the cache holds at most articleCacheBytes of
+// articles, and does not take one too large to be worth it.
+func TestArticleCacheBounded(t *testing.T) {
+	var c articleCache
+	big := Article{ID: "big", Answer: strings.Repeat("长", MaxAnswerRunes)}
+	for i := range 2000 {
+		c.put(&artLex{version: i}, big)
+		if c.bytes > articleCacheBytes {
+			t.Fatalf("after %d puts the cache holds %d bytes", i+1, c.bytes)
+		}
+	}
+	sum := 0
+	for _, a := range c.m {
+		sum += articleSize(&a)
+	}
+	if sum != c.bytes || len(c.m) < articleCacheBytes/articleSize(&big)-1 {
+		t.Fatalf("%d entries, %d bytes counted, %d held", len(c.m), c.bytes, sum)
+	}
+	huge := Article{ID: "huge", Variants: make([]string, MaxVariants)}
+	for i := range huge.Variants {
+		huge.Variants[i] = strings.Repeat("问", MaxQuestionRunes)
+	}
+	al := &artLex{}
+	c.put(al, huge)
+	if _, ok := c.get(al); ok {
+		t.Fatal("an article at the limits was cached")
 	}
 }

@@ -64,7 +64,11 @@ type lexTerm struct {
 // with Latin words stemmed and template words marked, followed by the
 // concept terms of the near-synonym groups the text has a word of.
 func lexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
-	raw := sp.Terms(norm)
+	return lexTermsOf(norm, sp.Terms(norm))
+}
+
+// lexTermsOf is lexTerms of norm whose sparse terms are raw.
+func lexTermsOf(norm string, raw []string) []lexTerm {
 	out := make([]lexTerm, 0, len(raw)+4)
 	seen := make(map[uint32]bool, len(raw))
 	var words []string // Latin words, stemmed, in order
@@ -100,7 +104,8 @@ func lexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
 // classSynonym terms: multi-character CJK terms and Latin words, not the
 // single characters that many unrelated words share.
 func queryLexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
-	terms := lexTerms(sp, norm)
+	raw := sp.Terms(norm)
+	terms := lexTermsOf(norm, raw)
 	if termSynonym == 0 {
 		return terms
 	}
@@ -109,14 +114,14 @@ func queryLexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
 	for _, t := range terms {
 		seen[t.id] = true
 	}
-	for _, t := range sp.Terms(norm) {
+	for _, t := range raw {
 		if isLatinWord(t) {
 			words = append(words, stem(t))
 		}
 	}
 	concepts.match(norm, words, func(g *conceptGroup) {
-		for _, m := range g.members {
-			for _, t := range sp.Terms(m) {
+		for _, mt := range g.memberTerms(sp) {
+			for _, t := range mt {
 				if isLatinWord(t) {
 					if enStopwords[t] {
 						continue
@@ -155,8 +160,8 @@ func queryVector(sp *embed.SparseEncoder, norm string) index.Sparse {
 	if querySynonym > 0 {
 		syn := map[uint32]float32{}
 		concepts.match(norm, words, func(g *conceptGroup) {
-			for _, m := range g.members {
-				for _, t := range sp.Terms(m) {
+			for _, mt := range g.memberTerms(sp) {
+				for _, t := range mt {
 					if id := embed.TermID(t); w[id] == 0 && !isFunctionTerm(t) {
 						syn[id] = querySynonym
 					}

@@ -3,6 +3,7 @@ package answer
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/jieda/jieda/embed"
@@ -164,6 +165,29 @@ type conceptMatcher struct {
 type conceptGroup struct {
 	id      uint32   // the concept term's id
 	members []string // the group's words, as written in the table
+	// terms caches the members' sparse terms under the last encoder asked
+	// (see memberTerms).
+	terms atomic.Pointer[groupTerms]
+}
+
+// groupTerms are a group's members' terms under one sparse encoder.
+type groupTerms struct {
+	sp    *embed.SparseEncoder
+	terms [][]string
+}
+
+// memberTerms returns sp's terms of each member: the groups are fixed, so
+// a question's synonym expansion tokenizes them once, not per question.
+func (g *conceptGroup) memberTerms(sp *embed.SparseEncoder) [][]string {
+	if c := g.terms.Load(); c != nil && c.sp == sp {
+		return c.terms
+	}
+	terms := make([][]string, len(g.members))
+	for i, m := range g.members {
+		terms[i] = sp.Terms(m)
+	}
+	g.terms.Store(&groupTerms{sp: sp, terms: terms})
+	return terms
 }
 
 type conceptWord struct {

@@ -23,7 +23,7 @@ type bounded struct {
 
 func (b *bounded) reset(k int) {
 	b.top.reset(k)
-	b.lows = minFloat{k: k}
+	b.lows = minFloat{k: k, h: b.lows.h[:0]}
 	b.cands = b.cands[:0]
 	b.prune = 4*k + 1024
 	b.sweeps = 0

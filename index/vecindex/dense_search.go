@@ -2,6 +2,7 @@ package vecindex
 
 import (
 	"math"
+	"sync"
 )
 
 // Search returns the k best live slots allowed by allow (nil allows all),
@@ -43,6 +44,7 @@ func (d *Dense) Search(q []float32, k int, allow func(slot uint32) bool, exact E
 		return d.exact(q, k, allow, exact)
 	}
 	rs := d.newRescorer(q, k, exact)
+	defer rs.put()
 	d.scanPending(q, allow, &rs.top)
 	for _, c := range s.res {
 		rs.offer(d, c)
@@ -146,6 +148,7 @@ func (d *Dense) SearchExact(q []float32, k int, allow func(slot uint32) bool, ex
 // holds mu and pmu for reading.
 func (d *Dense) exact(q []float32, k int, allow func(slot uint32) bool, exact Exact) []Hit {
 	rs := d.newRescorer(q, min(k, len(d.bySlot)+d.pending.len()), exact)
+	defer rs.put()
 	d.scanPending(q, allow, &rs.top)
 	for ci, c := range d.recs {
 		base := uint32(ci) << d.shift
@@ -189,10 +192,25 @@ type rescorer struct {
 	buf   []float32
 }
 
+// rescorers are pooled: their heaps and candidate list grow to a
+// search's k and ef, and every dense search needs one.
+var rescorers = sync.Pool{New: func() any { return new(rescorer) }}
+
+// newRescorer returns a rescorer from the pool; give it back with put
+// once its results (a copy) are taken.
 func (d *Dense) newRescorer(q []float32, k int, exact Exact) *rescorer {
-	rs := &rescorer{q: q, qnorm: boundNorm(q), exact: exact}
+	rs := rescorers.Get().(*rescorer)
+	rs.q, rs.qnorm, rs.exact = q, boundNorm(q), exact
 	rs.reset(k)
 	return rs
+}
+
+// put returns rs to the pool, holding on to no caller's data: buf may be
+// a view of a collection's vectors (see Exact), which another search's
+// Exact must never be handed as its destination.
+func (rs *rescorer) put() {
+	rs.q, rs.exact, rs.buf = nil, nil, nil
+	rescorers.Put(rs)
 }
 
 // offer considers node c.id with quantized score c.score.

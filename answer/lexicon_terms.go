@@ -104,7 +104,11 @@ func lexTermsOf(norm string, raw []string) []lexTerm {
 // classSynonym terms: multi-character CJK terms and Latin words, not the
 // single characters that many unrelated words share.
 func queryLexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
-	raw := sp.Terms(norm)
+	return queryLexTermsOf(sp, norm, sp.Terms(norm))
+}
+
+// queryLexTermsOf is queryLexTerms of norm whose sparse terms are raw.
+func queryLexTermsOf(sp *embed.SparseEncoder, norm string, raw []string) []lexTerm {
 	terms := lexTermsOf(norm, raw)
 	if termSynonym == 0 {
 		return terms
@@ -145,9 +149,14 @@ func queryLexTerms(sp *embed.SparseEncoder, norm string) []lexTerm {
 // queryFunction, and the terms of the near-synonyms of its words
 // (rank_synonyms.go) that it lacks, querySynonym.
 func queryVector(sp *embed.SparseEncoder, norm string) index.Sparse {
+	return queryVectorOf(sp, norm, sp.Terms(norm))
+}
+
+// queryVectorOf is queryVector of norm whose sparse terms are raw.
+func queryVectorOf(sp *embed.SparseEncoder, norm string, raw []string) index.Sparse {
 	w := map[uint32]float32{}
 	var words []string
-	for _, t := range sp.Terms(norm) {
+	for _, t := range raw {
 		v := float32(1)
 		if isLatinWord(t) && enStopwords[t] || zhFunction[t] {
 			v = queryFunction

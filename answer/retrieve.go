@@ -175,7 +175,8 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 	}
 	sc.dense = dense
 	var lexical []index.ScoredPoint
-	if sv := queryVector(k.sparse, norm); len(sv.Indices) > 0 {
+	terms := k.sparse.Terms(norm) // both legs' query terms start from these
+	if sv := queryVectorOf(k.sparse, norm, terms); len(sv.Indices) > 0 {
 		lexical, err = k.store.Query(ctx, PointsCollection, index.QueryRequest{Sparse: &sv, Filter: filter, Limit: o.PerLeg, With: with, Into: sc.lexical})
 		if err != nil {
 			return nil, fmt.Errorf("lexical search: %w", err)
@@ -191,7 +192,7 @@ func (k *Library) Search(ctx context.Context, kb, query string, opts SearchOptio
 	sc.denseHits, sc.lexicalHits = lex.resolve(sc.denseHits[:0], dense), lex.resolve(sc.lexicalHits[:0], lexical)
 	arts := sc.aggregate(sc.denseHits, sc.lexicalHits, o)
 	if !o.NoRerank {
-		rerank(arts, lex, lex.query(queryLexTerms(k.sparse, norm)), o.Limit)
+		rerank(arts, lex, lex.query(queryLexTermsOf(k.sparse, norm, terms)), o.Limit)
 	}
 	n := min(o.Limit, len(arts))
 	res := make([]Candidate, n)

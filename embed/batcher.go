@@ -21,12 +21,14 @@ type liveResult struct {
 	err error
 }
 
-// batchLoop is the one long-lived goroutine that owns live batching: it
+// batchLoop is the one long-lived goroutine that forms live batches: it
 // takes the first waiting query, gathers more until MaxBatch or MaxWait
-// (waiting only while callers have announced texts not yet queued), and
-// runs them as one forward pass.
+// (waiting only while callers have announced texts not yet queued, or
+// while the last batch's callers may be coming back), and hands the batch
+// to the first idle lane. While every lane is busy the batch keeps
+// taking arrivals, up to MaxBatch.
 func (e *Embedder) batchLoop() {
-	defer close(e.done)
+	defer close(e.work) // the lanes finish what they hold, then return
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	prev := 0 // size of the last batch: how many callers are cycling
@@ -39,20 +41,24 @@ func (e *Embedder) batchLoop() {
 			return
 		}
 		batch := []*liveRequest{first}
+		e.pending.Add(-1)
+		take := func(r *liveRequest) {
+			batch = append(batch, r)
+			e.pending.Add(-1)
+		}
 		// Take whatever is queued already.
 	drain:
 		for len(batch) < e.cfg.MaxBatch {
 			select {
 			case r := <-e.queue:
-				batch = append(batch, r)
+				take(r)
 			default:
 				break drain
 			}
 		}
-		// Wait a little for texts on their way: announced by a caller but
-		// not queued yet, or from callers of the last batch coming back.
+		// Wait a little for texts on their way.
 		want := func() bool {
-			return len(batch) < e.cfg.MaxBatch && (e.pending.Load() > int64(len(batch)) || len(batch) < prev)
+			return len(batch) < e.cfg.MaxBatch && (e.pending.Load() > 0 || len(batch) < prev)
 		}
 		if e.cfg.MaxWait > 0 && want() {
 			timer.Reset(e.cfg.MaxWait)
@@ -60,16 +66,49 @@ func (e *Embedder) batchLoop() {
 			for want() {
 				select {
 				case r := <-e.queue:
-					batch = append(batch, r)
+					take(r)
 				case <-timer.C:
 					break wait
 				}
 			}
 			timer.Stop()
 		}
+		// Hand the batch to an idle lane, growing it while none is.
+	hand:
+		for {
+			queue := e.queue
+			if len(batch) >= e.cfg.MaxBatch {
+				queue = nil
+			}
+			select {
+			case e.work <- batch:
+				break hand
+			case r := <-queue:
+				take(r)
+			case <-e.quit:
+				e.fail(batch)
+				e.failQueued()
+				return
+			}
+		}
 		prev = len(batch)
-		e.pending.Add(-int64(len(batch)))
-		e.runLive(batch)
+	}
+}
+
+// lane runs the batches it receives on its own session until the batcher
+// stops.
+func (e *Embedder) lane(live *session) {
+	defer e.lanes.Done()
+	for batch := range e.work {
+		e.runLive(live, batch)
+	}
+}
+
+// fail answers a batch no lane will run with ErrClosed.
+func (e *Embedder) fail(batch []*liveRequest) {
+	for _, r := range batch {
+		r.result <- liveResult{err: ErrClosed}
+		e.gate.liveExit()
 	}
 }
 
@@ -89,7 +128,7 @@ func (e *Embedder) failQueued() {
 
 // runLive runs one batch. Requests whose caller has gone are dropped first;
 // the run is terminated if every remaining caller goes while it runs.
-func (e *Embedder) runLive(batch []*liveRequest) {
+func (e *Embedder) runLive(live *session, batch []*liveRequest) {
 	defer func() {
 		for range batch {
 			e.gate.liveExit()
@@ -117,7 +156,7 @@ func (e *Embedder) runLive(batch []*liveRequest) {
 	e.stats.liveBatches.Add(1)
 	e.stats.liveTexts.Add(int64(len(active)))
 	e.observeBatch("live", len(active))
-	vecs, err := e.live.run(ctx, pad(rows, e.tok.PadID()))
+	vecs, err := live.run(ctx, pad(rows, e.tok.PadID()))
 	for i, r := range active {
 		if err != nil {
 			r.result <- liveResult{err: err}

@@ -31,6 +31,7 @@ func DefaultBenchOptions() BenchOptions {
 type BenchResult struct {
 	Model         string  `json:"model"`
 	Threads       int     `json:"threads"`
+	Lanes         int     `json:"lanes"`
 	QueryTokens   int     `json:"query_tokens"`
 	QueryP50Ms    float64 `json:"query_p50_ms"`
 	QueryP99Ms    float64 `json:"query_p99_ms"`
@@ -50,7 +51,7 @@ type BenchResult struct {
 // RunBench measures e on generated Chinese customer-service text. Open e
 // with CacheSize 0 so every query really runs the model.
 func RunBench(ctx context.Context, e *Embedder, opts BenchOptions) (BenchResult, error) {
-	res := BenchResult{Model: e.info.Name, Threads: e.cfg.threads(), QueryTokens: opts.QueryTokens,
+	res := BenchResult{Model: e.info.Name, Threads: e.cfg.threads(), Lanes: len(e.live), QueryTokens: opts.QueryTokens,
 		PassageTokens: opts.PassageTokens, CPU: DetectPeak()}
 	res.PeakGFLOPS = res.CPU.GFLOPS
 	cost, err := ReadCost(filepath.Join(e.info.Dir, ModelFile))

@@ -16,9 +16,16 @@ type Config struct {
 	// ORTLib is the ONNX Runtime shared library (embed.onnxruntime_lib,
 	// env JIEDA_ORT_LIB). Default "": .cache/onnxruntime/current/libonnxruntime.so.1.
 	ORTLib string `mapstructure:"onnxruntime_lib"`
-	// Threads is the intra-op thread count of the live (query) session
-	// (embed.threads). Default 0: one per CPU.
+	// Threads is the intra-op thread count of the live (query) sessions
+	// together, shared out among the lanes (embed.threads). Default 0:
+	// one per CPU.
 	Threads int `mapstructure:"threads"`
+	// LiveLanes is how many live sessions run question batches side by
+	// side, each on its share of Threads (embed.live_lanes). A question
+	// that arrives while one lane runs a batch starts at once on an idle
+	// lane instead of waiting for that batch. Default 0: one lane per
+	// thread, at most MaxAutoLanes.
+	LiveLanes int `mapstructure:"live_lanes"`
 	// BulkThreads is the intra-op thread count of the bulk (indexing)
 	// session (embed.bulk_threads). Default 0: one per CPU.
 	BulkThreads int `mapstructure:"bulk_threads"`
@@ -59,6 +66,9 @@ func (c Config) Validate() error {
 	if c.Threads < 0 || c.Threads > 1024 {
 		bad("threads", "%d must be in [0, 1024]", c.Threads)
 	}
+	if c.LiveLanes < 0 || c.LiveLanes > 64 {
+		bad("live_lanes", "%d must be in [0, 64]", c.LiveLanes)
+	}
 	if c.BulkThreads < 0 || c.BulkThreads > 1024 {
 		bad("bulk_threads", "%d must be in [0, 1024]", c.BulkThreads)
 	}
@@ -88,6 +98,31 @@ func (c Config) threads() int {
 		return c.Threads
 	}
 	return runtime.NumCPU()
+}
+
+// MaxAutoLanes caps the lanes embed.live_lanes: 0 picks. Each lane is a
+// session of its own with its own copy of the model's weights.
+const MaxAutoLanes = 4
+
+// laneThreads is the intra-op thread count of each live lane: threads()
+// shared out as evenly as it goes, at least one each.
+func (c Config) laneThreads() []int {
+	threads := c.threads()
+	lanes := c.LiveLanes
+	if lanes == 0 {
+		lanes = min(threads, MaxAutoLanes)
+	}
+	out := make([]int, lanes)
+	for i := range out {
+		out[i] = 1
+		if threads > lanes {
+			out[i] = threads / lanes
+			if i < threads%lanes {
+				out[i]++
+			}
+		}
+	}
+	return out
 }
 
 func (c Config) bulkThreads() int {

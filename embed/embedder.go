@@ -63,17 +63,19 @@ type Embedder struct {
 	man    Manifest
 	norm   Normalizer
 	tok    *Tokenizer
-	live   *session
+	live   []*session // one per lane (embed.live_lanes)
 	bulk   *session
 	cache  *lru.Cache[string, []float32]
 	logger *slog.Logger
 
 	queue   chan *liveRequest
-	pending atomic.Int64 // live texts announced by callers, not yet taken by the batcher
+	pending atomic.Int64 // live texts announced by callers, not yet taken by any lane
 	gate    priorityGate
 	bulkMu  sync.Mutex
 	quit    chan struct{}
-	done    chan struct{}
+	work    chan []*liveRequest // formed batches, taken by the first idle lane
+	lanes   sync.WaitGroup      // the lanes' goroutines
+	done    chan struct{}       // closed once the batcher and every lane have returned
 	closed  atomic.Bool
 
 	stats struct{ cacheHits, cacheMisses, liveBatches, liveTexts, bulkBatches, bulkTexts atomic.Int64 }
@@ -122,6 +124,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *Embedder, err error) {
 		tok:    tok,
 		logger: logger,
 		queue:  make(chan *liveRequest, 4*cfg.MaxBatch),
+		work:   make(chan []*liveRequest),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -130,11 +133,15 @@ func Open(cfg Config, logger *slog.Logger) (_ *Embedder, err error) {
 	// Neither session's threads spin-wait between runs: in a server the
 	// cores they would spin on answer HTTP, search and rerank (on 2 cores,
 	// spinning live threads cost bench ask a fifth of its questions/s).
-	if e.live, err = newSession(modelPath, m, sessionOptions{threads: cfg.threads(), spinning: false}); err != nil {
-		return nil, err
+	for _, threads := range cfg.laneThreads() {
+		s, err := newSession(modelPath, m, sessionOptions{threads: threads, spinning: false})
+		if err != nil {
+			return nil, errors.Join(err, e.closeLive())
+		}
+		e.live = append(e.live, s)
 	}
 	if e.bulk, err = newSession(modelPath, m, sessionOptions{threads: cfg.bulkThreads(), spinning: false}); err != nil {
-		return nil, errors.Join(err, e.live.close())
+		return nil, errors.Join(err, e.closeLive())
 	}
 	if cfg.CacheSize > 0 {
 		e.cache, _ = lru.New[string, []float32](cfg.CacheSize)
@@ -145,7 +152,12 @@ func Open(cfg Config, logger *slog.Logger) (_ *Embedder, err error) {
 	}
 	e.info = Info{Name: m.Name, Dir: dir, Dimension: m.Dimension, Pooling: m.Pooling, MaxTokens: m.MaxTokens,
 		Grade: grade, Source: m.Source, License: m.License, Note: m.Note, ORTVersion: RuntimeVersion()}
+	e.lanes.Add(len(e.live))
+	for _, s := range e.live {
+		go e.lane(s)
+	}
 	go e.batchLoop()
+	go func() { e.lanes.Wait(); close(e.done) }()
 	return e, nil
 }
 
@@ -203,7 +215,16 @@ func (e *Embedder) Close() error {
 	<-e.done
 	e.bulkMu.Lock()
 	defer e.bulkMu.Unlock()
-	return errors.Join(e.live.close(), e.bulk.close())
+	return errors.Join(e.closeLive(), e.bulk.close())
+}
+
+// closeLive releases the live sessions.
+func (e *Embedder) closeLive() error {
+	var err error
+	for _, s := range e.live {
+		err = errors.Join(err, s.close())
+	}
+	return err
 }
 
 // embedBulk runs passages on the bulk session, longest-first sorted so that

@@ -259,6 +259,84 @@ func TestMicroBatching(t *testing.T) {
 	}
 }
 
+// Live lanes run batches side by side: with two lanes, a second batch
+// starts while the first is still running.
+func TestLiveLanesRunSideBySide(t *testing.T) {
+	e := openTest(t, func(c *embed.Config) {
+		c.CacheSize = 0
+		c.MaxBatch = 1
+		c.LiveLanes = 2
+	})
+	started := make(chan struct{}, 2)
+	e.ObserveBatches(func(pool string, _ int) {
+		if pool != "live" {
+			return
+		}
+		started <- struct{}{}
+		// Hold this lane until a second batch has started on the other.
+		for len(started) < 2 {
+			select {
+			case <-time.After(time.Millisecond):
+			case <-t.Context().Done():
+				return
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			_, errs[i] = e.Embed(ctx, []string{fmt.Sprintf("第%d条：快递到哪了", i)}, embed.RoleQuery)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("two questions on two lanes: %v (did the second batch wait for the first?)", err)
+		}
+	}
+}
+
+// One call of many texts on two lanes finishes without waiting out
+// MaxWait, and every vector equals the text's vector alone.
+func TestLiveLanesShareTheQueue(t *testing.T) {
+	texts := make([]string, 29)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("第%d个问题：退款多久到账", i)
+	}
+	for try := range 3 {
+		// A fresh embedder each time: no batch has run yet, so only texts
+		// announced and not yet taken can make the batcher wait.
+		e := openTest(t, func(c *embed.Config) {
+			c.CacheSize = 0
+			c.MaxWait = time.Second
+			c.MaxBatch = 64
+			c.LiveLanes = 2
+		})
+		// The texts take milliseconds; a lane waiting out MaxWait takes 1 s.
+		ctx, cancel := context.WithTimeout(t.Context(), 900*time.Millisecond)
+		vecs, err := e.Embed(ctx, texts, embed.RoleQuery)
+		cancel()
+		if err != nil {
+			t.Fatalf("try %d, 29 texts on 2 lanes: %v (a lane waited for texts the other had taken)", try, err)
+		}
+		if s := e.Stats(); s.LiveTexts != int64(len(texts)) {
+			t.Errorf("model ran %d texts, want %d", s.LiveTexts, len(texts))
+		}
+		for i, text := range texts {
+			alone, err := e.Embed(t.Context(), []string{text}, embed.RoleQuery)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(alone[0], vecs[i]); d > 1e-4 {
+				t.Errorf("text %d: max abs diff %g between its batch and alone", i, d)
+			}
+		}
+	}
+}
+
 func TestCancellation(t *testing.T) {
 	e := openTest(t, func(c *embed.Config) { c.CacheSize = 0 })
 	ctx, cancel := context.WithCancel(t.Context())

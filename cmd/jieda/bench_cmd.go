@@ -162,7 +162,7 @@ rounds' ratios: the way to compare an int8 model with its float32 original on a 
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			fmt.Fprintf(a.stdout, "model           %s (%d threads)\n", res.Model, res.Threads)
+			fmt.Fprintf(a.stdout, "model           %s (%d threads, %d live lanes)\n", res.Model, res.Threads, res.Lanes)
 			fmt.Fprintf(a.stdout, "query latency   p50 %.2f ms  p99 %.2f ms  (%d tokens, batch 1, one caller)\n", res.QueryP50Ms, res.QueryP99Ms, res.QueryTokens)
 			fmt.Fprintf(a.stdout, "queries/s       %.1f with %d callers (mean batch %.1f)\n", res.QueryQPS8, opts.Callers, res.MeanBatch8)
 			fmt.Fprintf(a.stdout, "passages/s      %.1f (%d tokens, batches of %d) = %.0f tokens/s\n", res.PassagesPerS, res.PassageTokens, a.cfg.Embed.BulkBatch, res.TokensPerS)
@@ -202,7 +202,7 @@ func (a *app) benchEmbedCompare(ctx context.Context, base *embed.Embedder, dir s
 		enc.SetIndent("", "  ")
 		return enc.Encode(c)
 	}
-	fmt.Fprintf(a.stdout, "model           %s (%d threads)\n", c.Base.Model, c.Base.Threads)
+	fmt.Fprintf(a.stdout, "model           %s (%d threads, %d live lanes)\n", c.Base.Model, c.Base.Threads, c.Base.Lanes)
 	fmt.Fprintf(a.stdout, "compare         %s, %d alternating rounds in this run\n", c.Other.Model, len(c.Rounds))
 	for i, r := range c.Rounds {
 		fmt.Fprintf(a.stdout, "round %d         queries/s %.1f vs %.1f (%.2f×)  query p50 %.2f vs %.2f ms  passages/s %.1f vs %.1f (%.2f×)\n",

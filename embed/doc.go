@@ -10,9 +10,12 @@
 // (model.onnx, tokenizer.json, manifest.json) on ONNX Runtime through
 // yalue/onnxruntime_go, and returns L2-normalized float32 vectors pooled
 // per the manifest (CLS or mean). Live queries (RoleQuery) are cached in an
-// LRU and micro-batched across concurrent callers; passages (RolePassage)
-// run in their own session, sorted by length, and only while no live query
-// waits, so indexing never starves questions.
+// LRU and micro-batched across concurrent callers by one batcher, which
+// hands each batch to the first idle live lane (a session of its own, on
+// its share of the threads), so a question need not wait for the batch
+// in progress; passages (RolePassage) run in their own session, sorted by
+// length, and only while no live query waits, so indexing never starves
+// questions.
 //
 // The SparseEncoder produces the lexical leg of hybrid retrieval: CJK
 // unigrams and bigrams, Latin words, numbers and identifiers kept whole,

@@ -69,7 +69,7 @@ type Embedder struct {
 	logger *slog.Logger
 
 	queue   chan *liveRequest
-	pending atomic.Int64 // live texts announced by callers, not yet taken by any lane
+	pending atomic.Int64 // live texts announced by callers, not yet taken by the batcher
 	gate    priorityGate
 	bulkMu  sync.Mutex
 	quit    chan struct{}

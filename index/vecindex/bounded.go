@@ -85,32 +85,18 @@ func (b *bounded) finish(score func(id uint32) Hit) []Hit {
 }
 
 // candKey packs a candidate so that keys in ascending order are upper
-// bounds descending, then ids ascending. The bound is kept as a float32
-// rounded up: never below the true one.
+// bounds descending, then ids ascending (scoreKey). The bound is kept as a
+// float32 rounded up: never below the true one.
 func candKey(ub float64, id uint32) uint64 {
 	u := float32(ub)
 	if float64(u) < ub {
 		u = math.Nextafter32(u, float32(math.Inf(1)))
 	}
-	b := math.Float32bits(u)
-	if b>>31 != 0 { // negative: larger magnitudes order first
-		b = ^b
-	} else {
-		b |= 1 << 31
-	}
-	return uint64(^b)<<32 | uint64(id)
+	return scoreKey(u, id)
 }
 
 // keyBound returns the upper bound candKey packed in k.
-func keyBound(k uint64) float32 {
-	b := ^uint32(k >> 32)
-	if b>>31 != 0 {
-		b &^= 1 << 31
-	} else {
-		b = ^b
-	}
-	return math.Float32frombits(b)
-}
+func keyBound(k uint64) float32 { return keyScore(k) }
 
 // boundNorm is ‖q‖ padded upward, the factor that turns a stored vector's
 // error bound into a bound on its score's error.

@@ -21,7 +21,7 @@ func bruteDense(vecs map[uint32][]float32, q []float32, k int, allow func(uint32
 			all = append(all, Hit{Slot: slot, Score: dot(q, v)})
 		}
 	}
-	sortHits(all)
+	sortByBetter(all)
 	return all[:min(k, len(all))]
 }
 

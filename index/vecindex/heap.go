@@ -1,7 +1,7 @@
 package vecindex
 
 import (
-	"cmp"
+	"math"
 	"slices"
 )
 
@@ -17,14 +17,58 @@ func better(a, b Hit) bool {
 	return a.Score > b.Score || (a.Score == b.Score && a.Slot < b.Slot)
 }
 
-// sortHits orders hits best first, ties by slot ascending.
+// sortHits orders hits best first, ties by slot ascending. It sorts
+// their keys (hitKey): plain integers sort several times faster than
+// structs through a comparison function.
 func sortHits(h []Hit) {
-	slices.SortFunc(h, func(a, b Hit) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Slot, b.Slot)
-	})
+	keys := make([]uint64, len(h))
+	for i, x := range h {
+		keys[i] = hitKey(x)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		h[i] = keyHit(k)
+	}
+}
+
+// hitKey packs a hit into an integer that orders as better does: the
+// smaller key is the better hit. Zero's two signs are one score, and a
+// NaN score orders after every number.
+func hitKey(h Hit) uint64 {
+	s := h.Score
+	if s == 0 {
+		s = 0 // -0 too
+	}
+	if s != s {
+		return uint64(math.MaxUint32)<<32 | uint64(h.Slot)
+	}
+	return scoreKey(s, h.Slot)
+}
+
+// keyHit unpacks hitKey's key.
+func keyHit(k uint64) Hit { return Hit{Slot: uint32(k), Score: keyScore(k)} }
+
+// scoreKey packs a score and an id so that keys in ascending order are
+// scores descending, then ids ascending.
+func scoreKey(s float32, id uint32) uint64 {
+	b := math.Float32bits(s)
+	if b>>31 != 0 { // negative: larger magnitudes order first
+		b = ^b
+	} else {
+		b |= 1 << 31
+	}
+	return uint64(^b)<<32 | uint64(id)
+}
+
+// keyScore returns the score scoreKey packed in k.
+func keyScore(k uint64) float32 {
+	b := ^uint32(k >> 32)
+	if b>>31 != 0 {
+		b &^= 1 << 31
+	} else {
+		b = ^b
+	}
+	return math.Float32frombits(b)
 }
 
 // topK keeps the k best hits seen (by better) in a min-heap whose root is
@@ -93,6 +137,92 @@ func (t *topK) sorted() []Hit {
 	out := slices.Clone(t.h)
 	sortHits(out)
 	return out
+}
+
+// keyTop keeps the k smallest keys offered (hitKey's: the k best hits).
+// Offers below its bound gather in a buffer that is cut back to the best
+// k whenever it holds 2k, so an offer costs O(1) amortized where a heap's
+// costs O(log k); the bound, the k-th key at the last cut, only tightens.
+// For scans that offer many hits, most of them kept for a while.
+type keyTop struct {
+	k     int
+	keys  []uint64
+	bound uint64 // an offer must be below it to be kept
+}
+
+func (t *keyTop) reset(k int) {
+	t.k = max(k, 0)
+	t.keys = t.keys[:0]
+	t.bound = math.MaxUint64
+	if t.k == 0 {
+		t.bound = 0
+	}
+}
+
+// admits reports whether key can still be among the k smallest.
+func (t *keyTop) admits(key uint64) bool { return key < t.bound }
+
+// push keeps key, which admits said may be among the k smallest.
+func (t *keyTop) push(key uint64) {
+	t.keys = append(t.keys, key)
+	if len(t.keys) >= 2*t.k {
+		t.cut()
+	}
+}
+
+// cut keeps only the k smallest keys.
+func (t *keyTop) cut() {
+	if len(t.keys) <= t.k {
+		return
+	}
+	selectSmallest(t.keys, t.k)
+	t.keys = t.keys[:t.k]
+	t.bound = t.keys[t.k-1]
+}
+
+// sorted returns the kept hits best first in a new slice.
+func (t *keyTop) sorted() []Hit {
+	t.cut()
+	slices.Sort(t.keys)
+	out := make([]Hit, len(t.keys))
+	for i, k := range t.keys {
+		out[i] = keyHit(k)
+	}
+	return out
+}
+
+// selectSmallest reorders keys so that keys[:k] hold its k smallest, the
+// k-th of them at k-1 (quickselect, median-of-three pivots), for
+// 0 < k ≤ len(keys).
+func selectSmallest(keys []uint64, k int) {
+	lo, hi, at := 0, len(keys)-1, k-1
+	for lo < hi {
+		a, b, c := keys[lo], keys[lo+(hi-lo)/2], keys[hi]
+		p := max(min(a, b), min(max(a, b), c)) // the median of the three
+		i, j := lo, hi
+		for i <= j {
+			for keys[i] < p {
+				i++
+			}
+			for keys[j] > p {
+				j--
+			}
+			if i <= j {
+				keys[i], keys[j] = keys[j], keys[i]
+				i++
+				j--
+			}
+		}
+		// keys[lo..j] ≤ p ≤ keys[i..hi], and those between equal p
+		switch {
+		case at <= j:
+			hi = j
+		case at >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 // cand is a graph node with its similarity to the query.

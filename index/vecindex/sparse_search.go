@@ -101,8 +101,9 @@ type qterm struct {
 }
 
 type sparseScratch struct {
-	top  topK
+	top  topK // searchPruned's
 	seed topK
+	all  keyTop // searchAll's
 
 	terms     []qterm
 	order     []*qterm
@@ -153,9 +154,8 @@ func (s *Sparse) queryTerms(sc *sparseScratch, indices []uint32, values []float3
 func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) bool) []Hit {
 	terms := sc.terms
 	buf, touched := &sc.buf, &sc.touched
-	top := &sc.top
+	top := &sc.all
 	top.reset(min(k, s.live))
-	floor := float32(math.Inf(-1)) // the worst kept score once top is full
 	for {
 		lo := uint32(math.MaxUint32)
 		for i := range terms {
@@ -182,20 +182,15 @@ func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) boo
 				score := buf[off]
 				buf[off] = 0
 				id := lo + off
-				if score < floor || s.isDead(id) {
+				if s.isDead(id) {
 					continue
 				}
-				h := Hit{Slot: s.slots[id], Score: score}
-				if top.full() && !better(h, top.worst()) {
+				slot := s.slots[id]
+				key := hitKey(Hit{Slot: slot, Score: score})
+				if !top.admits(key) || allow != nil && !allow(slot) {
 					continue
 				}
-				if allow != nil && !allow(h.Slot) {
-					continue
-				}
-				top.push(h)
-				if top.full() {
-					floor = top.worst().Score
-				}
+				top.push(key)
 			}
 		}
 	}

@@ -120,7 +120,7 @@ func (r sparseRef) search(df map[uint32]int, idx []uint32, val []float32, k int,
 			all = append(all, Hit{slot, score})
 		}
 	}
-	sortHits(all)
+	sortByBetter(all)
 	return all[:min(k, len(all))]
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/jieda/jieda/index"
@@ -130,10 +131,31 @@ func (c *collection) top(k, most int, into []index.ScoredPoint, search func(k in
 			out[i] = index.ScoredPoint{Record: index.Record{ID: c.ids[h.Slot]}, Score: h.Score}
 		}
 		into = out
-		index.SortScored(out)
+		sortTies(out)
 		if len(out) < ask || ask >= most || len(out) <= k || out[k-1].Score != out[len(out)-1].Score {
 			return out[:min(k, len(out))]
 		}
+	}
+}
+
+// sortTies puts ps, an index's hits, in index.SortScored's order. They
+// come best first with ties by slot, so only the runs of equal scores
+// need sorting, by id; anything else gets the full sort.
+func sortTies(ps []index.ScoredPoint) {
+	byScore := func(a, b index.ScoredPoint) int { return cmp.Compare(b.Score, a.Score) }
+	if !slices.IsSortedFunc(ps, byScore) {
+		index.SortScored(ps)
+		return
+	}
+	for i := 0; i < len(ps); {
+		j := i + 1
+		for j < len(ps) && byScore(ps[i], ps[j]) == 0 {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(ps[i:j], func(a, b index.ScoredPoint) int { return strings.Compare(a.ID, b.ID) })
+		}
+		i = j
 	}
 }
 

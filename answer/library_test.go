@@ -22,7 +22,7 @@ var (
 
 // testEmbedder opens one embedder over a freshly written builtin model,
 // shared by the tests of this package.
-func testEmbedder(t *testing.T) *embed.Embedder {
+func testEmbedder(t testing.TB) *embed.Embedder {
 	t.Helper()
 	embOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "jieda-answer-model-")
@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 // newTestKB opens a real embedded store in t.TempDir and a KB over it.
-func newTestKB(t *testing.T) (*Library, index.Store) {
+func newTestKB(t testing.TB) (*Library, index.Store) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := embedded.DefaultConfig()
@@ -76,7 +76,7 @@ func newTestKB(t *testing.T) (*Library, index.Store) {
 	return k, s
 }
 
-func sampleArticles(t *testing.T) []Article {
+func sampleArticles(t testing.TB) []Article {
 	t.Helper()
 	arts, err := ReadArticlesFile(filepath.Join("samplekb", "articles.jsonl"))
 	if err != nil {

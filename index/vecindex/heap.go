@@ -162,12 +162,23 @@ func (t *keyTop) reset(k int) {
 // admits reports whether key can still be among the k smallest.
 func (t *keyTop) admits(key uint64) bool { return key < t.bound }
 
-// push keeps key, which admits said may be among the k smallest.
-func (t *keyTop) push(key uint64) {
+// push keeps key, which admits said may be among the k smallest, and
+// reports whether the bound moved.
+func (t *keyTop) push(key uint64) bool {
 	t.keys = append(t.keys, key)
-	if len(t.keys) >= 2*t.k {
-		t.cut()
+	if len(t.keys) < 2*t.k {
+		return false
 	}
+	t.cut()
+	return true
+}
+
+// floor is the bound's score: a hit scoring below it is not admitted.
+func (t *keyTop) floor() float32 {
+	if t.bound == math.MaxUint64 {
+		return float32(math.Inf(-1))
+	}
+	return keyScore(t.bound)
 }
 
 // cut keeps only the k smallest keys.

@@ -85,7 +85,11 @@ func TestKeyTopKeepsTheBest(t *testing.T) {
 			var top keyTop
 			top.reset(k)
 			for _, h := range hits {
-				if key := hitKey(h); top.admits(key) {
+				key := hitKey(h)
+				if h.Score < top.floor() && top.admits(key) {
+					t.Fatalf("k=%d: %v scores below the floor %v but is admitted", k, h, top.floor())
+				}
+				if top.admits(key) {
 					top.push(key)
 				}
 			}

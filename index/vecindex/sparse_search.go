@@ -156,6 +156,7 @@ func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) boo
 	buf, touched := &sc.buf, &sc.touched
 	top := &sc.all
 	top.reset(min(k, s.live))
+	floor := top.floor() // scores below it cannot enter: most skip here
 	for {
 		lo := uint32(math.MaxUint32)
 		for i := range terms {
@@ -182,7 +183,7 @@ func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) boo
 				score := buf[off]
 				buf[off] = 0
 				id := lo + off
-				if s.isDead(id) {
+				if score < floor || s.isDead(id) {
 					continue
 				}
 				slot := s.slots[id]
@@ -190,7 +191,9 @@ func (s *Sparse) searchAll(sc *sparseScratch, k int, allow func(slot uint32) boo
 				if !top.admits(key) || allow != nil && !allow(slot) {
 					continue
 				}
-				top.push(key)
+				if top.push(key) {
+					floor = top.floor()
+				}
 			}
 		}
 	}

@@ -143,7 +143,7 @@ func (t *topK) sorted() []Hit {
 // Offers below its bound gather in a buffer that is cut back to the best
 // k whenever it holds 2k, so an offer costs O(1) amortized where a heap's
 // costs O(log k); the bound, the k-th key at the last cut, only tightens.
-// For scans that offer many hits, most of them kept for a while.
+// The exhaustive sparse scan uses it: it offers thousands of hits.
 type keyTop struct {
 	k     int
 	keys  []uint64

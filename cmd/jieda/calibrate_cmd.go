@@ -42,7 +42,7 @@ questions (on a KB that has them).`,
 				return err
 			}
 			if self {
-				return a.selfCalibrate(cmd.Context(), kbFile, transfer, asJSON)
+				return a.selfCalibrate(cmd.Context(), kbFile, out, transfer, asJSON)
 			}
 			if queriesFile == "" {
 				return errors.New("--queries is required (or --self)")
@@ -121,7 +121,7 @@ questions (on a KB that has them).`,
 	cmd.Flags().StringVar(&queriesFile, "queries", "", "labeled queries, JSONL {query, expect} (required)")
 	cmd.Flags().String("model", "", "model directory (embed.model_dir)")
 	cmd.Flags().StringVar(&save, "save", "", "store the calibration in this knowledge base's settings")
-	cmd.Flags().StringVar(&out, "out", "", "write the calibration as JSON to this file")
+	cmd.Flags().StringVar(&out, "out", "", "write the calibration as JSON to this file (with --self: the one the KB fitted itself)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().Float64Var(&targetPrecision, "target-precision", 0, "with --save, also set the KB's answer threshold to reach this precision on the held-out half (e.g. 0.95)")
 	cmd.Flags().BoolVar(&self, "self", false, "calibrate the KB from its own articles (no labeled queries); --kb names a KB in the store or a KB file")
@@ -133,26 +133,24 @@ questions (on a KB that has them).`,
 // selfCalibrate runs a KB's self-calibration: kb is a KB file (imported
 // into a temporary store, which calibrates itself on import) or the name
 // of a KB in the configured store.
-func (a *app) selfCalibrate(ctx context.Context, kb string, transfer, asJSON bool) error {
+func (a *app) selfCalibrate(ctx context.Context, kb, out string, transfer, asJSON bool) error {
 	type result struct {
 		Self     *answer.SelfCalibration `json:"self_calibration"`
 		Transfer *answer.TransferReport  `json:"transfer,omitempty"`
 	}
 	var res result
+	var cal *answer.Calibration
 	run := func(ctx context.Context, eng *answer.Engine, name string, fresh bool) error {
 		if !fresh {
-			rep, err := eng.SelfCalibrate(ctx, name)
-			if err != nil {
+			if _, err := eng.SelfCalibrate(ctx, name); err != nil {
 				return err
 			}
-			res.Self = &rep
-		} else {
-			st, _, err := eng.Settings.Get(ctx, name)
-			if err != nil {
-				return err
-			}
-			res.Self = st.SelfCalibration
 		}
+		st, _, err := eng.Settings.Get(ctx, name)
+		if err != nil {
+			return err
+		}
+		res.Self, cal = st.SelfCalibration, st.SelfCalibrated()
 		if transfer {
 			tr, err := eng.MeasureTransfer(ctx, name, nil)
 			if err != nil {
@@ -185,6 +183,15 @@ func (a *app) selfCalibrate(ctx context.Context, kb string, transfer, asJSON boo
 	}
 	if err != nil {
 		return err
+	}
+	if out != "" {
+		if cal == nil {
+			return errors.New("--out: the KB has no self-calibration (too few examples to fit one)")
+		}
+		b, _ := json.MarshalIndent(cal, "", "  ")
+		if err := embed.WriteFileAtomic(out, append(b, '\n')); err != nil {
+			return err
+		}
 	}
 	if asJSON {
 		enc := json.NewEncoder(a.stdout)

@@ -185,6 +185,22 @@ func TestSelfCalibrationCLI(t *testing.T) {
 		t.Errorf("calibrate --self: %+v", cal.Self)
 	}
 
+	// --out writes the calibration the KB fitted itself, which eval takes back.
+	calFile := filepath.Join(dir, "self.json")
+	if code, _, errOut := run(t, t.Context(), "calibrate", "--kb", kb, "--self", "--out", calFile); code != 0 {
+		t.Fatalf("calibrate --self --out: exit %d\n%s", code, errOut)
+	}
+	var written answer.Calibration
+	if b, err := os.ReadFile(calFile); err != nil || json.Unmarshal(b, &written) != nil {
+		t.Fatalf("calibrate --self --out wrote %q: %v", b, err)
+	}
+	if err := written.Validate(); err != nil || written.Source != answer.SourceSelf || written.Clarify == nil || written.Samples != cal.Self.Examples.Total() {
+		t.Errorf("calibrate --self --out: %v, source %q, clarify %v, %d samples (examples %d)", err, written.Source, written.Clarify != nil, written.Samples, cal.Self.Examples.Total())
+	}
+	if code, _, errOut := run(t, t.Context(), "eval", "--kb", kb, "--queries", queries, "--calibration", calFile); code != 0 {
+		t.Errorf("eval --calibration (calibrate --self --out's file): exit %d\n%s", code, errOut)
+	}
+
 	data := filepath.Join(dir, "data")
 	if code, _, errOut := run(t, t.Context(), "--data", data, "import", "articles", kb, "--kb", "shop"); code != 0 {
 		t.Fatalf("import: %s", errOut)

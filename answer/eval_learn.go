@@ -37,7 +37,11 @@ type LearnReport struct {
 func (e *Engine) Replay(ctx context.Context, kb string, queries []LabeledQuery) (LearnReport, error) {
 	rep := LearnReport{Labels: map[string]int{}}
 	for i, q := range queries {
-		if err := ctx.Err(); err != nil {
+		// A refit the labels before started is done before the next
+		// question, as live traffic (questions minutes apart, a refit
+		// under a second) finds it; without the wait what the replay
+		// learned depended on timing and moved from run to run.
+		if err := e.WaitCalibrations(ctx); err != nil {
 			return rep, err
 		}
 		conv := &Conversation{ID: "replay-" + strconv.Itoa(i)}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,16 +142,19 @@ func (a *app) selfCalibrate(ctx context.Context, kb, out string, transfer, asJSO
 	var res result
 	var cal *answer.Calibration
 	run := func(ctx context.Context, eng *answer.Engine, name string, fresh bool) error {
+		var rep *answer.SelfCalibration // this run's report (a fresh KB's is in its settings)
 		if !fresh {
-			if _, err := eng.SelfCalibrate(ctx, name); err != nil {
+			r, err := eng.SelfCalibrate(ctx, name)
+			if err != nil {
 				return err
 			}
+			rep = &r
 		}
 		st, _, err := eng.Settings.Get(ctx, name)
 		if err != nil {
 			return err
 		}
-		res.Self, cal = st.SelfCalibration, st.SelfCalibrated()
+		res.Self, cal = cmp.Or(rep, st.SelfCalibration), st.SelfCalibrated()
 		if transfer {
 			tr, err := eng.MeasureTransfer(ctx, name, nil)
 			if err != nil {
